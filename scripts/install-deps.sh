@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the system packages photopress needs to build on a fresh Debian/Ubuntu machine:
+# nasm (SIMD for the JPEG codec). Does nothing when everything is already there.
+set -euo pipefail
+missing=()
+command -v nasm >/dev/null 2>&1 || missing+=(nasm)
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+echo "[install-deps] installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

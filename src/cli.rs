@@ -1,0 +1,132 @@
+//! The command-line arguments, and their translation into [`photopress::Options`].
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use photopress::Options;
+use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_QUALITY};
+use photopress::progress::ProgressMode;
+use tracing::Level;
+
+/// Compress every JPEG photo of a folder in parallel, and report exactly what it saved.
+///
+/// Exit status: 0 when every image was compressed, 1 when at least one failed (the others are
+/// still done), 2 for a usage error (nothing is done).
+#[derive(Debug, Parser)]
+#[command(name = "photopress", version, about, long_about = None)]
+pub struct Cli {
+    /// Folders and/or JPEG files to compress (folders: their .jpg/.jpeg files, any case)
+    #[arg(value_name = "INPUT", default_value = DEFAULT_INPUT)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Folder to write the compressed images to (created if missing)
+    #[arg(short, long, value_name = "DIR", default_value = DEFAULT_OUTPUT)]
+    pub output: PathBuf,
+
+    /// JPEG quality, 1 (smallest) to 100 (best)
+    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_QUALITY,
+          value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+
+    /// Worker threads [default: one per core]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub jobs: Option<u16>,
+
+    /// Compress one image after another on the main thread, with no thread pool
+    #[arg(long, conflicts_with = "jobs")]
+    pub sequential: bool,
+
+    /// Prefix of each output file name ('' keeps the input's name)
+    #[arg(long, value_name = "TEXT", default_value = DEFAULT_PREFIX)]
+    pub prefix: OsString,
+
+    /// Walk sub-folders too, mirroring the tree under the output folder
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Drop EXIF, XMP, IPTC and comments (the EXIF orientation is applied to the pixels)
+    #[arg(long)]
+    pub strip: bool,
+
+    /// Drop the ICC colour profile too (colours of wide-gamut photos will change)
+    #[arg(long)]
+    pub strip_icc: bool,
+
+    /// Keep the re-encoded file even when it is not smaller than the original
+    #[arg(long)]
+    pub allow_larger: bool,
+
+    /// Leave outputs that exist and are newer than their input alone
+    #[arg(long)]
+    pub skip_existing: bool,
+
+    /// Compress what can be decoded of truncated or corrupt JPEGs instead of failing them
+    #[arg(long)]
+    pub accept_truncated: bool,
+
+    /// Flush each output to disk (fsync) before renaming it into place
+    #[arg(long)]
+    pub fsync: bool,
+
+    /// Print the report as one JSON document instead of text
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to draw a progress bar on stderr
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+
+    /// Log warnings and errors only
+    #[arg(long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Log more (-v: debug, -vv: trace); RUST_LOG overrides both
+    #[arg(short, long, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// Only when stderr is a terminal
+    Auto,
+    /// Always
+    Always,
+    /// Never
+    Never,
+}
+
+impl Cli {
+    pub fn options(&self) -> Options {
+        Options {
+            output_dir: self.output.clone(),
+            quality: self.quality,
+            jobs: self.jobs.map_or(0, usize::from),
+            sequential: self.sequential,
+            prefix: self.prefix.clone(),
+            recursive: self.recursive,
+            strip: self.strip,
+            strip_icc: self.strip_icc,
+            allow_larger: self.allow_larger,
+            skip_existing: self.skip_existing,
+            accept_truncated: self.accept_truncated,
+            fsync: self.fsync,
+        }
+    }
+
+    pub fn progress_mode(&self) -> ProgressMode {
+        match self.progress {
+            ProgressArg::Auto => ProgressMode::Auto,
+            ProgressArg::Always => ProgressMode::Always,
+            ProgressArg::Never => ProgressMode::Never,
+        }
+    }
+
+    pub fn log_level(&self) -> Level {
+        match (self.quiet, self.verbose) {
+            (true, _) => Level::WARN,
+            (false, 0) => Level::INFO,
+            (false, 1) => Level::DEBUG,
+            (false, _) => Level::TRACE,
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The JPEG codec: decode one JPEG held in memory and encode it again, through mozjpeg
+//! (libjpeg-turbo's SIMD code). This is the only module that talks to the C library.
+//!
+//! Pixels stream through in bands of rows, decoded and encoded back to back while they are in
+//! cache; only `--strip` on a rotated photo needs the whole image (to turn it upright).
+//! libjpeg reports fatal errors by unwinding; every call into it runs under `catch_unwind`,
+//! and the unwind becomes that file's error.
+use std::os::raw::c_int;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use image::metadata::Orientation;
+use mozjpeg::{ALL_MARKERS, ColorSpace, Compress, Decompress, Marker};
+use mozjpeg_sys as ffi;
+
+use crate::error::ImageError;
+
+/// Largest image accepted, in pixels (libjpeg's own limit is 65500 on a side): its working
+/// memory is a few bytes a pixel.
+pub const MAX_PIXELS: u64 = 400_000_000;
+
+/// Rows decoded and encoded at a time when streaming.
+const BAND_ROWS: usize = 32;
+
+/// How to encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeSettings {
+    /// JPEG quality 1..=100.
+    pub quality: u8,
+    /// Keep EXIF, XMP, IPTC and comment segments.
+    pub keep_metadata: bool,
+    /// Keep the ICC colour profile.
+    pub keep_icc: bool,
+    /// Treat truncated or corrupt entropy-coded data as an error.
+    pub strict: bool,
+}
+
+impl Default for EncodeSettings {
+    fn default() -> Self {
+        EncodeSettings {
+            quality: crate::options::DEFAULT_QUALITY,
+            keep_metadata: true,
+            keep_icc: true,
+            strict: true,
+        }
+    }
+}
+
+/// Re-encodes a JPEG. Returns the new file's bytes.
+pub fn recompress(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    if input.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    match catch_unwind(AssertUnwindSafe(|| recompress_unguarded(input, settings))) {
+        Ok(result) => result,
+        Err(payload) => Err(classify(panic_message(payload.as_ref()))),
+    }
+}
+
+fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    let mut decoder = Decompress::with_markers(ALL_MARKERS)
+        .with_err(error_manager(settings.strict))
+        .from_mem(input)
+        .map_err(|err| ImageError::Decode(err.to_string()))?;
+
+    let (width, height) = decoder.size();
+    if width == 0 || height == 0 {
+        return Err(ImageError::Decode("the image has no pixels".into()));
+    }
+    if (width as u64) * (height as u64) > MAX_PIXELS {
+        return Err(ImageError::Unsupported(format!(
+            "{width}x{height} is more than the {MAX_PIXELS} pixels photopress accepts"
+        )));
+    }
+    let (pixel_space, components) = match decoder.color_space() {
+        ColorSpace::JCS_GRAYSCALE => (ColorSpace::JCS_GRAYSCALE, 1),
+        ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => (ColorSpace::JCS_RGB, 3),
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => (ColorSpace::JCS_CMYK, 4),
+        other => {
+            return Err(ImageError::Unsupported(format!(
+                "colour space {other:?} with {} components",
+                decoder.components().len()
+            )));
+        }
+    };
+
+    let markers: Vec<(Marker, Vec<u8>)> = decoder
+        .markers()
+        .filter(|m| keep_marker(m.marker, m.data, settings))
+        .map(|m| (m.marker, m.data.to_vec()))
+        .collect();
+    // Without the EXIF segment a viewer cannot know the photo's orientation, so it is applied
+    // to the pixels instead.
+    let orientation = if settings.keep_metadata {
+        Orientation::NoTransforms
+    } else {
+        exif_orientation(decoder.markers().map(|m| (m.marker, m.data)))
+    };
+    let density = decoder.pixel_density();
+
+    let mut decoder = decoder
+        .to_colorspace(pixel_space)
+        .map_err(|err| ImageError::Decode(err.to_string()))?;
+    let row_bytes = width * components;
+
+    let (out_width, out_height) = match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (height, width),
+        _ => (width, height),
+    };
+    let mut encoder = Compress::new(pixel_space);
+    encoder.set_fastest_defaults();
+    if components == 4 {
+        // Y/Cb/Cr/K compresses CMYK far better than plain CMYK; libjpeg writes the Adobe
+        // segment that says so, and keeps Adobe's inverted-CMYK convention as decoded.
+        encoder.set_color_space(ColorSpace::JCS_YCCK);
+    }
+    encoder.set_size(out_width, out_height);
+    encoder.set_quality(f32::from(settings.quality));
+    encoder.set_optimize_coding(true);
+    if components == 3 {
+        encoder.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+    }
+    if let Some(density) = density {
+        encoder.set_pixel_density(density);
+    }
+    let capacity = input.len() / 2;
+    let mut encoder = encoder
+        .start_compress(Vec::with_capacity(capacity))
+        .map_err(|err| ImageError::Encode(err.to_string()))?;
+    for (marker, data) in &markers {
+        encoder.write_marker(*marker, data);
+    }
+
+    let decode_err = |err: std::io::Error| ImageError::Decode(err.to_string());
+    let encode_err = |err: std::io::Error| ImageError::Encode(err.to_string());
+    if orientation == Orientation::NoTransforms {
+        let mut band = vec![0u8; row_bytes * BAND_ROWS.min(height)];
+        let mut rows_left = height;
+        while rows_left > 0 {
+            let rows = rows_left.min(BAND_ROWS);
+            let band = &mut band[..rows * row_bytes];
+            decoder.read_scanlines_into(band).map_err(decode_err)?;
+            encoder.write_scanlines(band).map_err(encode_err)?;
+            rows_left -= rows;
+        }
+    } else {
+        let pixels: Vec<u8> = decoder.read_scanlines().map_err(decode_err)?;
+        if pixels.len() != row_bytes * height {
+            return Err(ImageError::Decode("the image data ended early".into()));
+        }
+        let upright = orient(&pixels, width, height, components, orientation);
+        encoder.write_scanlines(&upright).map_err(encode_err)?;
+    }
+    decoder.finish().map_err(decode_err)?;
+    encoder.finish().map_err(encode_err)
+}
+
+/// Which segments of the input go into the output.
+fn keep_marker(marker: Marker, data: &[u8], settings: &EncodeSettings) -> bool {
+    match marker {
+        // JFIF and Adobe segments are written by the encoder itself, to match what it wrote.
+        Marker::APP(0) | Marker::APP(14) => false,
+        Marker::APP(2) if data.starts_with(b"ICC_PROFILE\0") => settings.keep_icc,
+        // A multi-picture index points at images after the end of the file, which are not
+        // copied: keeping it would leave it pointing at nothing.
+        Marker::APP(2) if data.starts_with(b"MPF\0") => false,
+        _ => settings.keep_metadata,
+    }
+}
+
+/// The EXIF orientation among the segments, or `NoTransforms`.
+pub fn exif_orientation<'a>(markers: impl Iterator<Item = (Marker, &'a [u8])>) -> Orientation {
+    markers
+        .filter(|(marker, _)| *marker == Marker::APP(1))
+        .find_map(|(_, data)| data.strip_prefix(b"Exif\0\0"))
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms)
+}
+
+/// Turns `width` x `height` pixels of `channels` bytes each by `orientation` (EXIF semantics:
+/// the result is what a viewer shows).
+pub fn orient(
+    src: &[u8],
+    width: usize,
+    height: usize,
+    channels: usize,
+    orientation: Orientation,
+) -> Vec<u8> {
+    let swapped = matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
+    let out_width = if swapped { height } else { width };
+    let out_height = if swapped { width } else { height };
+    let mut out = vec![0u8; src.len()];
+    for y in 0..out_height {
+        for x in 0..out_width {
+            // The source pixel that lands at (x, y).
+            let (sx, sy) = match orientation {
+                Orientation::NoTransforms => (x, y),
+                Orientation::FlipHorizontal => (width - 1 - x, y),
+                Orientation::Rotate180 => (width - 1 - x, height - 1 - y),
+                Orientation::FlipVertical => (x, height - 1 - y),
+                Orientation::Rotate90 => (y, height - 1 - x),
+                Orientation::Rotate270 => (width - 1 - y, x),
+                Orientation::Rotate90FlipH => (y, x),
+                Orientation::Rotate270FlipH => (width - 1 - y, height - 1 - x),
+            };
+            let s = (sy * width + sx) * channels;
+            let d = (y * out_width + x) * channels;
+            out[d..d + channels].copy_from_slice(&src[s..s + channels]);
+        }
+    }
+    out
+}
+
+/// libjpeg's messages become errors; names the unsupported from the broken.
+fn classify(message: String) -> ImageError {
+    let message = message
+        .strip_prefix("libjpeg fatal error: ")
+        .unwrap_or(&message)
+        .to_string();
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("unsupported")
+        || lower.contains("not supported")
+        || lower.starts_with("sorry")
+    {
+        ImageError::Unsupported(message)
+    } else {
+        ImageError::Decode(message)
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else {
+        "the JPEG codec failed".to_string()
+    }
+}
+
+/// An error manager that unwinds on fatal errors, as mozjpeg's own does, and, when `strict`,
+/// also on the warnings that mean the compressed data is cut short or corrupt (libjpeg would
+/// otherwise fill the rest of the picture with grey and carry on).
+fn error_manager(strict: bool) -> ffi::jpeg_error_mgr {
+    // SAFETY: jpeg_error_mgr is a plain C struct for which all-zero is a valid value (null
+    // pointers, no callbacks); jpeg_std_error fills in the standard callbacks and tables.
+    let mut err: ffi::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { ffi::jpeg_std_error(&mut err) };
+    err.error_exit = Some(unwind_on_error);
+    err.emit_message = Some(if strict {
+        strict_messages
+    } else {
+        count_messages
+    });
+    err
+}
+
+/// Warnings that mean the picture would be incomplete or wrong.
+const CORRUPT_DATA: [c_int; 4] = [
+    ffi::JWRN_JPEG_EOF,
+    ffi::JWRN_HIT_MARKER,
+    ffi::JWRN_MUST_RESYNC,
+    ffi::JWRN_HUFF_BAD_CODE,
+];
+
+unsafe extern "C-unwind" fn unwind_on_error(cinfo: &mut ffi::jpeg_common_struct) {
+    let message = format_message(cinfo);
+    std::panic::resume_unwind(Box::new(message));
+}
+
+unsafe extern "C-unwind" fn strict_messages(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+    if level < 0 {
+        // SAFETY: libjpeg calls this with its error manager installed.
+        let code = unsafe { cinfo.err.as_ref() }.map_or(0, |err| err.msg_code);
+        if CORRUPT_DATA.contains(&code) {
+            let message = format_message(cinfo);
+            std::panic::resume_unwind(Box::new(message));
+        }
+    }
+    unsafe { count_messages(cinfo, level) }
+}
+
+unsafe extern "C-unwind" fn count_messages(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+    if level < 0 {
+        // SAFETY: as above; the error manager outlives the codec object.
+        if let Some(err) = unsafe { cinfo.err.as_mut() } {
+            err.num_warnings += 1;
+        }
+    }
+}
+
+fn format_message(cinfo: &mut ffi::jpeg_common_struct) -> String {
+    let mut buffer = [0u8; 80];
+    // SAFETY: libjpeg's format_message writes at most 80 bytes (JMSG_LENGTH_MAX), NUL-terminated,
+    // into the buffer it is given; the binding declares the buffer shared, but it is written.
+    let formatter = unsafe { cinfo.err.as_ref() }.and_then(|err| err.format_message);
+    if let Some(formatter) = formatter {
+        let formatter: unsafe extern "C-unwind" fn(&mut ffi::jpeg_common_struct, &mut [u8; 80]) =
+            unsafe { std::mem::transmute(formatter) };
+        unsafe { formatter(cinfo, &mut buffer) };
+    }
+    let text = buffer.split(|&b| b == 0).next().unwrap_or_default();
+    let text = String::from_utf8_lossy(text).into_owned();
+    if text.is_empty() {
+        "the JPEG codec failed".to_string()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orient_matches_image_crate() {
+        let (w, h) = (5usize, 3usize);
+        let src: Vec<u8> = (0..(w * h * 3) as u32).map(|v| (v % 251) as u8).collect();
+        for exif in 1..=8u8 {
+            let orientation = Orientation::from_exif(exif).expect("valid orientation");
+            let mut expected = image::DynamicImage::ImageRgb8(
+                image::RgbImage::from_raw(w as u32, h as u32, src.clone()).expect("buffer fits"),
+            );
+            expected.apply_orientation(orientation);
+            let ours = orient(&src, w, h, 3, orientation);
+            assert_eq!(ours, expected.to_rgb8().into_raw(), "orientation {exif}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error_not_a_panic() {
+        let err = recompress(b"definitely not a jpeg", &EncodeSettings::default());
+        assert!(
+            matches!(err, Err(ImageError::Decode(ref m)) if m.contains("Not a JPEG")),
+            "{err:?}"
+        );
+        assert!(matches!(
+            recompress(b"", &EncodeSettings::default()),
+            Err(ImageError::Empty)
+        ));
+    }
+}

@@ -1,0 +1,158 @@
+//! The compression of one image: read, re-encode, write atomically; the result is an
+//! [`Outcome`], never a panic or an exit.
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use tracing::{error, info};
+
+use crate::codec::{self, EncodeSettings};
+use crate::error::ImageError;
+use crate::options::Options;
+use crate::output::{self, OutputDir};
+use crate::scan::Job;
+
+/// What happened to one image.
+#[derive(Debug)]
+pub enum Status {
+    /// Re-encoded and written.
+    Compressed,
+    /// Re-encoding did not make it smaller; the original bytes were written as the output.
+    KeptOriginal,
+    /// The output exists and is newer than the input (`skip_existing`); left alone.
+    Skipped,
+    /// Nothing was written for it.
+    Failed(ImageError),
+}
+
+impl Status {
+    /// The status word used in the JSON report.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Compressed => "compressed",
+            Status::KeptOriginal => "kept-original",
+            Status::Skipped => "skipped",
+            Status::Failed(_) => "failed",
+        }
+    }
+}
+
+/// The outcome of one image.
+#[derive(Debug)]
+pub struct Outcome {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    /// Size of the input file (0 if it could not be read).
+    pub input_bytes: u64,
+    /// Size of the output file (0 if none was written).
+    pub output_bytes: u64,
+    pub status: Status,
+}
+
+/// What every image of a batch shares.
+pub struct Context<'a> {
+    pub options: &'a Options,
+    pub output_dir: &'a OutputDir,
+    pub settings: EncodeSettings,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(options: &'a Options, output_dir: &'a OutputDir) -> Self {
+        Context {
+            options,
+            output_dir,
+            settings: EncodeSettings {
+                quality: options.quality,
+                keep_metadata: !options.strip,
+                keep_icc: !options.strip_icc,
+                strict: !options.accept_truncated,
+            },
+        }
+    }
+}
+
+/// Compresses one image (the `CompressOneImage` component of the logs).
+pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
+    let name = job.input.display();
+    info!(target: "CompressOneImage", "Start compressing image {name}");
+    let mut outcome = Outcome {
+        input: job.input.clone(),
+        output: job.output.clone(),
+        input_bytes: 0,
+        output_bytes: 0,
+        status: Status::Compressed,
+    };
+    match run(job, ctx, &mut outcome) {
+        Ok(status) => {
+            match status {
+                Status::Skipped => info!(
+                    target: "CompressOneImage",
+                    "Skipped image {name}: {} is up to date",
+                    output_file_name(&job.output)
+                ),
+                Status::KeptOriginal => info!(
+                    target: "CompressOneImage",
+                    "End compressing image, re-encoding was not smaller; original kept as {}",
+                    output_file_name(&job.output)
+                ),
+                _ => info!(
+                    target: "CompressOneImage",
+                    "End compressing image, new image saved as {}",
+                    output_file_name(&job.output)
+                ),
+            }
+            outcome.status = status;
+        }
+        Err(err) => {
+            error!(target: "CompressOneImage", "Failed to compress image {name}: {err}");
+            outcome.output_bytes = 0;
+            outcome.status = Status::Failed(err);
+        }
+    }
+    outcome
+}
+
+fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, ImageError> {
+    if let Some(problem) = &job.problem {
+        return Err(ImageError::Scan(problem.clone()));
+    }
+    ctx.output_dir.ensure()?;
+    if let Some(parent) = job.output.parent() {
+        if parent != ctx.output_dir.path() {
+            fs::create_dir_all(parent).map_err(|err| ImageError::OutputDir {
+                path: parent.to_path_buf(),
+                message: err.to_string(),
+            })?;
+        }
+    }
+    if ctx.options.skip_existing {
+        if let Some(bytes) = up_to_date(&job.input, &job.output) {
+            outcome.input_bytes = fs::metadata(&job.input).map_or(0, |m| m.len());
+            outcome.output_bytes = bytes;
+            return Ok(Status::Skipped);
+        }
+    }
+    let input = fs::read(&job.input).map_err(ImageError::Read)?;
+    outcome.input_bytes = input.len() as u64;
+    let encoded = codec::recompress(&input, &ctx.settings)?;
+    let (data, status) = if encoded.len() >= input.len() && !ctx.options.allow_larger {
+        (&input, Status::KeptOriginal)
+    } else {
+        (&encoded, Status::Compressed)
+    };
+    output::write_atomic(&job.output, data, ctx.options.fsync)?;
+    outcome.output_bytes = data.len() as u64;
+    Ok(status)
+}
+
+/// The output's size if it exists and is newer than the input.
+fn up_to_date(input: &Path, output: &Path) -> Option<u64> {
+    let out = fs::metadata(output).ok()?;
+    let out_time: SystemTime = out.modified().ok()?;
+    let in_time = fs::metadata(input).ok()?.modified().ok()?;
+    (out.is_file() && out_time > in_time).then_some(out.len())
+}
+
+fn output_file_name(path: &Path) -> std::path::Display<'_> {
+    Path::new(path.file_name().unwrap_or(path.as_os_str())).display()
+}

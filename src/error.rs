@@ -1,0 +1,50 @@
+//! Typed errors of the library. Per-image errors are outcomes (the batch goes on); setup errors
+//! stop the run before any work (the command line turns them into exit code 2).
+use std::io;
+use std::path::PathBuf;
+
+/// Why one image could not be compressed. Carried in that image's [`crate::Outcome`].
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("cannot read the file: {0}")]
+    Read(#[source] io::Error),
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a valid JPEG: {0}")]
+    Decode(String),
+    #[error("unsupported JPEG: {0}")]
+    Unsupported(String),
+    #[error("encoding failed: {0}")]
+    Encode(String),
+    #[error("cannot create the output folder {}: {message}", path.display())]
+    OutputDir { path: PathBuf, message: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{0}")]
+    Scan(String),
+}
+
+/// A problem with the run as a whole, found before any image is touched.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("input {} does not exist", .0.display())]
+    MissingInput(PathBuf),
+    #[error("cannot read input {}: {source}", path.display())]
+    UnreadableInput {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("output {} exists and is not a directory", .0.display())]
+    OutputNotADirectory(PathBuf),
+    #[error("output {} would overwrite input {}; choose another --output or --prefix", output.display(), input.display())]
+    WouldOverwriteInput { input: PathBuf, output: PathBuf },
+    #[error("quality must be between 1 and 100, got {0}")]
+    InvalidQuality(u8),
+    #[error("cannot start the worker threads: {0}")]
+    ThreadPool(String),
+}

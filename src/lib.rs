@@ -1,0 +1,29 @@
+//! photopress: compress every JPEG photo of a folder in parallel, and report what it saved.
+//!
+//! Data flows one way: [`Options`] → [`scan::scan`] (the jobs) → [`batch::run`] (one
+//! [`Outcome`] per image, reduced into [`batch::Totals`]) → [`report`].
+//!
+//! ```no_run
+//! use photopress::{Options, batch, progress::Progress, report, scan};
+//! let options = Options::default();
+//! let inputs = [std::path::PathBuf::from("IMAGES")];
+//! let jobs = scan::scan(&inputs, &options)?;
+//! let result = batch::run(&jobs, &inputs, &options, &Progress::hidden())?;
+//! print!("{}", report::text(&result));
+//! # Ok::<(), photopress::SetupError>(())
+//! ```
+pub mod batch;
+pub mod codec;
+pub mod compress;
+pub mod error;
+pub mod logging;
+pub mod options;
+pub mod output;
+pub mod progress;
+pub mod report;
+pub mod scan;
+
+pub use batch::{BatchResult, Totals};
+pub use compress::{Outcome, Status};
+pub use error::{ImageError, SetupError};
+pub use options::Options;

@@ -1,0 +1,41 @@
+//! The photopress command: parse the arguments, then scan → batch → report.
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use photopress::progress::Progress;
+use photopress::{batch, logging, report, scan};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let options = cli.options();
+    let progress = Progress::new(cli.progress_mode());
+    logging::init(cli.log_level(), progress.bar());
+
+    let result = scan::scan(&cli.inputs, &options).and_then(|jobs| {
+        progress.start(jobs.len());
+        batch::run(&jobs, &cli.inputs, &options, &progress)
+    });
+    progress.finish();
+    let result = match result {
+        Ok(result) => result,
+        Err(err) => {
+            eprintln!("photopress: error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = if cli.json {
+        report::json(&result) + "\n"
+    } else {
+        report::text(&result)
+    };
+    // A closed stdout (`| head`) must not turn a finished batch into a panic.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if result.totals.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

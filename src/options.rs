@@ -1,0 +1,75 @@
+//! The options of a run: plain data, built by the command line or by a library user.
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Default JPEG quality: the reference setting (Pillow's `quality=30, optimize=True`).
+pub const DEFAULT_QUALITY: u8 = 30;
+/// Default output folder.
+pub const DEFAULT_OUTPUT: &str = "COMPRESSED_IMAGES";
+/// Default input folder.
+pub const DEFAULT_INPUT: &str = "IMAGES";
+/// Default output file-name prefix.
+pub const DEFAULT_PREFIX: &str = "compressed_";
+
+/// Everything that decides what a run does. Every field states its default.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folder the outputs are written to; created if missing. Default `COMPRESSED_IMAGES`.
+    pub output_dir: PathBuf,
+    /// JPEG quality, 1..=100. Default 30.
+    pub quality: u8,
+    /// Worker threads; 0 means one per core. Default 0.
+    pub jobs: usize,
+    /// Compress every image on the calling thread, with no pool. Default false.
+    pub sequential: bool,
+    /// Prefix put before each output file name. Default `compressed_`.
+    pub prefix: OsString,
+    /// Walk sub-folders and mirror the tree under the output folder. Default false.
+    pub recursive: bool,
+    /// Drop EXIF, XMP, IPTC and comments (orientation is then applied to the pixels). Default false.
+    pub strip: bool,
+    /// Drop the ICC colour profile too. Default false.
+    pub strip_icc: bool,
+    /// Keep a re-encoded file even when it is not smaller than the original. Default false:
+    /// the original bytes are written instead (status `kept-original`).
+    pub allow_larger: bool,
+    /// Leave an output alone when it exists and is newer than its input. Default false.
+    pub skip_existing: bool,
+    /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
+    /// such files are errors.
+    pub accept_truncated: bool,
+    /// fsync each output before renaming it into place (durable across power loss). Default false.
+    pub fsync: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            output_dir: PathBuf::from(DEFAULT_OUTPUT),
+            quality: DEFAULT_QUALITY,
+            jobs: 0,
+            sequential: false,
+            prefix: OsString::from(DEFAULT_PREFIX),
+            recursive: false,
+            strip: false,
+            strip_icc: false,
+            allow_larger: false,
+            skip_existing: false,
+            accept_truncated: false,
+            fsync: false,
+        }
+    }
+}
+
+impl Options {
+    /// The number of worker threads this run uses.
+    pub fn threads(&self) -> usize {
+        if self.sequential {
+            1
+        } else if self.jobs == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.jobs
+        }
+    }
+}

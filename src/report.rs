@@ -1,0 +1,161 @@
+//! The report of a batch: the text summary and the JSON document.
+//!
+//! JSON paths are text: a path that is not valid UTF-8 has each invalid byte replaced by
+//! U+FFFD (Rust's `to_string_lossy`).
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::batch::BatchResult;
+use crate::compress::Status;
+
+/// The text report, one figure per line.
+pub fn text(result: &BatchResult) -> String {
+    let t = &result.totals;
+    let mut out = String::new();
+    let _ = writeln!(out, "Total files size {}", t.input_bytes);
+    let _ = writeln!(out, "Total compressed files size {}", t.output_bytes);
+    let _ = writeln!(out, "Compression rate {:.2}", t.rate());
+    let _ = writeln!(
+        out,
+        "Processing duration (ms) {:.1}",
+        result.duration.as_secs_f64() * 1e3
+    );
+    let _ = write!(out, "Files compressed {}", t.compressed);
+    if t.kept_original > 0 {
+        let _ = write!(out, ", kept original {}", t.kept_original);
+    }
+    if t.skipped > 0 {
+        let _ = write!(out, ", skipped {}", t.skipped);
+    }
+    let _ = writeln!(out, ", failed {}", t.failed);
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    files: Vec<JsonFile<'a>>,
+    totals: JsonTotals,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    input: String,
+    output: Option<String>,
+    input_bytes: u64,
+    output_bytes: u64,
+    status: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonTotals {
+    files: u64,
+    compressed: u64,
+    kept_original: u64,
+    skipped: u64,
+    failed: u64,
+    input_bytes: u64,
+    output_bytes: u64,
+    rate: f64,
+    duration_ms: f64,
+    threads: usize,
+}
+
+/// The JSON report: `{"files":[...],"totals":{...}}`.
+pub fn json(result: &BatchResult) -> String {
+    let t = &result.totals;
+    let report = JsonReport {
+        files: result
+            .outcomes
+            .iter()
+            .map(|o| {
+                let failed = matches!(o.status, Status::Failed(_));
+                JsonFile {
+                    input: o.input.to_string_lossy().into_owned(),
+                    output: (!failed).then(|| o.output.to_string_lossy().into_owned()),
+                    input_bytes: o.input_bytes,
+                    output_bytes: o.output_bytes,
+                    status: o.status.as_str(),
+                    error: match &o.status {
+                        Status::Failed(err) => Some(err.to_string()),
+                        _ => None,
+                    },
+                }
+            })
+            .collect(),
+        totals: JsonTotals {
+            files: t.files,
+            compressed: t.compressed,
+            kept_original: t.kept_original,
+            skipped: t.skipped,
+            failed: t.failed,
+            input_bytes: t.input_bytes,
+            output_bytes: t.output_bytes,
+            rate: t.rate(),
+            duration_ms: result.duration.as_secs_f64() * 1e3,
+            threads: result.threads,
+        },
+    };
+    // Serializing plain strings and numbers cannot fail.
+    serde_json::to_string_pretty(&report).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::Totals;
+    use crate::compress::Outcome;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn result() -> BatchResult {
+        let outcomes = vec![
+            Outcome {
+                input: PathBuf::from("IMAGES/a.jpg"),
+                output: PathBuf::from("OUT/compressed_a.jpg"),
+                input_bytes: 3000,
+                output_bytes: 1000,
+                status: Status::Compressed,
+            },
+            Outcome {
+                input: PathBuf::from("IMAGES/b.jpg"),
+                output: PathBuf::from("OUT/compressed_b.jpg"),
+                input_bytes: 0,
+                output_bytes: 0,
+                status: Status::Failed(crate::error::ImageError::Empty),
+            },
+        ];
+        let totals = outcomes
+            .iter()
+            .map(Totals::of)
+            .fold(Totals::default(), Totals::merge);
+        BatchResult {
+            outcomes,
+            totals,
+            duration: Duration::from_micros(528_900),
+            threads: 2,
+        }
+    }
+
+    #[test]
+    fn text_report_lines() {
+        assert_eq!(
+            text(&result()),
+            "Total files size 3000\nTotal compressed files size 1000\nCompression rate 0.33\n\
+             Processing duration (ms) 528.9\nFiles compressed 1, failed 1\n"
+        );
+    }
+
+    #[test]
+    fn json_report_fields() {
+        let value: serde_json::Value = serde_json::from_str(&json(&result())).expect("valid JSON");
+        assert_eq!(value["totals"]["input_bytes"], 3000);
+        assert_eq!(value["totals"]["failed"], 1);
+        assert_eq!(value["files"][0]["status"], "compressed");
+        assert_eq!(value["files"][0]["output"], "OUT/compressed_a.jpg");
+        assert_eq!(value["files"][1]["status"], "failed");
+        assert_eq!(value["files"][1]["error"], "the file is empty");
+        assert!(value["files"][1]["output"].is_null());
+    }
+}

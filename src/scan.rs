@@ -1,0 +1,220 @@
+//! The scan of the inputs: which files to compress and where each result goes.
+//!
+//! Directories contribute their `.jpg`/`.jpeg` files (any case), sorted by name; with
+//! `recursive`, sub-folders too, mirrored under the output folder. Files named on the command
+//! line are taken as they are. Each input is compressed once, and no two inputs share an output.
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tracing::{debug, warn};
+
+use crate::error::SetupError;
+use crate::options::Options;
+
+/// One image to compress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The input file, as found (the input argument joined with the path below it).
+    pub input: PathBuf,
+    /// Where its result is written.
+    pub output: PathBuf,
+    /// A problem found while scanning (an unreadable folder, an output name taken by another
+    /// input): the job fails with this message without being read.
+    pub problem: Option<String>,
+}
+
+/// True for names ending in `.jpg` or `.jpeg`, in any case.
+pub fn is_jpeg_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("jpg") || ext.eq_ignore_ascii_case("jpeg"))
+}
+
+/// The output file name for an input file name: the prefix, then the name unchanged.
+pub fn output_name(prefix: &std::ffi::OsStr, file_name: &std::ffi::OsStr) -> OsString {
+    let mut name = OsString::with_capacity(prefix.len() + file_name.len());
+    name.push(prefix);
+    name.push(file_name);
+    name
+}
+
+/// Lists the jobs for `inputs` (files and folders) under `opts`.
+pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> {
+    if opts.output_dir.exists() && !opts.output_dir.is_dir() {
+        return Err(SetupError::OutputNotADirectory(opts.output_dir.clone()));
+    }
+    let mut scanner = Scanner {
+        opts,
+        output_canonical: fs::canonicalize(&opts.output_dir).ok(),
+        jobs: Vec::new(),
+        seen_inputs: HashSet::new(),
+        seen_dirs: HashSet::new(),
+        outputs: HashMap::new(),
+    };
+    for input in inputs {
+        let meta = match fs::metadata(input) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                // A dangling symlink named on the command line is that file's error, not a
+                // usage error.
+                if fs::symlink_metadata(input).is_ok() {
+                    scanner.add_file(input, Path::new(""))?;
+                    continue;
+                }
+                return Err(SetupError::MissingInput(input.clone()));
+            }
+            Err(source) => {
+                return Err(SetupError::UnreadableInput {
+                    path: input.clone(),
+                    source,
+                });
+            }
+        };
+        if meta.is_dir() {
+            let entries = fs::read_dir(input).map_err(|source| SetupError::UnreadableInput {
+                path: input.clone(),
+                source,
+            })?;
+            scanner.walk(input, Path::new(""), entries)?;
+        } else if is_jpeg_name(input) {
+            scanner.add_file(input, Path::new(""))?;
+        } else {
+            warn!(target: "ProcessImages", "Skipping {}: not a .jpg or .jpeg file", input.display());
+        }
+    }
+    Ok(scanner.jobs)
+}
+
+struct Scanner<'a> {
+    opts: &'a Options,
+    /// The output folder, if it exists: never scanned as input.
+    output_canonical: Option<PathBuf>,
+    jobs: Vec<Job>,
+    /// Canonical inputs already taken (a file named twice, or through a symlink, is done once).
+    seen_inputs: HashSet<PathBuf>,
+    /// Canonical folders already walked (symlink loops end here).
+    seen_dirs: HashSet<PathBuf>,
+    /// Output path -> input that claimed it.
+    outputs: HashMap<PathBuf, PathBuf>,
+}
+
+impl Scanner<'_> {
+    /// Adds the entries of the folder `dir` (whose path below its input root is `rel`).
+    fn walk(&mut self, dir: &Path, rel: &Path, entries: fs::ReadDir) -> Result<(), SetupError> {
+        if let Ok(canonical) = fs::canonicalize(dir) {
+            if self.output_canonical.as_ref() == Some(&canonical) {
+                debug!(target: "ProcessImages", "Not scanning {}: it is the output folder", dir.display());
+                return Ok(());
+            }
+            if !self.seen_dirs.insert(canonical) {
+                debug!(target: "ProcessImages", "Not scanning {} again (already scanned)", dir.display());
+                return Ok(());
+            }
+        }
+        let mut children: Vec<(OsString, PathBuf)> = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => children.push((entry.file_name(), entry.path())),
+                Err(err) => {
+                    self.push_problem(dir.to_path_buf(), rel, format!("cannot list folder: {err}"))
+                }
+            }
+        }
+        children.sort();
+        for (name, path) in children {
+            // fs::metadata follows symlinks: a link to a file is a file, to a folder a folder.
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => {
+                    if !self.opts.recursive {
+                        continue;
+                    }
+                    let sub_rel = rel.join(&name);
+                    match fs::read_dir(&path) {
+                        Ok(entries) => self.walk(&path, &sub_rel, entries)?,
+                        Err(err) => {
+                            self.push_problem(path, rel, format!("cannot list folder: {err}"))
+                        }
+                    }
+                }
+                Ok(_) | Err(_) if is_jpeg_name(&path) => self.add_file(&path, rel)?,
+                _ => {
+                    debug!(target: "ProcessImages", "Skipping {}: not a .jpg or .jpeg file", path.display())
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_file(&mut self, input: &Path, rel: &Path) -> Result<(), SetupError> {
+        let canonical = fs::canonicalize(input).ok();
+        if let Some(canonical) = &canonical {
+            if !self.seen_inputs.insert(canonical.clone()) {
+                debug!(target: "ProcessImages", "Skipping {}: already listed", input.display());
+                return Ok(());
+            }
+        }
+        let Some(file_name) = input.file_name() else {
+            return Err(SetupError::MissingInput(input.to_path_buf()));
+        };
+        let name = output_name(&self.opts.prefix, file_name);
+        let output = self.opts.output_dir.join(rel).join(&name);
+        if let (Some(canonical), Some(out_root)) = (&canonical, &self.output_canonical) {
+            if *canonical == out_root.join(rel).join(&name) {
+                return Err(SetupError::WouldOverwriteInput {
+                    input: input.to_path_buf(),
+                    output,
+                });
+            }
+        }
+        let problem = self.outputs.get(&output).map(|first| {
+            format!(
+                "its output {} is already the output of {}",
+                output.display(),
+                first.display()
+            )
+        });
+        if problem.is_none() {
+            self.outputs.insert(output.clone(), input.to_path_buf());
+        }
+        self.jobs.push(Job {
+            input: input.to_path_buf(),
+            output,
+            problem,
+        });
+        Ok(())
+    }
+
+    fn push_problem(&mut self, path: PathBuf, rel: &Path, message: String) {
+        let output = self.opts.output_dir.join(rel);
+        self.jobs.push(Job {
+            input: path,
+            output,
+            problem: Some(message),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_names_in_any_case() {
+        for name in ["a.jpg", "a.JPG", "a.jpeg", "a.JpEg", "dir/b c.jpg"] {
+            assert!(is_jpeg_name(Path::new(name)), "{name}");
+        }
+        for name in ["a.png", "a.jpg.txt", "jpg", "a.jpe", "a", ".jpg"] {
+            assert!(!is_jpeg_name(Path::new(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn output_name_is_prefix_then_name() {
+        assert_eq!(
+            output_name("compressed_".as_ref(), "a.JPG".as_ref()),
+            "compressed_a.JPG"
+        );
+        assert_eq!(output_name("".as_ref(), "a.jpg".as_ref()), "a.jpg");
+    }
+}
