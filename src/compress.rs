@@ -135,7 +135,9 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     let input = fs::read(&job.input).map_err(ImageError::Read)?;
     outcome.input_bytes = input.len() as u64;
     let encoded = codec::recompress(&input, &ctx.settings)?;
-    let (data, status) = if encoded.len() >= input.len() && !ctx.options.allow_larger {
+    // Under --strip the original cannot stand in: it still carries the metadata to remove.
+    let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
+    let (data, status) = if keep_original && encoded.len() >= input.len() {
         (&input, Status::KeptOriginal)
     } else {
         (&encoded, Status::Compressed)

@@ -9,6 +9,7 @@ use photopress::progress::Progress;
 use photopress::{batch, logging, report, scan};
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = cli::Cli::parse();
     let options = cli.options();
     let progress = Progress::new(cli.progress_mode());
@@ -37,5 +38,15 @@ fn main() -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Past a file-size limit (`ulimit -f`) the kernel sends SIGXFSZ, which would kill the whole
+/// batch mid-write; ignored, the write fails with EFBIG and only that image fails.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }

@@ -31,7 +31,8 @@ pub struct Options {
     /// Drop the ICC colour profile too. Default false.
     pub strip_icc: bool,
     /// Keep a re-encoded file even when it is not smaller than the original. Default false:
-    /// the original bytes are written instead (status `kept-original`).
+    /// the original bytes are written instead (status `kept-original`), except under `strip`,
+    /// where the original would still carry the metadata to remove.
     pub allow_larger: bool,
     /// Leave an output alone when it exists and is newer than its input. Default false.
     pub skip_existing: bool,

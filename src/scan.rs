@@ -103,7 +103,9 @@ impl Scanner<'_> {
     /// Adds the entries of the folder `dir` (whose path below its input root is `rel`).
     fn walk(&mut self, dir: &Path, rel: &Path, entries: fs::ReadDir) -> Result<(), SetupError> {
         if let Ok(canonical) = fs::canonicalize(dir) {
-            if self.output_canonical.as_ref() == Some(&canonical) {
+            // Our own outputs are never input, unless the user names the folder themselves.
+            let is_root = rel.as_os_str().is_empty();
+            if !is_root && self.output_canonical.as_ref() == Some(&canonical) {
                 debug!(target: "ProcessImages", "Not scanning {}: it is the output folder", dir.display());
                 return Ok(());
             }
