@@ -53,7 +53,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # ---------------------------------------------------------------- installs --
-# Notes that end up under the table (skipped tools, versions, install times).
+# Notes printed under the table: skipped tools, failed installs, output formats.
 NOTES=()
 note() { NOTES+=("$*"); log "$*"; }
 
