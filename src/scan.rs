@@ -2,7 +2,8 @@
 //!
 //! Directories contribute their `.jpg`/`.jpeg` files (any case), sorted by name; with
 //! `recursive`, sub-folders too, mirrored under the output folder. Files named on the command
-//! line are taken as they are. Each input is compressed once, and no two inputs share an output.
+//! line are taken as they are. A file reached twice for the same output is done once; two
+//! different files that would share an output name make the second one fail.
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs;
@@ -48,7 +49,6 @@ pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> 
         opts,
         output_canonical: fs::canonicalize(&opts.output_dir).ok(),
         jobs: Vec::new(),
-        seen_inputs: HashSet::new(),
         seen_dirs: HashSet::new(),
         outputs: HashMap::new(),
     };
@@ -91,12 +91,10 @@ struct Scanner<'a> {
     /// The output folder, if it exists: never scanned as input.
     output_canonical: Option<PathBuf>,
     jobs: Vec<Job>,
-    /// Canonical inputs already taken (a file named twice, or through a symlink, is done once).
-    seen_inputs: HashSet<PathBuf>,
     /// Canonical folders already walked (symlink loops end here).
     seen_dirs: HashSet<PathBuf>,
-    /// Output path -> input that claimed it.
-    outputs: HashMap<PathBuf, PathBuf>,
+    /// Output path -> the input that claimed it, and that input's canonical path.
+    outputs: HashMap<PathBuf, (PathBuf, Option<PathBuf>)>,
 }
 
 impl Scanner<'_> {
@@ -150,12 +148,6 @@ impl Scanner<'_> {
 
     fn add_file(&mut self, input: &Path, rel: &Path) -> Result<(), SetupError> {
         let canonical = fs::canonicalize(input).ok();
-        if let Some(canonical) = &canonical {
-            if !self.seen_inputs.insert(canonical.clone()) {
-                debug!(target: "ProcessImages", "Skipping {}: already listed", input.display());
-                return Ok(());
-            }
-        }
         let Some(file_name) = input.file_name() else {
             return Err(SetupError::MissingInput(input.to_path_buf()));
         };
@@ -169,16 +161,24 @@ impl Scanner<'_> {
                 });
             }
         }
-        let problem = self.outputs.get(&output).map(|first| {
-            format!(
+        let problem = match self.outputs.get(&output) {
+            // The same file reached twice for the same output (named twice, or as a file and
+            // within its folder): done once.
+            Some((_, first)) if canonical.is_some() && *first == canonical => {
+                debug!(target: "ProcessImages", "Skipping {}: already listed", input.display());
+                return Ok(());
+            }
+            Some((first, _)) => Some(format!(
                 "its output {} is already the output of {}",
                 output.display(),
                 first.display()
-            )
-        });
-        if problem.is_none() {
-            self.outputs.insert(output.clone(), input.to_path_buf());
-        }
+            )),
+            None => {
+                self.outputs
+                    .insert(output.clone(), (input.to_path_buf(), canonical));
+                None
+            }
+        };
         self.jobs.push(Job {
             input: input.to_path_buf(),
             output,
