@@ -1,0 +1,36 @@
+//! Fuzzes the per-image in-memory path: `codec::recompress` must return `Ok` or `Err` for every
+//! input, never panic (a panic that `recompress` catches still aborts here: libfuzzer-sys's
+//! panic hook runs first), hang or abort. libjpeg's own fatal errors unwind through
+//! `resume_unwind`, which skips the panic hook, so they are not reported as crashes.
+//!
+//! Input layout: byte 0 picks the settings, the rest is the JPEG.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use photopress::codec::{EncodeSettings, recompress};
+
+/// Larger inputs are skipped: they only slow the fuzzer down.
+const MAX_INPUT: usize = 256 * 1024;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, jpeg)) = data.split_first() else {
+        return;
+    };
+    if jpeg.len() > MAX_INPUT {
+        return;
+    }
+    let settings = EncodeSettings {
+        quality: 1 + selector % 100,
+        keep_metadata: selector & 0x80 != 0,
+        keep_icc: selector & 0x40 != 0,
+        strict: selector & 0x20 != 0,
+    };
+    if let Ok(output) = recompress(jpeg, &settings) {
+        // Whatever it accepts must come back out as a JPEG.
+        assert!(
+            output.starts_with(&[0xFF, 0xD8]) && output.ends_with(&[0xFF, 0xD9]),
+            "recompress returned {} bytes that are not a JPEG",
+            output.len()
+        );
+    }
+});
