@@ -64,6 +64,15 @@ pub struct Cli {
     #[arg(long)]
     pub accept_truncated: bool,
 
+    /// Smallest files: mozjpeg's trellis quantization and progressive scans (several times slower)
+    #[arg(long)]
+    pub best: bool,
+
+    /// Memory budget for the images in progress (e.g. 2G, 512M; 0: none)
+    /// [default: half the available memory]
+    #[arg(long, value_name = "SIZE", value_parser = photopress::memory::parse_size)]
+    pub max_memory: Option<u64>,
+
     /// Flush each output to disk (fsync) before renaming it into place
     #[arg(long)]
     pub fsync: bool,
@@ -109,6 +118,10 @@ impl Cli {
             allow_larger: self.allow_larger,
             skip_existing: self.skip_existing,
             accept_truncated: self.accept_truncated,
+            best: self.best,
+            max_memory: self
+                .max_memory
+                .unwrap_or_else(photopress::memory::default_limit),
             fsync: self.fsync,
         }
     }

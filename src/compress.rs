@@ -8,6 +8,7 @@ use tracing::{error, info};
 
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
+use crate::memory::{self, Budget};
 use crate::options::Options;
 use crate::output::{self, OutputDir};
 use crate::scan::Job;
@@ -54,6 +55,7 @@ pub struct Context<'a> {
     pub options: &'a Options,
     pub output_dir: &'a OutputDir,
     pub settings: EncodeSettings,
+    pub budget: Budget,
 }
 
 impl<'a> Context<'a> {
@@ -66,7 +68,9 @@ impl<'a> Context<'a> {
                 keep_metadata: !options.strip,
                 keep_icc: !options.strip_icc,
                 strict: !options.accept_truncated,
+                best: options.best,
             },
+            budget: Budget::new(options.max_memory),
         }
     }
 }
@@ -134,7 +138,10 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     }
     let input = fs::read(&job.input).map_err(ImageError::Read)?;
     outcome.input_bytes = input.len() as u64;
+    let working = memory::peek_header(&input).map_or(0, |h| h.working_memory());
+    let reservation = ctx.budget.reserve(working + input.len() as u64);
     let encoded = codec::recompress(&input, &ctx.settings)?;
+    drop(reservation);
     // Under --strip the original cannot stand in: it still carries the metadata to remove.
     let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
     let (data, status) = if keep_original && encoded.len() >= input.len() {

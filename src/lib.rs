@@ -17,6 +17,7 @@ pub mod codec;
 pub mod compress;
 pub mod error;
 pub mod logging;
+pub mod memory;
 pub mod options;
 pub mod output;
 pub mod progress;

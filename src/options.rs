@@ -39,6 +39,12 @@ pub struct Options {
     /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
     /// such files are errors.
     pub accept_truncated: bool,
+    /// mozjpeg's slow, smallest encoding (trellis quantization, optimized progressive scans).
+    /// Default false.
+    pub best: bool,
+    /// Memory budget in bytes for the images in progress; 0 means none. Default: half the
+    /// memory available at the start (see [`crate::memory::default_limit`]).
+    pub max_memory: u64,
     /// fsync each output before renaming it into place (durable across power loss). Default false.
     pub fsync: bool,
 }
@@ -57,6 +63,8 @@ impl Default for Options {
             allow_larger: false,
             skip_existing: false,
             accept_truncated: false,
+            best: false,
+            max_memory: crate::memory::default_limit(),
             fsync: false,
         }
     }

@@ -347,3 +347,30 @@ fn never_larger_the_original_is_kept_instead() {
         run.stdout
     );
 }
+
+#[test]
+fn best_mode_writes_smaller_files_of_the_same_picture() {
+    let tmp = tempdir();
+    copy_photos(tmp.path());
+    let fast = run(tmp.path(), &["-o", "fast", "--json"]);
+    let best = run(tmp.path(), &["-o", "best", "--json", "--best"]);
+    assert_eq!((fast.code, best.code), (0, 0), "{}", best.stderr);
+    let bytes = |stdout: &str| -> u64 {
+        let v: serde_json::Value = serde_json::from_str(stdout).expect("json");
+        v["totals"]["output_bytes"].as_u64().expect("bytes")
+    };
+    let (fast_bytes, best_bytes) = (bytes(&fast.stdout), bytes(&best.stdout));
+    assert!(
+        best_bytes * 10 < fast_bytes * 9,
+        "--best {best_bytes} vs {fast_bytes}"
+    );
+    for name in PHOTOS {
+        let input = decode(&photo(name));
+        let output = decode(&tmp.path().join("best").join(format!("compressed_{name}")));
+        assert_eq!(
+            (output.width(), output.height()),
+            (input.width(), input.height())
+        );
+        assert_close(mean_rgb(&output), mean_rgb(&input), 2.5, name);
+    }
+}

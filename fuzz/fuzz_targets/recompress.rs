@@ -3,7 +3,8 @@
 //! panic hook runs first), hang or abort. libjpeg's own fatal errors unwind through
 //! `resume_unwind`, which skips the panic hook, so they are not reported as crashes.
 //!
-//! Input layout: byte 0 picks the settings, the rest is the JPEG.
+//! Input layout: byte 0 picks the settings (quality 1 + byte % 100; bit 7 keep_metadata,
+//! bit 6 keep_icc, bit 5 strict, bit 4 best), the rest is the JPEG.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,11 +20,15 @@ fuzz_target!(|data: &[u8]| {
     if jpeg.len() > MAX_INPUT {
         return;
     }
+    #[allow(clippy::needless_update)]
     let settings = EncodeSettings {
         quality: 1 + selector % 100,
         keep_metadata: selector & 0x80 != 0,
         keep_icc: selector & 0x40 != 0,
         strict: selector & 0x20 != 0,
+        best: selector & 0x10 != 0,
+        // Any setting added later keeps its default.
+        ..EncodeSettings::default()
     };
     if let Ok(output) = recompress(jpeg, &settings) {
         // Whatever it accepts must come back out as a JPEG.

@@ -1,0 +1,209 @@
+//! The memory budget: an image's working memory is estimated from its header before it is
+//! decoded, and an image waits while the images in progress already use the budget, so a
+//! folder of huge photos on many threads cannot run the machine out of memory. (This is
+//! admission control, not accounting: the report's totals never pass through here.)
+use std::sync::{Condvar, Mutex, PoisonError};
+
+/// What a JPEG header says about the work ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub width: u32,
+    pub height: u32,
+    pub components: u8,
+    pub progressive: bool,
+}
+
+impl Header {
+    /// Bytes the codec needs for this image, generously: the encoder's whole-image coefficient
+    /// buffer (2 bytes a sample, 4:2:0 or four channels), decoded planes or bands, and for a
+    /// progressive input the decoder's own coefficient buffer.
+    pub fn working_memory(&self) -> u64 {
+        let pixels = u64::from(self.width) * u64::from(self.height);
+        let samples_in = u64::from(self.components.max(1));
+        let mut bytes = pixels * 3 * samples_in.min(4) / 2; // encoder coefficients
+        bytes += pixels * 3 / 2; // planes
+        if self.progressive {
+            bytes += pixels * 2 * samples_in;
+        }
+        bytes + (1 << 20)
+    }
+}
+
+/// Reads the frame header (SOFn) of a JPEG, without decoding anything.
+pub fn peek_header(data: &[u8]) -> Option<Header> {
+    if data.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        // Skip fill bytes, then read the marker.
+        while *data.get(i)? == 0xFF && *data.get(i + 1)? == 0xFF {
+            i += 1;
+        }
+        if *data.get(i)? != 0xFF {
+            return None;
+        }
+        let marker = *data.get(i + 1)?;
+        let len = usize::from(u16::from_be_bytes([*data.get(i + 2)?, *data.get(i + 3)?]));
+        let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_sof {
+            let s = data.get(i + 4..i + 2 + len)?;
+            return Some(Header {
+                height: u32::from(u16::from_be_bytes([*s.get(1)?, *s.get(2)?])),
+                width: u32::from(u16::from_be_bytes([*s.get(3)?, *s.get(4)?])),
+                components: *s.get(5)?,
+                progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
+            });
+        }
+        if marker == 0xDA || marker == 0xD9 || len < 2 {
+            return None;
+        }
+        i += 2 + len;
+    }
+}
+
+/// A budget of bytes shared by the workers of a batch.
+pub struct Budget {
+    limit: u64,
+    in_use: Mutex<u64>,
+    freed: Condvar,
+}
+
+/// Memory held by one image; given back when dropped.
+pub struct Reservation<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    /// `limit` bytes; 0 means no limit.
+    pub fn new(limit: u64) -> Self {
+        Budget {
+            limit,
+            in_use: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` fit in the budget, then takes them. An image larger than the whole
+    /// budget runs alone rather than never.
+    pub fn reserve(&self, bytes: u64) -> Reservation<'_> {
+        if self.limit == 0 {
+            return Reservation {
+                budget: self,
+                bytes: 0,
+            };
+        }
+        let mut in_use = self.in_use.lock().unwrap_or_else(PoisonError::into_inner);
+        while *in_use > 0 && *in_use + bytes > self.limit {
+            in_use = self
+                .freed
+                .wait(in_use)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *in_use += bytes;
+        Reservation {
+            budget: self,
+            bytes,
+        }
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.bytes == 0 {
+            return;
+        }
+        let mut in_use = self
+            .budget
+            .in_use
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *in_use -= self.bytes;
+        self.budget.freed.notify_all();
+    }
+}
+
+/// The default budget: half the memory available when the batch starts (Linux), else none.
+pub fn default_limit() -> u64 {
+    let Ok(meminfo) = std::fs::read_to_string("/proc/meminfo") else {
+        return 0;
+    };
+    meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map_or(0, |kb| (kb * 1024 / 2).max(256 << 20))
+}
+
+/// Parses a size such as `512M`, `2G`, `1500000` (bytes), `0` (no limit).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size (e.g. 512M, 4G)"))?;
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("'{text}': unknown unit '{unit}' (use K, M or G)")),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_of_the_demo_photos() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES");
+        let read = |n: &str| std::fs::read(root.join(n)).expect("photo");
+        let h = peek_header(&read("dogs.jpg")).expect("header");
+        assert_eq!(
+            (h.width, h.height, h.components, h.progressive),
+            (2056, 3088, 3, true)
+        );
+        let h = peek_header(&read("leaf.jpg")).expect("header");
+        assert_eq!((h.width, h.height, h.progressive), (1920, 1200, false));
+        assert_eq!(peek_header(b"\x89PNG"), None);
+        assert_eq!(peek_header(&read("leaf.jpg")[..300]), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5T").is_err());
+    }
+
+    #[test]
+    fn a_reservation_waits_for_room() {
+        let budget = Budget::new(100);
+        let first = budget.reserve(60);
+        let waited = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _second = budget.reserve(60);
+                assert!(
+                    waited.load(std::sync::atomic::Ordering::SeqCst),
+                    "got in before room was made"
+                );
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            waited.store(true, std::sync::atomic::Ordering::SeqCst);
+            drop(first);
+        });
+        // Larger than the whole budget: runs alone.
+        let _huge = budget.reserve(1000);
+    }
+}
