@@ -172,6 +172,8 @@ tool "photopress (parallel, $NPROC threads)" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN"'
 tool "photopress --sequential" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" --sequential -o "$BENCH_OUT" "$BENCH_IN"'
+tool "photopress --best (parallel, $NPROC threads)" "" \
+  '"$PHOTOPRESS" --quiet --progress never --strip --best --prefix "" -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN"'
 tool "Pillow reference (thread per image)" "" \
   '"$PYTHON" bench/pillow_ref.py -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN" >/dev/null'
 tool "Pillow reference --sequential" "" \
