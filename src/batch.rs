@@ -131,7 +131,15 @@ pub fn run(
             .thread_name(|i| format!("Thread-{}", i + 1))
             .build()
             .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
-        pool.install(|| jobs.par_iter().map(one).reduce(empty, merge))
+        // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
+        // worker can take the next one, rather than rayon's adaptive splitting handing a
+        // thread a run of images as one piece that nobody can steal from.
+        pool.install(|| {
+            jobs.par_iter()
+                .with_max_len(1)
+                .map(one)
+                .reduce(empty, merge)
+        })
     };
     let duration = start.elapsed();
     info!(

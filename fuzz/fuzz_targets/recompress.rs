@@ -39,3 +39,13 @@ fuzz_target!(|data: &[u8]| {
         );
     }
 });
+
+/// No-op callbacks for the float comparisons that gcc's `-fsanitize-coverage=trace-cmp` traces
+/// and libFuzzer does not (see README.md: instrumenting libjpeg's C code).
+#[cfg(feature = "gcc-trace-cmp")]
+mod gcc_trace_cmp {
+    #[unsafe(no_mangle)]
+    extern "C" fn __sanitizer_cov_trace_cmpf(_: f32, _: f32) {}
+    #[unsafe(no_mangle)]
+    extern "C" fn __sanitizer_cov_trace_cmpd(_: f64, _: f64) {}
+}
