@@ -200,13 +200,17 @@ export BENCH_OUT="$WORK/out"
 PREPARE='rm -rf "$BENCH_OUT" && mkdir -p "$BENCH_OUT"'
 
 mkdir -p "$WORK/json" "$WORK/kept"
-ROWS=()
+# Every tool is timed first and scored afterwards: scoring is slow and CPU-heavy, and
+# keeping it out of the timing phase keeps the timings clean (and tells the person at the
+# machine when the timing is over).
+MEDIANS=()
 for i in "${!NAMES[@]}"; do
   name=${NAMES[$i]} cmd=${CMDS[$i]}
+  MEDIANS[i]=""
   absent=""
   for b in ${NEEDS[$i]}; do have "$b" || absent+=" $b"; done
   if [ -n "$absent" ]; then
-    ROWS+=("| $name | skipped: not installed:$absent | | | | |")
+    MEDIANS[i]="skipped: not installed:$absent"
     note "$name skipped: not installed:$absent"
     continue
   fi
@@ -214,16 +218,25 @@ for i in "${!NAMES[@]}"; do
   json="$WORK/json/$i.json"
   if ! hyperfine --shell bash --warmup 1 --runs "$RUNS" --prepare "$PREPARE" \
         --export-json "$json" -n "$name" "$cmd" >&2; then
-    ROWS+=("| $name | failed (see log) | | | | |")
+    MEDIANS[i]="failed (see log)"
     note "$name failed under hyperfine; command: $cmd"
     continue
   fi
-  median=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json")
-
+  MEDIANS[i]=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json")
   # One more (untimed) run into a kept folder, for sizes and quality.
   kept="$WORK/kept/$i"
   mkdir -p "$kept"
   BENCH_OUT="$kept" bash -c "$cmd" >/dev/null 2>&1 || note "$name: the kept (untimed) run failed"
+done
+log "timing done; scoring the outputs"
+
+ROWS=()
+for i in "${!NAMES[@]}"; do
+  name=${NAMES[$i]} median=${MEDIANS[$i]}
+  case $median in
+    skipped*|failed*) ROWS+=("| $name | $median | | | | |"); continue ;;
+  esac
+  kept="$WORK/kept/$i"
   log "scoring $name"
   IFS=$'\t' read -r found out_bytes score scored formats < <(
     "$PYTHON" bench/score.py tool "$WORK/list" "$kept" ${DSSIM:+--dssim "$DSSIM"})

@@ -24,6 +24,12 @@ use crate::error::ImageError;
 /// memory is a few bytes a pixel.
 pub const MAX_PIXELS: u64 = 400_000_000;
 
+/// Above this many pixels, an image must not declare more than [`BOMB_PIXELS_PER_BYTE`]
+/// pixels per byte of file.
+pub const BOMB_MIN_PIXELS: u64 = 16_000_000;
+/// See [`BOMB_MIN_PIXELS`].
+pub const BOMB_PIXELS_PER_BYTE: u64 = 2_000;
+
 /// Rows decoded and encoded at a time when streaming.
 const BAND_ROWS: usize = 32;
 
@@ -76,7 +82,17 @@ fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u
     if width == 0 || height == 0 {
         return Err(ImageError::Decode("the image has no pixels".into()));
     }
-    if (width as u64) * (height as u64) > MAX_PIXELS {
+    let pixels = (width as u64) * (height as u64);
+    // A few hundred bytes can declare hundreds of megapixels (flat blocks cost almost nothing in
+    // arithmetic or progressive coding) and cost gigabytes to decode. No photograph comes near
+    // this ratio: even a flat Huffman-coded picture needs about a byte per 100 pixels.
+    if pixels > BOMB_MIN_PIXELS && pixels > BOMB_PIXELS_PER_BYTE * input.len() as u64 {
+        return Err(ImageError::Unsupported(format!(
+            "declares {width}x{height} pixels in only {} bytes (a decompression bomb?)",
+            input.len()
+        )));
+    }
+    if pixels > MAX_PIXELS {
         return Err(ImageError::Unsupported(format!(
             "{width}x{height} is more than the {MAX_PIXELS} pixels photopress accepts"
         )));

@@ -139,7 +139,11 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     let input = fs::read(&job.input).map_err(ImageError::Read)?;
     outcome.input_bytes = input.len() as u64;
     let working = memory::peek_header(&input).map_or(0, |h| h.working_memory());
-    let reservation = ctx.budget.reserve(working + input.len() as u64);
+    let needed = working + input.len() as u64;
+    let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
+        needed,
+        budget: ctx.budget.limit(),
+    })?;
     let encoded = codec::recompress(&input, &ctx.settings)?;
     drop(reservation);
     // Under --strip the original cannot stand in: it still carries the metadata to remove.

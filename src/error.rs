@@ -16,6 +16,8 @@ pub enum ImageError {
     Unsupported(String),
     #[error("encoding failed: {0}")]
     Encode(String),
+    #[error("needs about {} MiB of memory, more than the {} MiB budget (--max-memory)", needed >> 20, budget >> 20)]
+    OverBudget { needed: u64, budget: u64 },
     #[error("cannot create the output folder {}: {message}", path.display())]
     OutputDir { path: PathBuf, message: String },
     #[error("cannot write {}: {source}", path.display())]

@@ -92,27 +92,35 @@ impl Budget {
         }
     }
 
-    /// Waits until `bytes` fit in the budget, then takes them. An image larger than the whole
-    /// budget runs alone rather than never.
-    pub fn reserve(&self, bytes: u64) -> Reservation<'_> {
+    /// Waits until `bytes` fit in the budget, then takes them. `None` when `bytes` exceed the
+    /// whole budget: that image can never run within it.
+    pub fn reserve(&self, bytes: u64) -> Option<Reservation<'_>> {
         if self.limit == 0 {
-            return Reservation {
+            return Some(Reservation {
                 budget: self,
                 bytes: 0,
-            };
+            });
+        }
+        if bytes > self.limit {
+            return None;
         }
         let mut in_use = self.in_use.lock().unwrap_or_else(PoisonError::into_inner);
-        while *in_use > 0 && *in_use + bytes > self.limit {
+        while *in_use + bytes > self.limit {
             in_use = self
                 .freed
                 .wait(in_use)
                 .unwrap_or_else(PoisonError::into_inner);
         }
         *in_use += bytes;
-        Reservation {
+        Some(Reservation {
             budget: self,
             bytes,
-        }
+        })
+    }
+
+    /// The budget in bytes (0: none).
+    pub fn limit(&self) -> u64 {
+        self.limit
     }
 }
 
@@ -196,11 +204,11 @@ mod tests {
     #[test]
     fn a_reservation_waits_for_room() {
         let budget = Budget::new(100);
-        let first = budget.reserve(60);
+        let first = budget.reserve(60).expect("fits");
         let waited = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
             s.spawn(|| {
-                let _second = budget.reserve(60);
+                let _second = budget.reserve(60).expect("fits");
                 assert!(
                     waited.load(std::sync::atomic::Ordering::SeqCst),
                     "got in before room was made"
@@ -210,7 +218,11 @@ mod tests {
             waited.store(true, std::sync::atomic::Ordering::SeqCst);
             drop(first);
         });
-        // Larger than the whole budget: runs alone.
-        let _huge = budget.reserve(1000);
+        // Larger than the whole budget: refused, never waits forever.
+        assert!(budget.reserve(1000).is_none());
+        assert!(
+            Budget::new(0).reserve(u64::MAX).is_some(),
+            "no budget, no limit"
+        );
     }
 }
