@@ -18,6 +18,8 @@ fn bench_dir() -> PathBuf {
 }
 
 fn pipeline(c: &mut Criterion) {
+    // As the photopress command does.
+    photopress::memory::keep_freed_memory();
     let inputs = [bench_dir()];
     let out = tempfile::tempdir().expect("temp dir");
     let base = Options {

@@ -83,7 +83,9 @@ pub struct BatchResult {
 }
 
 /// A partial result: the totals and the outcomes of a run of consecutive jobs.
-type Partial = (Totals, Vec<Outcome>);
+/// Outcomes carry their job's index, so the report lists them in job order whatever order
+/// the workers took the jobs in.
+type Partial = (Totals, Vec<(usize, Outcome)>);
 
 fn merge((totals_a, mut outcomes_a): Partial, (totals_b, outcomes_b): Partial) -> Partial {
     outcomes_a.extend(outcomes_b);
@@ -117,30 +119,34 @@ pub fn run(
 
     let output_dir = OutputDir::new(&options.output_dir);
     let ctx = Context::new(options, &output_dir);
-    let one = |job: &Job| -> Partial {
-        let outcome = compress_one(job, &ctx);
+    let one = |index: usize| -> Partial {
+        let outcome = compress_one(&jobs[index], &ctx);
         progress.image_done(&outcome);
-        (Totals::of(&outcome), vec![outcome])
+        (Totals::of(&outcome), vec![(index, outcome)])
     };
     let empty = || (Totals::default(), Vec::new());
-    let (totals, outcomes) = if options.sequential {
-        jobs.iter().map(one).fold(empty(), merge)
+    let (totals, mut outcomes) = if options.sequential {
+        (0..jobs.len()).map(one).fold(empty(), merge)
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("Thread-{}", i + 1))
             .build()
             .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
+        let order = largest_first(jobs);
         // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
         // worker can take the next one, rather than rayon's adaptive splitting handing a
         // thread a run of images as one piece that nobody can steal from.
         pool.install(|| {
-            jobs.par_iter()
+            order
+                .par_iter()
                 .with_max_len(1)
-                .map(one)
+                .map(|&index| one(index))
                 .reduce(empty, merge)
         })
     };
+    outcomes.sort_unstable_by_key(|(index, _)| *index);
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(|(_, outcome)| outcome).collect();
     let duration = start.elapsed();
     info!(
         target: "ProcessImages",
@@ -157,6 +163,18 @@ pub fn run(
         duration,
         threads,
     })
+}
+
+/// Job indices, biggest input first: the pool starts the long images early, so the batch does
+/// not end with one worker finishing a big photo while the others idle.
+fn largest_first(jobs: &[Job]) -> Vec<usize> {
+    let sizes: Vec<u64> = jobs
+        .iter()
+        .map(|job| std::fs::metadata(&job.input).map_or(0, |m| m.len()))
+        .collect();
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    order
 }
 
 /// Removes temporary files that killed runs left in the folders this batch writes to.
