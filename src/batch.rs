@@ -113,7 +113,7 @@ pub fn run(
         "Start processing {} images from {} on {}",
         jobs.len(),
         input_list.join(", "),
-        if options.sequential { "the main thread (sequential)".to_string() } else { format!("{threads} threads") }
+        if options.sequential { "the main thread (sequential)".to_string() } else if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") }
     );
     remove_leftovers(jobs, options);
 

@@ -408,3 +408,42 @@ fn quiet_logs_only_problems() {
         lines[0]
     );
 }
+
+#[test]
+fn progress_bar_draws_only_when_asked_and_never_garbles_log_lines() {
+    let tmp = tempdir();
+    copy_photos(tmp.path());
+    // stderr is a pipe here: `auto` draws nothing.
+    let auto = run(tmp.path(), &["-j", "1", "-o", "a"]);
+    assert!(
+        !auto.stderr.contains('\x1b') && !auto.stderr.contains(" files "),
+        "{}",
+        auto.stderr
+    );
+
+    let always = run(tmp.path(), &["-j", "1", "-o", "b", "--progress", "always"]);
+    assert_eq!(always.code, 0, "{}", always.stderr);
+    assert!(always.stderr.contains("4/4 files"), "{}", always.stderr);
+    // The bar is cleared before each log line: cut away its segments, and every log line is
+    // whole, starting with its time stamp.
+    let lines: Vec<&str> = always
+        .stderr
+        .split("\x1b[2K")
+        .flat_map(str::lines)
+        .filter(|l| l.contains(" INFO "))
+        .collect();
+    assert_eq!(lines.len(), 11, "{}", always.stderr);
+    for line in lines {
+        let b = line.as_bytes();
+        assert!(
+            b.len() > 13 && b[2] == b':' && b[5] == b':' && b[8] == b'.' && b[12] == b' ',
+            "garbled: {line:?}"
+        );
+    }
+    // The report on stdout is untouched by the bar.
+    assert!(
+        always.stdout.starts_with("Total files size "),
+        "{}",
+        always.stdout
+    );
+}
