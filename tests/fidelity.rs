@@ -145,12 +145,10 @@ fn adobe_cmyk_keeps_its_colours() {
     assert_eq!(d.components().len(), 4);
 }
 
-#[test]
-fn orientation_tag_is_kept_with_the_pixels_as_they_are() {
-    let (w, h) = (96, 64);
+/// `orient1.jpg` ... `orient8.jpg`: the same `w` x `h` picture with EXIF orientations 1 to 8.
+fn orientation_fixtures(w: usize, h: usize) -> Vec<(String, Vec<u8>)> {
     let rgb = pixels_of_size(w, h);
-    let tmp = tempdir();
-    let files: Vec<(String, Vec<u8>)> = (1..=8u16)
+    (1..=8u16)
         .map(|o| {
             let f = Fixture {
                 markers: vec![(Marker::APP(1), exif_segment(o))],
@@ -158,7 +156,14 @@ fn orientation_tag_is_kept_with_the_pixels_as_they_are() {
             };
             (format!("orient{o}.jpg"), encode_rgb(&rgb, w, h, &f))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn orientation_tag_is_kept_with_the_pixels_as_they_are() {
+    let (w, h) = (96, 64);
+    let tmp = tempdir();
+    let files = orientation_fixtures(w, h);
     let run = compress_all(tmp.path(), &files, &["--allow-larger"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for o in 1..=8u8 {
@@ -176,17 +181,8 @@ fn orientation_tag_is_kept_with_the_pixels_as_they_are() {
 #[test]
 fn strip_applies_the_orientation_to_the_pixels_and_drops_the_tag() {
     let (w, h) = (96, 64);
-    let rgb = pixels_of_size(w, h);
     let tmp = tempdir();
-    let files: Vec<(String, Vec<u8>)> = (1..=8u16)
-        .map(|o| {
-            let f = Fixture {
-                markers: vec![(Marker::APP(1), exif_segment(o))],
-                ..Fixture::default()
-            };
-            (format!("orient{o}.jpg"), encode_rgb(&rgb, w, h, &f))
-        })
-        .collect();
+    let files = orientation_fixtures(w, h);
     let run = compress_all(tmp.path(), &files, &["--strip"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for o in 1..=8u8 {
