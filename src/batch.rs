@@ -115,6 +115,9 @@ pub fn run(
         input_list.join(", "),
         if options.sequential { "the main thread (sequential)".to_string() } else if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") }
     );
+    if jobs.is_empty() {
+        tracing::warn!(target: "ProcessImages", "No .jpg or .jpeg files found in {}", input_list.join(", "));
+    }
     remove_leftovers(jobs, options);
 
     let output_dir = OutputDir::new(&options.output_dir);

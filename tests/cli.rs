@@ -447,3 +447,23 @@ fn progress_bar_draws_only_when_asked_and_never_garbles_log_lines() {
         always.stdout
     );
 }
+
+#[test]
+fn an_input_without_jpegs_is_reported_not_an_error() {
+    let tmp = tempdir();
+    fs::create_dir(tmp.path().join("empty")).expect("mkdir");
+    fs::write(tmp.path().join("empty/readme.txt"), b"no photos").expect("write");
+    let run = run(tmp.path(), &["empty", "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(" WARN No .jpg or .jpeg files found in empty"),
+        "{}",
+        run.stderr
+    );
+    let (input, output, _, last) = parse_report(&run.stdout);
+    assert_eq!(
+        (input, output, last.as_str()),
+        (0, 0, "Files compressed 0, failed 0")
+    );
+}
