@@ -1,5 +1,6 @@
 //! The batch through the rayon pool (1, 2, all cores) against the sequential run, and the
-//! stages of one image (decode, decode+encode, atomic write), as throughput.
+//! stages of one image (decode, encode, decode+encode as photopress does it, atomic write),
+//! as throughput.
 //!
 //! Images: `IMAGES/` by default, or the folder named by `PHOTOPRESS_BENCH_DIR` (for instance
 //! the corpus built by `../shared/bench/make_corpus.sh`, whose photos are in `photos/`).
@@ -78,6 +79,28 @@ fn pipeline(c: &mut Criterion) {
             let pixels: Vec<u8> = d.read_scanlines().expect("decode");
             d.finish().expect("finish");
             pixels
+        })
+    });
+    let (pixels, width, height) = {
+        let d = mozjpeg::Decompress::new_mem(&data).expect("header");
+        let mut d = d.rgb().expect("start");
+        let (w, h) = (d.width(), d.height());
+        let pixels: Vec<u8> = d.read_scanlines().expect("decode");
+        d.finish().expect("finish");
+        (pixels, w, h)
+    };
+    // The pixel path's encoder alone (quality 30, 4:2:0, optimized Huffman), from RGB.
+    stages.bench_function("encode", |b| {
+        b.iter(|| {
+            let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+            c.set_fastest_defaults();
+            c.set_size(width, height);
+            c.set_quality(30.0);
+            c.set_optimize_coding(true);
+            c.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+            let mut c = c.start_compress(Vec::new()).expect("start");
+            c.write_scanlines(&pixels).expect("encode");
+            c.finish().expect("finish")
         })
     });
     stages.bench_function("decode+encode", |b| {
