@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use tracing::{error, info};
+use tracing::{debug, error, info};
 
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
@@ -78,7 +78,6 @@ impl<'a> Context<'a> {
 /// Compresses one image (the `CompressOneImage` component of the logs).
 pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
     let name = job.input.display();
-    info!(target: "CompressOneImage", "Start compressing image {name}");
     let mut outcome = Outcome {
         input: job.input.clone(),
         output: job.output.clone(),
@@ -86,6 +85,12 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         output_bytes: 0,
         status: Status::Compressed,
     };
+    if crate::interrupt::stop_requested() {
+        debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
+        outcome.status = Status::Failed(ImageError::Interrupted);
+        return outcome;
+    }
+    info!(target: "CompressOneImage", "Start compressing image {name}");
     match run(job, ctx, &mut outcome) {
         Ok(status) => {
             match status {

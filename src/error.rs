@@ -28,6 +28,8 @@ pub enum ImageError {
     },
     #[error("{0}")]
     Scan(String),
+    #[error("not started: the batch was interrupted")]
+    Interrupted,
 }
 
 /// A problem with the run as a whole, found before any image is touched.

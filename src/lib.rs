@@ -16,6 +16,7 @@ pub mod batch;
 pub mod codec;
 pub mod compress;
 pub mod error;
+pub mod interrupt;
 pub mod logging;
 pub mod memory;
 pub mod options;

@@ -11,6 +11,7 @@ use photopress::{batch, logging, report, scan};
 fn main() -> ExitCode {
     ignore_file_size_signal();
     photopress::memory::keep_freed_memory();
+    photopress::interrupt::install_handler();
     let cli = cli::Cli::parse();
     let options = cli.options();
     let progress = Progress::new(cli.progress_mode());
@@ -35,7 +36,10 @@ fn main() -> ExitCode {
     };
     // A closed stdout (`| head`) must not turn a finished batch into a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    if result.totals.failed > 0 {
+    if photopress::interrupt::stop_requested() {
+        eprintln!("photopress: interrupted; images not started are listed as failed");
+        ExitCode::from(130)
+    } else if result.totals.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

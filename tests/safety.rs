@@ -357,3 +357,56 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_cleans_up() {
     assert_eq!(file_names(&tmp.path().join("out")).len(), 40);
     no_temporary_files(tmp.path());
 }
+
+#[test]
+fn ctrl_c_finishes_the_images_in_progress_and_starts_no_more() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("many");
+    fs::create_dir(&dir).expect("mkdir");
+    for i in 0..40 {
+        let name = PHOTOS[i % PHOTOS.len()];
+        fs::copy(photo(name), dir.join(format!("{i:02}_{name}"))).expect("copy");
+    }
+    let child = command(tmp.path())
+        .args(["many", "-o", "out", "-j", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = tmp.path().join("out");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while (!out.exists() || fs::read_dir(&out).expect("list").count() < 3)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let result = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert_eq!(result.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("photopress: interrupted"), "{stderr}");
+    // Every image that started also ended, and its output is whole.
+    let started = stderr.matches("Start compressing image").count();
+    let ended = stderr.matches("End compressing image").count();
+    assert_eq!(started, ended, "{stderr}");
+    assert!(ended < 40, "interrupted too late to tell: {ended} done");
+    let outputs = file_names(&out);
+    assert_eq!(outputs.len(), ended, "{outputs:?}");
+    let strict = photopress::codec::EncodeSettings::default();
+    for name in &outputs {
+        let data = fs::read(out.join(name)).expect("read");
+        photopress::codec::recompress(&data, &strict)
+            .unwrap_or_else(|e| panic!("{name} is damaged: {e}"));
+    }
+    no_temporary_files(tmp.path());
+    // The report still comes, counting the images never started as failed.
+    assert!(
+        stdout.contains(&format!("Files compressed {ended}, failed {}", 40 - ended)),
+        "{stdout}"
+    );
+}

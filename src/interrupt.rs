@@ -1,0 +1,40 @@
+//! Stopping a batch early (Ctrl-C): images not yet started are not started; images in progress
+//! finish and are written whole; the report is still printed. The flag is process-wide because
+//! a signal handler can only set a static.
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Asks every running batch to start no more images.
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Whether a stop was requested.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// Makes the first SIGINT or SIGTERM request a stop; a second one ends the process at once
+/// (the next run removes any temporary file it leaves). Does nothing off Unix.
+pub fn install_handler() {
+    #[cfg(unix)]
+    {
+        extern "C" fn on_signal(_: libc::c_int) {
+            // Only an atomic store: async-signal-safe.
+            STOP.store(true, Ordering::SeqCst);
+        }
+        let handler: extern "C" fn(libc::c_int) = on_signal;
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: a zeroed sigaction is valid; the handler only stores to an atomic, and
+            // SA_RESETHAND restores the default action for the second signal.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = handler as libc::sighandler_t;
+                action.sa_flags = libc::SA_RESETHAND;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut());
+            }
+        }
+    }
+}
