@@ -15,6 +15,7 @@ use std::os::raw::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::metadata::Orientation;
+use mozjpeg::compress::CompressStarted;
 use mozjpeg::{ALL_MARKERS, ColorSpace, Compress, Decompress, Marker};
 use mozjpeg_sys as ffi;
 
@@ -109,11 +110,15 @@ fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u
         }
     };
 
-    let markers: Vec<(Marker, Vec<u8>)> = decoder
-        .markers()
-        .filter(|m| keep_marker(m.marker, m.data, settings))
-        .map(|m| (m.marker, m.data.to_vec()))
-        .collect();
+    let kept = Kept {
+        markers: decoder
+            .markers()
+            .filter(|m| keep_marker(m.marker, m.data, settings))
+            .map(|m| (m.marker, m.data.to_vec()))
+            .collect(),
+        density: decoder.pixel_density(),
+        capacity: input.len() / 2,
+    };
     // Without the EXIF segment a viewer cannot know the photo's orientation, so it is applied
     // to the pixels instead.
     let orientation = if settings.keep_metadata {
@@ -121,57 +126,21 @@ fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u
     } else {
         exif_orientation(decoder.markers().map(|m| (m.marker, m.data)))
     };
-    let density = decoder.pixel_density();
 
     if orientation == Orientation::NoTransforms && is_ycbcr_420(&decoder) {
-        return recompress_planes(
-            decoder,
-            width,
-            height,
-            settings,
-            &markers,
-            density,
-            input.len(),
-        );
+        return recompress_planes(decoder, (width, height), settings, &kept);
     }
 
     let mut decoder = decoder
         .to_colorspace(pixel_space)
         .map_err(|err| ImageError::Decode(err.to_string()))?;
     let row_bytes = width * components;
-
-    let (out_width, out_height) = match orientation {
-        Orientation::Rotate90
-        | Orientation::Rotate270
-        | Orientation::Rotate90FlipH
-        | Orientation::Rotate270FlipH => (height, width),
-        _ => (width, height),
+    let out_size = if swaps_axes(orientation) {
+        (height, width)
+    } else {
+        (width, height)
     };
-    let mut encoder = Compress::new(pixel_space);
-    if !settings.best {
-        encoder.set_fastest_defaults();
-    }
-    if components == 4 {
-        // Y/Cb/Cr/K compresses CMYK far better than plain CMYK; libjpeg writes the Adobe
-        // segment that says so, and keeps Adobe's inverted-CMYK convention as decoded.
-        encoder.set_color_space(ColorSpace::JCS_YCCK);
-    }
-    encoder.set_size(out_width, out_height);
-    encoder.set_quality(f32::from(settings.quality));
-    encoder.set_optimize_coding(true);
-    if components == 3 {
-        encoder.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
-    }
-    if let Some(density) = density {
-        encoder.set_pixel_density(density);
-    }
-    let capacity = input.len() / 2;
-    let mut encoder = encoder
-        .start_compress(Vec::with_capacity(capacity))
-        .map_err(|err| ImageError::Encode(err.to_string()))?;
-    for (marker, data) in &markers {
-        encoder.write_marker(*marker, data);
-    }
+    let mut encoder = start_encoder(pixel_space, out_size, settings, &kept, false)?;
 
     let decode_err = |err: std::io::Error| ImageError::Decode(err.to_string());
     let encode_err = |err: std::io::Error| ImageError::Encode(err.to_string());
@@ -211,12 +180,9 @@ fn is_ycbcr_420<R>(decoder: &Decompress<R>) -> bool {
 /// The 4:2:0 path: Y, Cb and Cr planes straight from the decoder to the encoder.
 fn recompress_planes<R>(
     decoder: Decompress<R>,
-    width: usize,
-    height: usize,
+    (width, height): (usize, usize),
     settings: &EncodeSettings,
-    markers: &[(Marker, Vec<u8>)],
-    density: Option<mozjpeg::PixelDensity>,
-    input_len: usize,
+    kept: &Kept,
 ) -> Result<Vec<u8>, ImageError> {
     // Whole rows of MCUs (16 luma lines) are decoded at a time; reserve it all up front.
     let mcu_rows = height.div_ceil(16);
@@ -243,24 +209,7 @@ fn recompress_planes<R>(
         .finish()
         .map_err(|err| ImageError::Decode(err.to_string()))?;
 
-    let mut encoder = Compress::new(ColorSpace::JCS_YCbCr);
-    if !settings.best {
-        encoder.set_fastest_defaults();
-    }
-    encoder.set_size(width, height);
-    encoder.set_quality(f32::from(settings.quality));
-    encoder.set_optimize_coding(true);
-    encoder.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
-    encoder.set_raw_data_in(true);
-    if let Some(density) = density {
-        encoder.set_pixel_density(density);
-    }
-    let mut encoder = encoder
-        .start_compress(Vec::with_capacity(input_len / 2))
-        .map_err(|err| ImageError::Encode(err.to_string()))?;
-    for (marker, data) in markers {
-        encoder.write_marker(*marker, data);
-    }
+    let mut encoder = start_encoder(ColorSpace::JCS_YCbCr, (width, height), settings, kept, true)?;
     if !encoder.write_raw_data(&[&planes[0], &planes[1], &planes[2]]) {
         return Err(ImageError::Encode(
             "the encoder took fewer lines than the image has".into(),
@@ -269,6 +218,51 @@ fn recompress_planes<R>(
     encoder
         .finish()
         .map_err(|err| ImageError::Encode(err.to_string()))
+}
+
+/// What the output keeps of the input (its segments and pixel density), and a size hint.
+struct Kept {
+    markers: Vec<(Marker, Vec<u8>)>,
+    density: Option<mozjpeg::PixelDensity>,
+    capacity: usize,
+}
+
+/// The encoder for `input_space` samples (RGB, YCbCr planes when `raw`, gray or CMYK) of a
+/// `size` picture, started, with the kept segments written: the one place the output format
+/// is decided.
+fn start_encoder(
+    input_space: ColorSpace,
+    (width, height): (usize, usize),
+    settings: &EncodeSettings,
+    kept: &Kept,
+    raw: bool,
+) -> Result<CompressStarted<Vec<u8>>, ImageError> {
+    let mut encoder = Compress::new(input_space);
+    if !settings.best {
+        encoder.set_fastest_defaults();
+    }
+    if input_space == ColorSpace::JCS_CMYK {
+        // Y/Cb/Cr/K compresses CMYK far better than plain CMYK; libjpeg writes the Adobe
+        // segment that says so, and keeps Adobe's inverted-CMYK convention as decoded.
+        encoder.set_color_space(ColorSpace::JCS_YCCK);
+    }
+    encoder.set_size(width, height);
+    encoder.set_quality(f32::from(settings.quality));
+    encoder.set_optimize_coding(true);
+    if matches!(input_space, ColorSpace::JCS_RGB | ColorSpace::JCS_YCbCr) {
+        encoder.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+    }
+    encoder.set_raw_data_in(raw);
+    if let Some(density) = &kept.density {
+        encoder.set_pixel_density(mozjpeg::PixelDensity { ..*density });
+    }
+    let mut encoder = encoder
+        .start_compress(Vec::with_capacity(kept.capacity))
+        .map_err(|err| ImageError::Encode(err.to_string()))?;
+    for (marker, data) in &kept.markers {
+        encoder.write_marker(*marker, data);
+    }
+    Ok(encoder)
 }
 
 /// Which segments of the input go into the output.
@@ -293,6 +287,17 @@ pub fn exif_orientation<'a>(markers: impl Iterator<Item = (Marker, &'a [u8])>) -
         .unwrap_or(Orientation::NoTransforms)
 }
 
+/// True for the orientations that turn the picture a quarter: width and height trade places.
+fn swaps_axes(orientation: Orientation) -> bool {
+    matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
 /// Turns `width` x `height` pixels of `channels` bytes each by `orientation` (EXIF semantics:
 /// the result is what a viewer shows).
 pub fn orient(
@@ -302,13 +307,7 @@ pub fn orient(
     channels: usize,
     orientation: Orientation,
 ) -> Vec<u8> {
-    let swapped = matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    );
+    let swapped = swaps_axes(orientation);
     let out_width = if swapped { height } else { width };
     let out_height = if swapped { width } else { height };
     let mut out = vec![0u8; src.len()];

@@ -2,7 +2,6 @@
 //! [`Outcome`], never a panic or an exit.
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use tracing::{debug, error, info};
 
@@ -114,7 +113,6 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         }
         Err(err) => {
             error!(target: "CompressOneImage", "Failed to compress image {name}: {err}");
-            outcome.output_bytes = 0;
             outcome.status = Status::Failed(err);
         }
     }
@@ -135,9 +133,9 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
         }
     }
     if ctx.options.skip_existing {
-        if let Some(bytes) = up_to_date(&job.input, &job.output) {
-            outcome.input_bytes = fs::metadata(&job.input).map_or(0, |m| m.len());
-            outcome.output_bytes = bytes;
+        if let Some((input_bytes, output_bytes)) = up_to_date(&job.input, &job.output) {
+            outcome.input_bytes = input_bytes;
+            outcome.output_bytes = output_bytes;
             return Ok(Status::Skipped);
         }
     }
@@ -163,12 +161,12 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     Ok(status)
 }
 
-/// The output's size if it exists and is newer than the input.
-fn up_to_date(input: &Path, output: &Path) -> Option<u64> {
+/// The input's and the output's sizes, if the output exists and is newer than the input.
+fn up_to_date(input: &Path, output: &Path) -> Option<(u64, u64)> {
     let out = fs::metadata(output).ok()?;
-    let out_time: SystemTime = out.modified().ok()?;
-    let in_time = fs::metadata(input).ok()?.modified().ok()?;
-    (out.is_file() && out_time > in_time).then_some(out.len())
+    let inp = fs::metadata(input).ok()?;
+    let newer = out.modified().ok()? > inp.modified().ok()?;
+    (out.is_file() && newer).then_some((inp.len(), out.len()))
 }
 
 fn output_file_name(path: &Path) -> std::path::Display<'_> {

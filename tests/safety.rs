@@ -38,6 +38,25 @@ fn tree(dir: &Path) -> Vec<String> {
     out
 }
 
+/// `n` copies of the demo photos in `dir` (created), named `00_dogs.jpg`, `01_fig.jpg`...
+fn many_photos(dir: &Path, n: usize) {
+    fs::create_dir(dir).expect("mkdir");
+    for i in 0..n {
+        let name = PHOTOS[i % PHOTOS.len()];
+        fs::copy(photo(name), dir.join(format!("{i:02}_{name}"))).expect("copy");
+    }
+}
+
+/// Every named file in `dir` is a whole JPEG: a strict decode fails on any truncated file.
+fn assert_whole_jpegs(dir: &Path, names: &[String]) {
+    let strict = photopress::codec::EncodeSettings::default();
+    for name in names {
+        let data = fs::read(dir.join(name)).expect("read");
+        photopress::codec::recompress(&data, &strict)
+            .unwrap_or_else(|e| panic!("{name} is damaged: {e}"));
+    }
+}
+
 fn no_temporary_files(dir: &Path) {
     let stray: Vec<String> = tree(dir)
         .into_iter()
@@ -311,12 +330,7 @@ fn a_write_error_fails_that_file_and_leaves_nothing_partial() {
 #[test]
 fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_cleans_up() {
     let tmp = tempdir();
-    let dir = tmp.path().join("many");
-    fs::create_dir(&dir).expect("mkdir");
-    for i in 0..40 {
-        let name = PHOTOS[i % PHOTOS.len()];
-        fs::copy(photo(name), dir.join(format!("{i:02}_{name}"))).expect("copy");
-    }
+    many_photos(&tmp.path().join("many"), 40);
     // A leftover of an earlier killed run, with a process id that is not running.
     fs::create_dir(tmp.path().join("out")).expect("mkdir");
     fs::write(
@@ -345,13 +359,7 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_cleans_up() {
         "killed mid-way: {} outputs",
         outputs.len()
     );
-    let strict = photopress::codec::EncodeSettings::default();
-    for name in &outputs {
-        let data = fs::read(tmp.path().join("out").join(name)).expect("read");
-        // A strict decode fails on any truncated file.
-        photopress::codec::recompress(&data, &strict)
-            .unwrap_or_else(|e| panic!("{name} is damaged: {e}"));
-    }
+    assert_whole_jpegs(&tmp.path().join("out"), &outputs);
     let rerun = run(tmp.path(), &["many", "-o", "out", "--skip-existing"]);
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
     assert_eq!(file_names(&tmp.path().join("out")).len(), 40);
@@ -361,12 +369,7 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_cleans_up() {
 #[test]
 fn ctrl_c_finishes_the_images_in_progress_and_starts_no_more() {
     let tmp = tempdir();
-    let dir = tmp.path().join("many");
-    fs::create_dir(&dir).expect("mkdir");
-    for i in 0..40 {
-        let name = PHOTOS[i % PHOTOS.len()];
-        fs::copy(photo(name), dir.join(format!("{i:02}_{name}"))).expect("copy");
-    }
+    many_photos(&tmp.path().join("many"), 40);
     let child = command(tmp.path())
         .args(["many", "-o", "out", "-j", "1"])
         .stdout(std::process::Stdio::piped())
@@ -397,12 +400,7 @@ fn ctrl_c_finishes_the_images_in_progress_and_starts_no_more() {
     assert!(ended < 40, "interrupted too late to tell: {ended} done");
     let outputs = file_names(&out);
     assert_eq!(outputs.len(), ended, "{outputs:?}");
-    let strict = photopress::codec::EncodeSettings::default();
-    for name in &outputs {
-        let data = fs::read(out.join(name)).expect("read");
-        photopress::codec::recompress(&data, &strict)
-            .unwrap_or_else(|e| panic!("{name} is damaged: {e}"));
-    }
+    assert_whole_jpegs(&out, &outputs);
     no_temporary_files(tmp.path());
     // The report still comes, counting the images never started as failed.
     assert!(
