@@ -10,7 +10,7 @@ use tracing::info;
 
 use crate::compress::{Context, Outcome, Status, compress_one};
 use crate::error::SetupError;
-use crate::options::Options;
+use crate::options::{Method, Options};
 use crate::output::{OutputDir, clean_stale_temps};
 use crate::progress::Progress;
 use crate::scan::Job;
@@ -26,6 +26,10 @@ pub struct Totals {
     pub failed: u64,
     pub input_bytes: u64,
     pub output_bytes: u64,
+    /// Images re-encoded by the DCT-domain transcoder.
+    pub dct: u64,
+    /// Images re-encoded through pixels.
+    pub pixel: u64,
 }
 
 impl Totals {
@@ -40,6 +44,13 @@ impl Totals {
             Status::KeptOriginal => totals.kept_original = 1,
             Status::Skipped => totals.skipped = 1,
             Status::Failed(_) => totals.failed = 1,
+        }
+        if matches!(outcome.status, Status::Compressed | Status::KeptOriginal) {
+            match outcome.method {
+                Some(Method::Dct) => totals.dct = 1,
+                Some(_) => totals.pixel = 1,
+                None => {}
+            }
         }
         if !matches!(outcome.status, Status::Failed(_)) {
             totals.input_bytes = outcome.input_bytes;
@@ -58,6 +69,8 @@ impl Totals {
             failed: self.failed + other.failed,
             input_bytes: self.input_bytes + other.input_bytes,
             output_bytes: self.output_bytes + other.output_bytes,
+            dct: self.dct + other.dct,
+            pixel: self.pixel + other.pixel,
         }
     }
 
@@ -207,6 +220,7 @@ mod tests {
             input_bytes,
             output_bytes,
             status,
+            method: None,
         }
     }
 

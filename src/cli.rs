@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
 use photopress::Options;
+use photopress::options::Method;
 use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_QUALITY};
 use photopress::progress::ProgressMode;
 use tracing::Level;
@@ -68,6 +69,12 @@ pub struct Cli {
     #[arg(long)]
     pub best: bool,
 
+    /// How to re-encode: dct requantizes the coefficients without decoding to pixels (twice as
+    /// fast; keeps the input's chroma subsampling), pixel decodes and encodes again; auto takes
+    /// dct for 4:2:0 and grayscale photos (not with --best), pixel for the rest
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = MethodArg::Auto)]
+    pub method: MethodArg,
+
     /// Memory budget for the images in progress (e.g. 2G, 512M; 0: none)
     /// [default: half the available memory]
     #[arg(long, value_name = "SIZE", value_parser = photopress::memory::parse_size)]
@@ -95,6 +102,16 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// dct where it applies, pixel otherwise
+    Auto,
+    /// The DCT-domain transcoder (pixel only for inputs it does not cover)
+    Dct,
+    /// Decode to pixels and encode again
+    Pixel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressArg {
     /// Only when stderr is a terminal
     Auto,
@@ -119,6 +136,11 @@ impl Cli {
             skip_existing: self.skip_existing,
             accept_truncated: self.accept_truncated,
             best: self.best,
+            method: match self.method {
+                MethodArg::Auto => Method::Auto,
+                MethodArg::Dct => Method::Dct,
+                MethodArg::Pixel => Method::Pixel,
+            },
             max_memory: self
                 .max_memory
                 .unwrap_or_else(photopress::memory::default_limit),

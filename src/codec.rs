@@ -83,21 +83,7 @@ fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u
     if width == 0 || height == 0 {
         return Err(ImageError::Decode("the image has no pixels".into()));
     }
-    let pixels = (width as u64) * (height as u64);
-    // A few hundred bytes can declare hundreds of megapixels (flat blocks cost almost nothing in
-    // arithmetic or progressive coding) and cost gigabytes to decode. No photograph comes near
-    // this ratio: even a flat Huffman-coded picture needs about a byte per 100 pixels.
-    if pixels > BOMB_MIN_PIXELS && pixels > BOMB_PIXELS_PER_BYTE * input.len() as u64 {
-        return Err(ImageError::Unsupported(format!(
-            "declares {width}x{height} pixels in only {} bytes (a decompression bomb?)",
-            input.len()
-        )));
-    }
-    if pixels > MAX_PIXELS {
-        return Err(ImageError::Unsupported(format!(
-            "{width}x{height} is more than the {MAX_PIXELS} pixels photopress accepts"
-        )));
-    }
+    check_size(width, height, input.len())?;
     let (pixel_space, components) = match decoder.color_space() {
         ColorSpace::JCS_GRAYSCALE => (ColorSpace::JCS_GRAYSCALE, 1),
         ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => (ColorSpace::JCS_RGB, 3),
@@ -164,6 +150,25 @@ fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u
     }
     decoder.finish().map_err(decode_err)?;
     encoder.finish().map_err(encode_err)
+}
+
+/// Refuses sizes photopress does not take: more than [`MAX_PIXELS`], or a decompression bomb.
+pub(crate) fn check_size(width: usize, height: usize, file_len: usize) -> Result<(), ImageError> {
+    let pixels = (width as u64) * (height as u64);
+    // A few hundred bytes can declare hundreds of megapixels (flat blocks cost almost nothing in
+    // arithmetic or progressive coding) and cost gigabytes to decode. No photograph comes near
+    // this ratio: even a flat Huffman-coded picture needs about a byte per 100 pixels.
+    if pixels > BOMB_MIN_PIXELS && pixels > BOMB_PIXELS_PER_BYTE * file_len as u64 {
+        return Err(ImageError::Unsupported(format!(
+            "declares {width}x{height} pixels in only {file_len} bytes (a decompression bomb?)"
+        )));
+    }
+    if pixels > MAX_PIXELS {
+        return Err(ImageError::Unsupported(format!(
+            "{width}x{height} is more than the {MAX_PIXELS} pixels photopress accepts"
+        )));
+    }
+    Ok(())
 }
 
 /// True for a YCbCr JPEG with 4:2:0 chroma: the output's own layout.
@@ -266,7 +271,7 @@ fn start_encoder(
 }
 
 /// Which segments of the input go into the output.
-fn keep_marker(marker: Marker, data: &[u8], settings: &EncodeSettings) -> bool {
+pub(crate) fn keep_marker(marker: Marker, data: &[u8], settings: &EncodeSettings) -> bool {
     match marker {
         // JFIF and Adobe segments are written by the encoder itself, to match what it wrote.
         Marker::APP(0) | Marker::APP(14) => false,

@@ -8,9 +8,10 @@ use tracing::{debug, error, info};
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
 use crate::memory::{self, Budget};
-use crate::options::Options;
+use crate::options::{Method, Options};
 use crate::output::{self, OutputDir};
 use crate::scan::Job;
+use crate::transcode::{self, Refusal};
 
 /// What happened to one image.
 #[derive(Debug)]
@@ -47,6 +48,9 @@ pub struct Outcome {
     /// Size of the output file (0 if none was written).
     pub output_bytes: u64,
     pub status: Status,
+    /// How it was re-encoded ([`Method::Dct`] or [`Method::Pixel`]); `None` when it was not
+    /// (skipped, or failed before).
+    pub method: Option<Method>,
 }
 
 /// What every image of a batch shares.
@@ -83,6 +87,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         input_bytes: 0,
         output_bytes: 0,
         status: Status::Compressed,
+        method: None,
     };
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
@@ -147,7 +152,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
         needed,
         budget: ctx.budget.limit(),
     })?;
-    let encoded = codec::recompress(&input, &ctx.settings)?;
+    let encoded = reencode(&input, ctx, outcome)?;
     drop(reservation);
     // Under --strip the original cannot stand in: it still carries the metadata to remove.
     let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
@@ -159,6 +164,36 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     output::write_atomic(&job.output, data, ctx.options.fsync)?;
     outcome.output_bytes = data.len() as u64;
     Ok(status)
+}
+
+/// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.
+fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Vec<u8>, ImageError> {
+    let method = ctx.options.method;
+    if method == Method::Pixel || (method == Method::Auto && ctx.options.best) {
+        outcome.method = Some(Method::Pixel);
+        return codec::recompress(input, &ctx.settings);
+    }
+    let name = outcome.input.display();
+    match transcode::recompress(input, &ctx.settings, method == Method::Dct) {
+        Ok(encoded) => {
+            outcome.method = Some(Method::Dct);
+            return Ok(encoded);
+        }
+        Err(Refusal::NotCovered(why)) => {
+            debug!(target: "CompressOneImage", "Pixel path for {name}: {why}");
+        }
+        // Under auto, libjpeg has the last word on a file the transcoder rejects: it gives the
+        // same error in its own words, or decodes what it tolerates (e.g. --accept-truncated).
+        Err(Refusal::Invalid(err)) if method == Method::Auto => {
+            debug!(target: "CompressOneImage", "Pixel path for {name}: the transcoder said: {err}");
+        }
+        Err(Refusal::Invalid(err)) => {
+            outcome.method = Some(Method::Dct);
+            return Err(err);
+        }
+    }
+    outcome.method = Some(Method::Pixel);
+    codec::recompress(input, &ctx.settings)
 }
 
 /// The input's and the output's sizes, if the output exists and is newer than the input.

@@ -24,8 +24,9 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod scan;
+pub mod transcode;
 
 pub use batch::{BatchResult, Totals};
 pub use compress::{Outcome, Status};
 pub use error::{ImageError, SetupError};
-pub use options::Options;
+pub use options::{Method, Options};

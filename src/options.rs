@@ -11,6 +11,32 @@ pub const DEFAULT_INPUT: &str = "IMAGES";
 /// Default output file-name prefix.
 pub const DEFAULT_PREFIX: &str = "compressed_";
 
+/// How an image is re-encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// The DCT-domain transcoder where it applies (a 4:2:0 or grayscale baseline/progressive
+    /// Huffman JPEG, not under `best`), the pixel path otherwise.
+    #[default]
+    Auto,
+    /// Requantize the input's coefficients without decoding to pixels; the output keeps the
+    /// input's chroma subsampling. Inputs the transcoder does not cover (arithmetic coding,
+    /// 12-bit, lossless, CMYK, `strip` on a rotated photo) still take the pixel path.
+    Dct,
+    /// Decode to pixels (or YCbCr planes) and encode again with mozjpeg.
+    Pixel,
+}
+
+impl Method {
+    /// The name used on the command line and in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Auto => "auto",
+            Method::Dct => "dct",
+            Method::Pixel => "pixel",
+        }
+    }
+}
+
 /// Everything that decides what a run does. Every field states its default.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -42,6 +68,8 @@ pub struct Options {
     /// mozjpeg's slow, smallest encoding (trellis quantization, optimized progressive scans).
     /// Default false.
     pub best: bool,
+    /// How images are re-encoded. Default [`Method::Auto`].
+    pub method: Method,
     /// Memory budget in bytes for the images in progress; 0 means none. Default: half the
     /// memory available at the start (see [`crate::memory::default_limit`]).
     pub max_memory: u64,
@@ -64,6 +92,7 @@ impl Default for Options {
             skip_existing: false,
             accept_truncated: false,
             best: false,
+            method: Method::Auto,
             max_memory: crate::memory::default_limit(),
             fsync: false,
         }

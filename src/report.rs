@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::batch::BatchResult;
 use crate::compress::Status;
+use crate::options::Method;
 
 /// The text report, one figure per line.
 pub fn text(result: &BatchResult) -> String {
@@ -21,6 +22,9 @@ pub fn text(result: &BatchResult) -> String {
         "Processing duration (ms) {:.1}",
         result.duration.as_secs_f64() * 1e3
     );
+    if t.dct + t.pixel > 0 {
+        let _ = writeln!(out, "Methods dct {}, pixel {}", t.dct, t.pixel);
+    }
     let _ = write!(out, "Files compressed {}", t.compressed);
     if t.kept_original > 0 {
         let _ = write!(out, ", kept original {}", t.kept_original);
@@ -45,6 +49,7 @@ struct JsonFile<'a> {
     input_bytes: u64,
     output_bytes: u64,
     status: &'a str,
+    method: Option<&'a str>,
     error: Option<String>,
 }
 
@@ -57,6 +62,8 @@ struct JsonTotals {
     failed: u64,
     input_bytes: u64,
     output_bytes: u64,
+    dct: u64,
+    pixel: u64,
     rate: f64,
     duration_ms: f64,
     threads: usize,
@@ -77,6 +84,7 @@ pub fn json(result: &BatchResult) -> String {
                     input_bytes: o.input_bytes,
                     output_bytes: o.output_bytes,
                     status: o.status.as_str(),
+                    method: o.method.map(Method::as_str),
                     error: match &o.status {
                         Status::Failed(err) => Some(err.to_string()),
                         _ => None,
@@ -92,6 +100,8 @@ pub fn json(result: &BatchResult) -> String {
             failed: t.failed,
             input_bytes: t.input_bytes,
             output_bytes: t.output_bytes,
+            dct: t.dct,
+            pixel: t.pixel,
             rate: t.rate(),
             duration_ms: result.duration.as_secs_f64() * 1e3,
             threads: result.threads,
@@ -117,6 +127,7 @@ mod tests {
                 input_bytes: 3000,
                 output_bytes: 1000,
                 status: Status::Compressed,
+                method: Some(Method::Dct),
             },
             Outcome {
                 input: PathBuf::from("IMAGES/b.jpg"),
@@ -124,6 +135,7 @@ mod tests {
                 input_bytes: 0,
                 output_bytes: 0,
                 status: Status::Failed(crate::error::ImageError::Empty),
+                method: None,
             },
         ];
         let totals = outcomes
@@ -143,7 +155,7 @@ mod tests {
         assert_eq!(
             text(&result()),
             "Total files size 3000\nTotal compressed files size 1000\nCompression rate 0.33\n\
-             Processing duration (ms) 528.9\nFiles compressed 1, failed 1\n"
+             Processing duration (ms) 528.9\nMethods dct 1, pixel 0\nFiles compressed 1, failed 1\n"
         );
     }
 
@@ -154,6 +166,8 @@ mod tests {
         assert_eq!(value["totals"]["failed"], 1);
         assert_eq!(value["files"][0]["status"], "compressed");
         assert_eq!(value["files"][0]["output"], "OUT/compressed_a.jpg");
+        assert_eq!(value["files"][0]["method"], "dct");
+        assert_eq!(value["totals"]["dct"], 1);
         assert_eq!(value["files"][1]["status"], "failed");
         assert_eq!(value["files"][1]["error"], "the file is empty");
         assert!(value["files"][1]["output"].is_null());

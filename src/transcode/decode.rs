@@ -1,0 +1,856 @@
+//! Reading the input: its segments (tables, frame, metadata) and its scans, entropy-decoded
+//! and requantized to the output's tables into a [`Sparse`] store per component. Baseline scans
+//! go straight to the sparse store; progressive scans need every scan of a coefficient before
+//! it is known, so they fill a dense store that is requantized once at the end.
+//!
+//! Every length, index, table and position comes from an untrusted file and is checked; the
+//! memory used is bounded by the frame's declared size, which is checked first.
+use super::Refusal;
+use super::bits::BitReader;
+use super::huffman::{Decoder, Spec, extend};
+use super::quant::Requant;
+use super::store::{Sparse, zeroed};
+
+/// Most scans accepted in one file (each one is a pass over the image; a typical progressive
+/// JPEG has 10).
+const MAX_SCANS: usize = 300;
+
+/// One component of the frame.
+pub struct Component {
+    pub id: u8,
+    pub h: usize,
+    pub v: usize,
+    tq: usize,
+    /// The component's block grid as stored: whole MCUs for a multi-component frame.
+    pub blocks_w: usize,
+    pub blocks_h: usize,
+    /// The blocks that cover the component's samples (a non-interleaved scan codes these).
+    pub coded_w: usize,
+    pub coded_h: usize,
+    requant: Option<Requant>,
+    scanned: bool,
+}
+
+/// The frame: size, components and coding.
+pub struct Frame {
+    pub width: usize,
+    pub height: usize,
+    pub progressive: bool,
+    pub components: Vec<Component>,
+    pub mcus_x: usize,
+    pub mcus_y: usize,
+}
+
+/// What the encoder needs from the input.
+pub struct Decoded<'a> {
+    pub frame: Frame,
+    pub coefficients: Vec<Sparse>,
+    /// APPn and COM segments in file order: (marker code, payload).
+    pub segments: Vec<(u8, &'a [u8])>,
+    /// The JFIF density: units, x, y.
+    pub density: Option<(u8, u16, u16)>,
+}
+
+/// The checks a caller makes on the frame before any entropy-coded data is decoded: the
+/// memory it will need, the layouts it covers. Returns an error to stop early.
+pub trait FrameCheck {
+    fn check(&self, frame: &Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal>;
+}
+
+struct Scan {
+    /// Indexes into the frame's components, with DC and AC table numbers.
+    components: Vec<(usize, usize, usize)>,
+    ss: usize,
+    se: usize,
+    ah: u32,
+    al: u32,
+}
+
+struct Reader<'a> {
+    input: &'a [u8],
+    strict: bool,
+    outputs: &'a [[u16; 64]; 2],
+    qtables: [Option<[u16; 64]>; 4],
+    dc_tables: [Option<Decoder>; 4],
+    ac_tables: [Option<Decoder>; 4],
+    restart_interval: usize,
+    frame: Option<Frame>,
+    sparse: Vec<Sparse>,
+    dense: Vec<Vec<i16>>,
+    segments: Vec<(u8, &'a [u8])>,
+    adobe_transform: Option<u8>,
+    jfif: bool,
+    density: Option<(u8, u16, u16)>,
+    scans: usize,
+}
+
+fn be16(data: &[u8], at: usize) -> usize {
+    usize::from(data[at]) << 8 | usize::from(data[at + 1])
+}
+
+/// Reads the whole input. `outputs` are the output's luminance and chrominance tables.
+pub fn read<'a>(
+    input: &'a [u8],
+    strict: bool,
+    outputs: &'a [[u16; 64]; 2],
+    check: &dyn FrameCheck,
+) -> Result<Decoded<'a>, Refusal> {
+    if input.len() < 2 || input[0] != 0xFF || input[1] != 0xD8 {
+        return Err(Refusal::corrupt(format!(
+            "Not a JPEG file: starts with 0x{:02x} 0x{:02x}",
+            input.first().copied().unwrap_or(0),
+            input.get(1).copied().unwrap_or(0)
+        )));
+    }
+    let mut r = Reader {
+        input,
+        strict,
+        outputs,
+        qtables: [None; 4],
+        dc_tables: Default::default(),
+        ac_tables: Default::default(),
+        restart_interval: 0,
+        frame: None,
+        sparse: Vec::new(),
+        dense: Vec::new(),
+        segments: Vec::new(),
+        adobe_transform: None,
+        jfif: false,
+        density: None,
+        scans: 0,
+    };
+    let mut pos = 2;
+    let mut ended = false;
+    while let Some((code, after)) = next_marker(input, pos) {
+        pos = after;
+        match code {
+            0xD9 => {
+                ended = true;
+                break;
+            }
+            // Standalone markers: no length.
+            0x01 | 0xD0..=0xD7 => continue,
+            0xD8 => {
+                return Err(Refusal::corrupt(
+                    "Invalid JPEG file structure: two SOI markers",
+                ));
+            }
+            _ => {}
+        }
+        let Some(len) = input.get(pos..pos + 2).map(|b| be16(b, 0)) else {
+            return Err(Refusal::corrupt("Premature end of JPEG file"));
+        };
+        if len < 2 {
+            return Err(Refusal::corrupt(format!(
+                "Corrupt JPEG data: marker 0x{code:02x} with length {len}"
+            )));
+        }
+        let Some(body) = input.get(pos + 2..pos + len) else {
+            return Err(Refusal::corrupt("Premature end of JPEG file"));
+        };
+        pos += len;
+        match code {
+            0xC0..=0xC2 => r.frame(code, body, check)?,
+            0xC3 => return Err(Refusal::unsupported("lossless JPEG")),
+            0xC5..=0xC7 | 0xCD..=0xCF => return Err(Refusal::unsupported("hierarchical JPEG")),
+            0xC9..=0xCB => return Err(Refusal::unsupported("arithmetic coding")),
+            0xC4 => r.huffman_tables(body)?,
+            0xCC => return Err(Refusal::unsupported("arithmetic coding")),
+            0xDB => r.quant_tables(body)?,
+            0xDD => {
+                if body.len() < 2 {
+                    return Err(Refusal::corrupt("Bogus DRI marker length"));
+                }
+                r.restart_interval = be16(body, 0);
+            }
+            0xDA => {
+                pos = r.scan(body, pos, check)?;
+            }
+            0xDC => return Err(Refusal::unsupported("a DNL marker")),
+            0xE0..=0xEF | 0xFE => r.segment(code, body),
+            _ => {}
+        }
+    }
+    if !ended && strict {
+        return Err(Refusal::corrupt("Premature end of JPEG file"));
+    }
+    r.finish()
+}
+
+/// The next marker at or after `pos`: its code and the position after it. Bytes before it
+/// that are not a marker are skipped (libjpeg warns about them and goes on too).
+fn next_marker(input: &[u8], mut pos: usize) -> Option<(u8, usize)> {
+    loop {
+        if *input.get(pos)? != 0xFF {
+            pos += 1;
+            continue;
+        }
+        match *input.get(pos + 1)? {
+            0xFF => pos += 1,
+            0x00 => pos += 2,
+            code => return Some((code, pos + 2)),
+        }
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn frame(&mut self, code: u8, body: &[u8], check: &dyn FrameCheck) -> Result<(), Refusal> {
+        if self.frame.is_some() {
+            return Err(Refusal::corrupt(
+                "Invalid JPEG file structure: two SOF markers",
+            ));
+        }
+        if body.len() < 6 {
+            return Err(Refusal::corrupt("Bogus marker length"));
+        }
+        if body[0] != 8 {
+            return Err(Refusal::unsupported(format!("{}-bit samples", body[0])));
+        }
+        let height = be16(body, 1);
+        let width = be16(body, 3);
+        let count = usize::from(body[5]);
+        if body.len() < 6 + 3 * count {
+            return Err(Refusal::corrupt("Bogus marker length"));
+        }
+        if height == 0 {
+            // A DNL segment would give it; libjpeg does not support that either.
+            return Err(Refusal::unsupported("no height in the frame header"));
+        }
+        if width == 0 {
+            return Err(Refusal::corrupt("Empty JPEG image"));
+        }
+        if count != 1 && count != 3 {
+            return Err(Refusal::unsupported(format!("{count} colour components")));
+        }
+        crate::codec::check_size(width, height, self.input.len()).map_err(Refusal::Invalid)?;
+        let mut components = Vec::with_capacity(count);
+        for c in body[6..6 + 3 * count].chunks_exact(3) {
+            let (h, v) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+            if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
+                return Err(Refusal::corrupt("Bogus sampling factors"));
+            }
+            if c[2] > 3 {
+                return Err(Refusal::corrupt(format!(
+                    "Bogus quantization table number {}",
+                    c[2]
+                )));
+            }
+            if components.iter().any(|o: &Component| o.id == c[0]) {
+                return Err(Refusal::unsupported(
+                    "two components with the same identifier",
+                ));
+            }
+            components.push(Component {
+                id: c[0],
+                h,
+                v,
+                tq: usize::from(c[2]),
+                blocks_w: 0,
+                blocks_h: 0,
+                coded_w: 0,
+                coded_h: 0,
+                requant: None,
+                scanned: false,
+            });
+        }
+        let hmax = components.iter().map(|c| c.h).max().unwrap_or(1);
+        let vmax = components.iter().map(|c| c.v).max().unwrap_or(1);
+        let mcus_x = width.div_ceil(8 * hmax);
+        let mcus_y = height.div_ceil(8 * vmax);
+        for c in &mut components {
+            c.coded_w = (width * c.h).div_ceil(hmax).div_ceil(8);
+            c.coded_h = (height * c.v).div_ceil(vmax).div_ceil(8);
+            if count == 1 {
+                (c.blocks_w, c.blocks_h) = (c.coded_w, c.coded_h);
+            } else {
+                (c.blocks_w, c.blocks_h) = (mcus_x * c.h, mcus_y * c.v);
+            }
+        }
+        let frame = Frame {
+            width,
+            height,
+            progressive: code == 0xC2,
+            components,
+            mcus_x,
+            mcus_y,
+        };
+        check.check(&frame, &self.segments)?;
+        for c in &frame.components {
+            let blocks = c.blocks_w * c.blocks_h;
+            self.sparse
+                .push(Sparse::new(if frame.progressive { 0 } else { blocks })?);
+            if frame.progressive {
+                self.dense.push(zeroed(blocks * 64)?);
+            }
+        }
+        self.frame = Some(frame);
+        Ok(())
+    }
+
+    fn huffman_tables(&mut self, mut body: &[u8]) -> Result<(), Refusal> {
+        while !body.is_empty() {
+            if body.len() < 17 {
+                return Err(Refusal::corrupt("Bogus DHT marker length"));
+            }
+            let (class, id) = (body[0] >> 4, usize::from(body[0] & 15));
+            let mut counts = [0u8; 16];
+            counts.copy_from_slice(&body[1..17]);
+            let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            let Some(symbols) = body.get(17..17 + total) else {
+                return Err(Refusal::corrupt("Bogus DHT marker length"));
+            };
+            if class > 1 || id > 3 {
+                return Err(Refusal::corrupt(format!("Bogus DHT index {}", body[0])));
+            }
+            let spec = Spec {
+                counts,
+                symbols: symbols.to_vec(),
+            };
+            let decoder = Decoder::new(&spec, class == 0)?;
+            if class == 0 {
+                self.dc_tables[id] = Some(decoder);
+            } else {
+                self.ac_tables[id] = Some(decoder);
+            }
+            body = &body[17 + total..];
+        }
+        Ok(())
+    }
+
+    fn quant_tables(&mut self, mut body: &[u8]) -> Result<(), Refusal> {
+        while !body.is_empty() {
+            let (precision, id) = (body[0] >> 4, usize::from(body[0] & 15));
+            if precision > 1 || id > 3 {
+                return Err(Refusal::corrupt(format!("Bogus DQT index {id}")));
+            }
+            let size = if precision == 0 { 64 } else { 128 };
+            let Some(values) = body.get(1..1 + size) else {
+                return Err(Refusal::corrupt("Bogus DQT marker length"));
+            };
+            let mut table = [0u16; 64];
+            for (k, slot) in table.iter_mut().enumerate() {
+                *slot = if precision == 0 {
+                    u16::from(values[k])
+                } else {
+                    u16::from_be_bytes([values[2 * k], values[2 * k + 1]])
+                };
+            }
+            self.qtables[id] = Some(table);
+            body = &body[1 + size..];
+        }
+        Ok(())
+    }
+
+    fn segment(&mut self, code: u8, body: &'a [u8]) {
+        if code == 0xE0 && body.len() >= 12 && body.starts_with(b"JFIF\0") {
+            self.jfif = true;
+            self.density = Some((
+                body[7],
+                u16::from_be_bytes([body[8], body[9]]),
+                u16::from_be_bytes([body[10], body[11]]),
+            ));
+        }
+        if code == 0xEE && body.len() >= 12 && body.starts_with(b"Adobe") {
+            self.adobe_transform = Some(body[11]);
+        }
+        self.segments.push((code, body));
+    }
+
+    /// Decodes one scan whose header is `body`, its data starting at `pos`. Returns the
+    /// position of the marker after the data.
+    fn scan(&mut self, body: &[u8], pos: usize, check: &dyn FrameCheck) -> Result<usize, Refusal> {
+        let Some(frame) = self.frame.as_mut() else {
+            return Err(Refusal::corrupt(
+                "Invalid JPEG file structure: SOS before SOF",
+            ));
+        };
+        self.scans += 1;
+        if self.scans > MAX_SCANS {
+            return Err(Refusal::unsupported(format!("more than {MAX_SCANS} scans")));
+        }
+        if self.scans == 1 {
+            colour_check(frame, self.jfif, self.adobe_transform)?;
+            // Segments after the frame header count too.
+            check.check(frame, &self.segments)?;
+        }
+        let count = usize::from(*body.first().unwrap_or(&0));
+        if !(1..=4).contains(&count) || body.len() != 4 + 2 * count {
+            return Err(Refusal::corrupt("Bogus SOS marker length"));
+        }
+        let mut components = Vec::with_capacity(count);
+        let mut blocks_in_mcu = 0;
+        for c in body[1..1 + 2 * count].chunks_exact(2) {
+            let Some(index) = frame.components.iter().position(|f| f.id == c[0]) else {
+                return Err(Refusal::corrupt(format!(
+                    "Invalid component ID {} in SOS",
+                    c[0]
+                )));
+            };
+            if components.iter().any(|&(i, _, _)| i == index) {
+                return Err(Refusal::corrupt(format!(
+                    "Invalid component ID {} in SOS",
+                    c[0]
+                )));
+            }
+            let comp = &mut frame.components[index];
+            blocks_in_mcu += comp.h * comp.v;
+            if comp.requant.is_none() {
+                // Tables are latched at a component's first scan, as libjpeg does.
+                let Some(table) = &self.qtables[comp.tq] else {
+                    return Err(Refusal::corrupt(format!(
+                        "Quantization table 0x{:02x} was not defined",
+                        comp.tq
+                    )));
+                };
+                let output = &self.outputs[usize::from(index > 0)];
+                comp.requant = Some(Requant::new(table, output));
+            }
+            if !frame.progressive && comp.scanned {
+                return Err(Refusal::corrupt(format!(
+                    "component {} appears in two sequential scans",
+                    comp.id
+                )));
+            }
+            comp.scanned = true;
+            components.push((index, usize::from(c[1] >> 4), usize::from(c[1] & 15)));
+        }
+        if count > 1 && blocks_in_mcu > 10 {
+            return Err(Refusal::corrupt(
+                "Sampling factors too large for interleaved scan",
+            ));
+        }
+        let tail = &body[1 + 2 * count..];
+        let scan = Scan {
+            components,
+            ss: usize::from(tail[0]),
+            se: usize::from(tail[1]),
+            ah: u32::from(tail[2] >> 4),
+            al: u32::from(tail[2] & 15),
+        };
+        let needs_ac = !frame.progressive || scan.ss > 0;
+        let needs_dc = !frame.progressive || (scan.ss == 0 && scan.ah == 0);
+        for &(_, td, ta) in &scan.components {
+            let dc_ok = !needs_dc || self.dc_tables.get(td).is_some_and(Option::is_some);
+            let ac_ok = !needs_ac || self.ac_tables.get(ta).is_some_and(Option::is_some);
+            if !dc_ok || !ac_ok {
+                // libjpeg would use the standard tables (Motion JPEG); the pixel path does.
+                return Err(Refusal::unsupported(
+                    "a scan uses an undefined Huffman table",
+                ));
+            }
+        }
+        if frame.progressive {
+            let valid = if scan.ss == 0 {
+                scan.se == 0
+            } else {
+                scan.se >= scan.ss && scan.se <= 63 && count == 1
+            } && (scan.ah == 0 || scan.al + 1 == scan.ah)
+                && scan.al <= 13;
+            if !valid {
+                return Err(Refusal::corrupt(format!(
+                    "Invalid progressive parameters Ss={} Se={} Ah={} Al={}",
+                    scan.ss, scan.se, scan.ah, scan.al
+                )));
+            }
+        }
+        let mut bits = BitReader::new(self.input, pos, self.strict);
+        let frame = &*frame;
+        let layout = Layout::new(frame, &scan, self.restart_interval);
+        if !frame.progressive {
+            let mut state = (
+                BaselineScan {
+                    frame,
+                    scan: &scan,
+                    dc: &self.dc_tables,
+                    ac: &self.ac_tables,
+                    sparse: &mut self.sparse,
+                },
+                Predictions([0; 4]),
+            );
+            layout.run(&mut bits, &mut state)?;
+        } else {
+            let mut state = (
+                ProgressiveScan {
+                    scan: &scan,
+                    dc: &self.dc_tables,
+                    ac: &self.ac_tables,
+                    dense: &mut self.dense,
+                    eobrun: 0,
+                },
+                Predictions([0; 4]),
+            );
+            layout.run(&mut bits, &mut state)?;
+        }
+        match bits.finish()? {
+            Some((_, after)) => Ok(after - 2),
+            None => Ok(self.input.len()),
+        }
+    }
+
+    fn finish(mut self) -> Result<Decoded<'a>, Refusal> {
+        let Some(frame) = self.frame.take() else {
+            return Err(Refusal::corrupt("no image in the file (no SOF marker)"));
+        };
+        if self.scans == 0 {
+            return Err(Refusal::corrupt(
+                "no image data in the file (no SOS marker)",
+            ));
+        }
+        if self.strict && frame.components.iter().any(|c| !c.scanned) {
+            return Err(Refusal::corrupt("Premature end of JPEG file"));
+        }
+        let mut coefficients = self.sparse;
+        if frame.progressive {
+            coefficients.clear();
+            for (comp, dense) in frame.components.iter().zip(&self.dense) {
+                coefficients.push(sparsify(comp, dense)?);
+            }
+        }
+        Ok(Decoded {
+            frame,
+            coefficients,
+            segments: self.segments,
+            density: self.density,
+        })
+    }
+}
+
+/// Refuses inputs whose colours are not YCbCr or gray: RGB-coded JPEGs.
+fn colour_check(frame: &Frame, jfif: bool, adobe: Option<u8>) -> Result<(), Refusal> {
+    if frame.components.len() != 3 {
+        return Ok(());
+    }
+    let rgb_ids = frame
+        .components
+        .iter()
+        .map(|c| c.id)
+        .eq([b'R', b'G', b'B']);
+    if adobe == Some(0) || (!jfif && adobe.is_none() && rgb_ids) {
+        return Err(Refusal::unsupported("RGB-coded JPEG"));
+    }
+    Ok(())
+}
+
+/// The requantized sparse form of a progressive component's dense coefficients.
+fn sparsify(comp: &Component, dense: &[i16]) -> Result<Sparse, Refusal> {
+    let blocks = comp.blocks_w * comp.blocks_h;
+    let mut sparse = Sparse::new(blocks)?;
+    let Some(requant) = &comp.requant else {
+        return Ok(sparse);
+    };
+    for (b, block) in dense.chunks_exact(64).enumerate().take(blocks) {
+        sparse.begin(b, requant.apply(i32::from(block[0]), 0));
+        for (k, &c) in block.iter().enumerate().skip(1) {
+            if c != 0 {
+                let q = requant.apply(i32::from(c), k);
+                if q != 0 {
+                    sparse.push(k, q);
+                }
+            }
+        }
+        sparse.end(b);
+    }
+    Ok(sparse)
+}
+
+/// The order of a scan's blocks: MCUs, restart intervals.
+struct Layout {
+    /// MCUs across and down.
+    mcus_x: usize,
+    mcus_y: usize,
+    /// Per scan component: (component index, blocks across one MCU, down, grid width);
+    /// a single-component scan has MCUs of one block.
+    components: Vec<(usize, usize, usize, usize)>,
+    restart_interval: usize,
+}
+
+/// What a scan does with each block.
+trait BlockDecoder {
+    /// Decodes the block at `block` (grid index) of scan component `si`.
+    fn block(&mut self, bits: &mut BitReader, si: usize, block: usize) -> Result<(), Refusal>;
+    /// Resets the predictions at a restart marker.
+    fn restart(&mut self);
+}
+
+impl Layout {
+    fn new(frame: &Frame, scan: &Scan, restart_interval: usize) -> Self {
+        let single = scan.components.len() == 1;
+        let components = scan
+            .components
+            .iter()
+            .map(|&(i, _, _)| {
+                let c = &frame.components[i];
+                if single {
+                    (i, 1, 1, c.blocks_w)
+                } else {
+                    (i, c.h, c.v, c.blocks_w)
+                }
+            })
+            .collect();
+        let (mcus_x, mcus_y) = if single {
+            let c = &frame.components[scan.components[0].0];
+            (c.coded_w, c.coded_h)
+        } else {
+            (frame.mcus_x, frame.mcus_y)
+        };
+        Layout {
+            mcus_x,
+            mcus_y,
+            components,
+            restart_interval,
+        }
+    }
+
+    fn run(&self, bits: &mut BitReader, decoder: &mut impl BlockDecoder) -> Result<(), Refusal> {
+        let mut left_in_interval = self.restart_interval;
+        let mut next_restart = 0u8;
+        for my in 0..self.mcus_y {
+            for mx in 0..self.mcus_x {
+                if self.restart_interval > 0 {
+                    if left_in_interval == 0 {
+                        bits.restart(next_restart)?;
+                        next_restart = (next_restart + 1) & 7;
+                        decoder.restart();
+                        left_in_interval = self.restart_interval;
+                    }
+                    left_in_interval -= 1;
+                }
+                for (si, &(_, h, v, grid_w)) in self.components.iter().enumerate() {
+                    for by in 0..v {
+                        let row = (my * v + by) * grid_w + mx * h;
+                        for bx in 0..h {
+                            decoder.block(bits, si, row + bx)?;
+                        }
+                    }
+                }
+            }
+            // Data that ended early: an error when strict; when lenient, the rest stays zero
+            // (no need to decode zeros to the end).
+            if bits.overran() {
+                if bits.is_strict() {
+                    return Err(bits.overrun_error());
+                }
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct BaselineScan<'s> {
+    frame: &'s Frame,
+    scan: &'s Scan,
+    dc: &'s [Option<Decoder>; 4],
+    ac: &'s [Option<Decoder>; 4],
+    sparse: &'s mut [Sparse],
+}
+
+/// The DC prediction of each scan component.
+struct Predictions([i32; 4]);
+
+impl BlockDecoder for (BaselineScan<'_>, Predictions) {
+    #[inline(always)]
+    fn block(&mut self, bits: &mut BitReader, si: usize, block: usize) -> Result<(), Refusal> {
+        let (scan, preds) = self;
+        let (index, td, ta) = scan.scan.components[si];
+        let (Some(dc), Some(ac), Some(requant)) = (
+            scan.dc[td].as_ref(),
+            scan.ac[ta].as_ref(),
+            scan.frame.components[index].requant.as_ref(),
+        ) else {
+            return Ok(());
+        };
+        let sparse = &mut scan.sparse[index];
+        let size = u32::from(bits.symbol(dc)?);
+        let diff = extend(bits.bits(size), size);
+        preds.0[si] = preds.0[si].wrapping_add(diff);
+        sparse.begin(block, requant.apply(preds.0[si], 0));
+        let mut k = 1usize;
+        while k < 64 {
+            let (run, size, value) = bits.ac(ac)?;
+            if size == 0 {
+                if run == 15 {
+                    k += 16;
+                    continue;
+                }
+                break;
+            }
+            k += run as usize;
+            if k > 63 {
+                if bits.is_strict() {
+                    return Err(Refusal::corrupt(
+                        "Corrupt JPEG data: coefficient past the end of a block",
+                    ));
+                }
+                break;
+            }
+            let q = requant.apply(value, k);
+            if q != 0 {
+                sparse.push(k, q);
+            }
+            k += 1;
+        }
+        sparse.end(block);
+        Ok(())
+    }
+
+    fn restart(&mut self) {
+        self.1.0 = [0; 4];
+    }
+}
+
+struct ProgressiveScan<'s> {
+    scan: &'s Scan,
+    dc: &'s [Option<Decoder>; 4],
+    ac: &'s [Option<Decoder>; 4],
+    dense: &'s mut [Vec<i16>],
+    eobrun: u32,
+}
+
+impl BlockDecoder for (ProgressiveScan<'_>, Predictions) {
+    fn block(&mut self, bits: &mut BitReader, si: usize, block: usize) -> Result<(), Refusal> {
+        let (scan, preds) = self;
+        let (index, td, ta) = scan.scan.components[si];
+        let (ss, se, ah, al) = (scan.scan.ss, scan.scan.se, scan.scan.ah, scan.scan.al);
+        let Some(coefs) = scan.dense[index].get_mut(block * 64..block * 64 + 64) else {
+            return Ok(());
+        };
+        if ss == 0 {
+            if ah == 0 {
+                let Some(dc) = &scan.dc[td] else {
+                    return Ok(());
+                };
+                let size = u32::from(bits.symbol(dc)?);
+                let diff = extend(bits.bits(size), size);
+                preds.0[si] = preds.0[si].wrapping_add(diff);
+                coefs[0] = (preds.0[si].wrapping_shl(al)) as i16;
+            } else if bits.bit() {
+                coefs[0] |= (1i32 << al) as i16;
+            }
+            return Ok(());
+        }
+        let Some(ac) = &scan.ac[ta] else {
+            return Ok(());
+        };
+        if ah == 0 {
+            ac_first(bits, ac, coefs, ss, se, al, &mut scan.eobrun)
+        } else {
+            ac_refine(bits, ac, coefs, ss, se, al, &mut scan.eobrun)
+        }
+    }
+
+    fn restart(&mut self) {
+        self.1.0 = [0; 4];
+        self.0.eobrun = 0;
+    }
+}
+
+fn ac_first(
+    bits: &mut BitReader,
+    ac: &Decoder,
+    coefs: &mut [i16],
+    ss: usize,
+    se: usize,
+    al: u32,
+    eobrun: &mut u32,
+) -> Result<(), Refusal> {
+    if *eobrun > 0 {
+        *eobrun -= 1;
+        return Ok(());
+    }
+    let mut k = ss;
+    while k <= se {
+        let symbol = bits.symbol(ac)?;
+        let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+        if size == 0 {
+            if run < 15 {
+                *eobrun = (1 << run) + bits.bits(run) - 1;
+                break;
+            }
+            k += 16;
+            continue;
+        }
+        k += run as usize;
+        if k > se {
+            if bits.is_strict() {
+                return Err(Refusal::corrupt(
+                    "Corrupt JPEG data: coefficient past the end of a band",
+                ));
+            }
+            break;
+        }
+        let value = extend(bits.bits(size), size);
+        coefs[k] = value.wrapping_shl(al) as i16;
+        k += 1;
+    }
+    Ok(())
+}
+
+fn ac_refine(
+    bits: &mut BitReader,
+    ac: &Decoder,
+    coefs: &mut [i16],
+    ss: usize,
+    se: usize,
+    al: u32,
+    eobrun: &mut u32,
+) -> Result<(), Refusal> {
+    let p1 = (1i32 << al) as i16;
+    let m1 = (-1i32 << al) as i16;
+    // A correction bit for an already non-zero coefficient: 1 = one more step away from 0.
+    let refine = |bits: &mut BitReader, c: &mut i16| {
+        if bits.bit() && (*c & p1) == 0 {
+            *c = if *c >= 0 {
+                c.wrapping_add(p1)
+            } else {
+                c.wrapping_add(m1)
+            };
+        }
+    };
+    let mut k = ss;
+    if *eobrun == 0 {
+        while k <= se {
+            let symbol = bits.symbol(ac)?;
+            let mut run = i32::from(symbol >> 4);
+            let size = symbol & 15;
+            let mut new_value = 0i16;
+            if size != 0 {
+                if size != 1 && bits.is_strict() {
+                    return Err(Refusal::corrupt("Corrupt JPEG data: bad Huffman code"));
+                }
+                new_value = if bits.bit() { p1 } else { m1 };
+            } else if run != 15 {
+                *eobrun = (1 << run) + bits.bits(run as u32);
+                break;
+            }
+            // Skip `run` zero coefficients, refining the non-zero ones passed on the way.
+            while k <= se {
+                let c = &mut coefs[k];
+                if *c != 0 {
+                    refine(bits, c);
+                } else {
+                    if run == 0 {
+                        break;
+                    }
+                    run -= 1;
+                }
+                k += 1;
+            }
+            if new_value != 0 && k <= se {
+                coefs[k] = new_value;
+            }
+            k += 1;
+        }
+    }
+    if *eobrun > 0 {
+        while k <= se {
+            let c = &mut coefs[k];
+            if *c != 0 {
+                refine(bits, c);
+            }
+            k += 1;
+        }
+        *eobrun -= 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Writing the output: the kept segments, the tables, the frame, and one baseline scan
+//! entropy-coded from the sparse store with optimized Huffman tables (a statistics pass over
+//! the same blocks first, as libjpeg's `optimize_coding`).
+use super::decode::Decoded;
+use super::huffman::{self, Encoder, category};
+use super::store::{Sparse, position, value};
+
+/// The output's blocks in scan order, handed to `f(component index, block index)`.
+fn for_each_block(decoded: &Decoded, mut f: impl FnMut(usize, usize)) {
+    let frame = &decoded.frame;
+    if let [c] = frame.components.as_slice() {
+        for b in 0..c.coded_w * c.coded_h {
+            f(0, b);
+        }
+        return;
+    }
+    for my in 0..frame.mcus_y {
+        for mx in 0..frame.mcus_x {
+            for (ci, c) in frame.components.iter().enumerate() {
+                for by in 0..c.v {
+                    let row = (my * c.v + by) * c.blocks_w + mx * c.h;
+                    for bx in 0..c.h {
+                        f(ci, row + bx);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where symbols go: counted, or written.
+trait Sink {
+    /// A symbol of table `table` (0, 1: DC; 2, 3: AC) followed by `size` raw bits.
+    fn put(&mut self, table: usize, symbol: u8, raw: u32, size: u32);
+}
+
+/// Symbol counts per table.
+struct Counts([[u32; 256]; 4]);
+
+impl Sink for Counts {
+    #[inline(always)]
+    fn put(&mut self, table: usize, symbol: u8, _raw: u32, _size: u32) {
+        self.0[table][usize::from(symbol)] += 1;
+    }
+}
+
+/// The bits of a value of `size` bits as JPEG codes it (negative values minus one).
+#[inline(always)]
+fn raw_bits(v: i32, size: u32) -> u32 {
+    (if v < 0 { v - 1 } else { v }) as u32 & ((1u32 << size) - 1)
+}
+
+#[inline(always)]
+fn encode_block(sink: &mut impl Sink, t: usize, diff: i32, entries: &[u32]) {
+    let size = category(diff);
+    sink.put(t, size as u8, raw_bits(diff, size), size);
+    let mut last = 0;
+    for &e in entries {
+        let pos = position(e);
+        let v = value(e);
+        let mut run = pos - last - 1;
+        while run > 15 {
+            sink.put(2 + t, 0xF0, 0, 0);
+            run -= 16;
+        }
+        let size = category(v);
+        sink.put(2 + t, ((run << 4) | size) as u8, raw_bits(v, size), size);
+        last = pos;
+    }
+    if last < 63 {
+        sink.put(2 + t, 0x00, 0, 0);
+    }
+}
+
+fn encode_scan(decoded: &Decoded, sink: &mut impl Sink) {
+    let mut pred = [0i32; 3];
+    let coefficients: &[Sparse] = &decoded.coefficients;
+    for_each_block(decoded, |ci, b| {
+        let store = &coefficients[ci];
+        let dc = i32::from(store.dc[b]);
+        let diff = dc - pred[ci];
+        pred[ci] = dc;
+        encode_block(sink, usize::from(ci > 0), diff, store.entries(b));
+    });
+}
+
+/// The entropy coder's output: bits into bytes, `FF` stuffed with `00`.
+struct BitWriter {
+    out: Vec<u8>,
+    acc: u64,
+    n: u32,
+    tables: [Encoder; 4],
+}
+
+impl BitWriter {
+    #[inline(always)]
+    fn bits(&mut self, bits: u32, len: u32) {
+        self.acc = (self.acc << len) | u64::from(bits);
+        self.n += len;
+        if self.n >= 32 {
+            self.n -= 32;
+            let word = (self.acc >> self.n) as u32;
+            let bytes = word.to_be_bytes();
+            if bytes.contains(&0xFF) {
+                for b in bytes {
+                    self.out.push(b);
+                    if b == 0xFF {
+                        self.out.push(0);
+                    }
+                }
+            } else {
+                self.out.extend_from_slice(&bytes);
+            }
+        }
+    }
+
+    /// Pads the last byte with one bits and writes what is left.
+    fn finish(mut self) -> Vec<u8> {
+        let pad = (8 - self.n % 8) % 8;
+        self.bits((1 << pad) - 1, pad);
+        while self.n >= 8 {
+            self.n -= 8;
+            let b = (self.acc >> self.n) as u8;
+            self.out.push(b);
+            if b == 0xFF {
+                self.out.push(0);
+            }
+        }
+        self.out
+    }
+}
+
+impl Sink for BitWriter {
+    #[inline(always)]
+    fn put(&mut self, table: usize, symbol: u8, raw: u32, size: u32) {
+        let t = &self.tables[table];
+        let code = u32::from(t.code[usize::from(symbol)]);
+        let len = u32::from(t.len[usize::from(symbol)]);
+        self.bits((code << size) | raw, len + size);
+    }
+}
+
+fn segment(out: &mut Vec<u8>, code: u8, body: &[u8]) {
+    out.extend_from_slice(&[0xFF, code]);
+    out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(body);
+}
+
+/// The output file. `kept` are the segments to copy; `tables` the output's quantization
+/// tables (luminance, chrominance).
+pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -> Vec<u8> {
+    let mut counts = Counts([[0; 256]; 4]);
+    encode_scan(decoded, &mut counts);
+    let specs: Vec<huffman::Spec> = counts.0.iter().map(huffman::optimal).collect();
+
+    let frame = &decoded.frame;
+    let gray = frame.components.len() == 1;
+    let used = if gray { 1 } else { 2 };
+    let extended = tables[..used].iter().flatten().any(|&q| q > 255);
+    let mut head = Vec::with_capacity(1024);
+    head.extend_from_slice(&[0xFF, 0xD8]);
+    let (units, x, y) = decoded.density.unwrap_or((0, 1, 1));
+    let mut jfif = b"JFIF\0\x01\x01".to_vec();
+    jfif.push(units);
+    jfif.extend_from_slice(&x.to_be_bytes());
+    jfif.extend_from_slice(&y.to_be_bytes());
+    jfif.extend_from_slice(&[0, 0]);
+    segment(&mut head, 0xE0, &jfif);
+    for (code, body) in kept {
+        segment(&mut head, *code, body);
+    }
+    for (i, table) in tables[..used].iter().enumerate() {
+        let mut body = vec![(u8::from(extended) << 4) | i as u8];
+        for &q in table {
+            if extended {
+                body.extend_from_slice(&q.to_be_bytes());
+            } else {
+                body.push(q as u8);
+            }
+        }
+        segment(&mut head, 0xDB, &body);
+    }
+    let mut sof = vec![8];
+    sof.extend_from_slice(&(frame.height as u16).to_be_bytes());
+    sof.extend_from_slice(&(frame.width as u16).to_be_bytes());
+    sof.push(frame.components.len() as u8);
+    for (i, c) in frame.components.iter().enumerate() {
+        let sampling = if gray { 0x11 } else { (c.h << 4 | c.v) as u8 };
+        sof.extend_from_slice(&[i as u8 + 1, sampling, u8::from(i > 0)]);
+    }
+    segment(&mut head, if extended { 0xC1 } else { 0xC0 }, &sof);
+    for t in 0..used {
+        for (class, spec) in [(0u8, &specs[t]), (1, &specs[2 + t])] {
+            let mut body = vec![(class << 4) | t as u8];
+            body.extend_from_slice(&spec.counts);
+            body.extend_from_slice(&spec.symbols);
+            segment(&mut head, 0xC4, &body);
+        }
+    }
+    let mut sos = vec![frame.components.len() as u8];
+    for i in 0..frame.components.len() {
+        let t = u8::from(i > 0);
+        sos.extend_from_slice(&[i as u8 + 1, (t << 4) | t]);
+    }
+    sos.extend_from_slice(&[0, 63, 0]);
+    segment(&mut head, 0xDA, &sos);
+
+    let data_estimate: usize = decoded
+        .coefficients
+        .iter()
+        .map(|s| s.ac.len() * 2 + s.dc.len())
+        .sum();
+    head.reserve(data_estimate + 2);
+    let mut writer = BitWriter {
+        out: head,
+        acc: 0,
+        n: 0,
+        tables: [
+            Encoder::new(&specs[0]),
+            Encoder::new(&specs[1]),
+            Encoder::new(&specs[2]),
+            Encoder::new(&specs[3]),
+        ],
+    };
+    encode_scan(decoded, &mut writer);
+    let mut out = writer.finish();
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    out
+}

@@ -1,0 +1,136 @@
+//! The DCT-domain transcoder: re-encodes a JPEG without going through pixels. The input's
+//! entropy-coded coefficients are decoded, requantized to the output quality's tables
+//! (`round(c × q_in / q_out)`) and kept sparse, then written as one baseline scan with
+//! optimized Huffman tables. No inverse or forward DCT, no colour conversion, no resampling:
+//! the work left is the entropy decoding of the input, which is what libjpeg spends most of
+//! its decoding time on anyway.
+//!
+//! It covers Huffman-coded 8-bit baseline, extended and progressive JPEGs, gray or YCbCr. The
+//! rest (arithmetic coding, 12-bit, lossless, CMYK, RGB-coded) is refused with
+//! [`Refusal::NotCovered`], and the caller uses the pixel path. The output keeps the input's
+//! chroma subsampling; a caller wanting 4:2:0 output asks for 4:2:0 (or gray) input only.
+//!
+//! Safe Rust: every length, marker, table index, Huffman code and coefficient position of the
+//! input is checked, and memory is bounded by the frame's declared size (checked against the
+//! same limits as the pixel path before anything is allocated).
+mod bits;
+mod decode;
+mod encode;
+mod huffman;
+mod quant;
+mod store;
+
+use image::metadata::Orientation;
+use mozjpeg::Marker;
+
+use crate::codec::{self, EncodeSettings};
+use crate::error::ImageError;
+
+pub use quant::output_tables;
+
+/// Why the transcoder did not produce an output.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The input is one the transcoder does not cover; the pixel path can take it.
+    NotCovered(String),
+    /// The input is not a valid JPEG (or cannot be processed at all).
+    Invalid(ImageError),
+}
+
+impl Refusal {
+    fn corrupt(message: impl Into<String>) -> Self {
+        Refusal::Invalid(ImageError::Decode(message.into()))
+    }
+
+    fn unsupported(message: impl Into<String>) -> Self {
+        Refusal::NotCovered(message.into())
+    }
+
+    fn no_memory() -> Self {
+        Refusal::Invalid(ImageError::Unsupported(
+            "not enough memory for the image".into(),
+        ))
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NotCovered(why) => write!(f, "not covered by the transcoder: {why}"),
+            Refusal::Invalid(err) => err.fmt(f),
+        }
+    }
+}
+
+/// Re-encodes a JPEG in the DCT domain at `settings.quality`, keeping the segments the pixel
+/// path keeps. With `any_subsampling` false, only inputs whose layout is the pixel path's
+/// output layout (YCbCr 4:2:0, or gray) are taken, so that both paths give the same kind of
+/// file; otherwise the input's subsampling is kept.
+///
+/// `settings.best` is not used: trellis quantization needs the pixel path.
+pub fn recompress(
+    input: &[u8],
+    settings: &EncodeSettings,
+    any_subsampling: bool,
+) -> Result<Vec<u8>, Refusal> {
+    if input.is_empty() {
+        return Err(Refusal::Invalid(ImageError::Empty));
+    }
+    let tables = output_tables(settings.quality);
+    let coverage = Coverage {
+        settings,
+        any_subsampling,
+    };
+    let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
+    let kept: Vec<(u8, &[u8])> = decoded
+        .segments
+        .iter()
+        .filter(|(code, data)| codec::keep_marker(marker(*code), data, settings))
+        .copied()
+        .collect();
+    Ok(encode::write(&decoded, &kept, &tables))
+}
+
+/// The mozjpeg name of an APPn or COM marker code.
+fn marker(code: u8) -> Marker {
+    match code {
+        0xE0..=0xEF => Marker::APP(code - 0xE0),
+        _ => Marker::COM,
+    }
+}
+
+/// The inputs a call takes.
+struct Coverage<'s> {
+    settings: &'s EncodeSettings,
+    any_subsampling: bool,
+}
+
+impl decode::FrameCheck for Coverage<'_> {
+    fn check(&self, frame: &decode::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
+        let c = &frame.components;
+        let is_420 = c.len() == 3
+            && (c[0].h, c[0].v) == (2, 2)
+            && c[1..].iter().all(|c| (c.h, c.v) == (1, 1));
+        if !self.any_subsampling && c.len() == 3 && !is_420 {
+            let factors: Vec<String> = c.iter().map(|c| format!("{}x{}", c.h, c.v)).collect();
+            return Err(Refusal::unsupported(format!(
+                "sampling factors {} (the output is 4:2:0)",
+                factors.join(",")
+            )));
+        }
+        if !self.settings.keep_metadata {
+            let orientation = codec::exif_orientation(
+                segments
+                    .iter()
+                    .filter(|(code, _)| (0xE0..=0xEF).contains(code))
+                    .map(|(code, data)| (marker(*code), *data)),
+            );
+            if orientation != Orientation::NoTransforms {
+                return Err(Refusal::unsupported(
+                    "--strip on a rotated photo (the pixels are turned upright)",
+                ));
+            }
+        }
+        Ok(())
+    }
+}

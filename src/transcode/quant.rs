@@ -1,0 +1,145 @@
+//! Quantization: the output's tables (libjpeg's quality scaling of the JPEG Annex K tables,
+//! as the pixel path's encoder sets them) and the requantization of input coefficients to them.
+//! Everything is in zigzag order, the order of the coefficients in the file.
+
+/// Zigzag position → natural (row-major) position in the 8×8 block.
+pub const NATURAL_ORDER: [usize; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+const LUMINANCE: [u16; 64] = [
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+    92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+];
+
+const CHROMINANCE: [u16; 64] = [
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
+    47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+];
+
+/// The output's luminance and chrominance tables for `quality` (1..=100), in zigzag order:
+/// `jpeg_set_quality(quality, force_baseline = FALSE)` on the Annex K tables.
+pub fn output_tables(quality: u8) -> [[u16; 64]; 2] {
+    let quality = u32::from(quality.clamp(1, 100));
+    let scale = if quality < 50 {
+        5000 / quality
+    } else {
+        200 - 2 * quality
+    };
+    let scaled = |base: &[u16; 64]| {
+        let mut table = [0u16; 64];
+        for (k, slot) in table.iter_mut().enumerate() {
+            let v = (u32::from(base[NATURAL_ORDER[k]]) * scale + 50) / 100;
+            *slot = v.clamp(1, 32767) as u16;
+        }
+        table
+    };
+    [scaled(&LUMINANCE), scaled(&CHROMINANCE)]
+}
+
+/// Largest magnitude of a requantized AC coefficient (8-bit JPEG: size category 10) and DC
+/// value (differences then stay within category 11).
+pub const MAX_COEF: i32 = 1023;
+
+/// Requantizes coefficients of one input table to one output table: `round(c × in / out)`.
+pub struct Requant {
+    num: [u32; 64],
+    half: [u32; 64],
+    div: [u32; 64],
+    recip: [u64; 64],
+    /// Every quotient is exact with the reciprocal (always so for 8-bit tables).
+    by_reciprocal: bool,
+}
+
+/// Input coefficients are clamped to this magnitude (an 8-bit JPEG has none larger).
+const MAX_INPUT: u32 = 2047;
+
+impl Requant {
+    pub fn new(input: &[u16; 64], output: &[u16; 64]) -> Self {
+        let mut r = Requant {
+            num: [0; 64],
+            half: [0; 64],
+            div: [1; 64],
+            recip: [0; 64],
+            by_reciprocal: true,
+        };
+        for k in 0..64 {
+            let qin = u32::from(input[k]);
+            let qout = u32::from(output[k].max(1));
+            r.num[k] = 2 * qin;
+            r.half[k] = qout;
+            r.div[k] = 2 * qout;
+            r.recip[k] = (1u64 << 32) / u64::from(2 * qout) + 1;
+            // floor(n × recip / 2^32) = floor(n / d) when n × d < 2^32.
+            let max_n = u64::from(MAX_INPUT * 2 * qin + qout);
+            if max_n * u64::from(2 * qout) >= 1 << 32 {
+                r.by_reciprocal = false;
+            }
+        }
+        r
+    }
+
+    /// The coefficient `value` at zigzag position `k`, requantized and clamped.
+    #[inline(always)]
+    pub fn apply(&self, value: i32, k: usize) -> i32 {
+        let k = k & 63;
+        let a = value.unsigned_abs().min(MAX_INPUT);
+        let n = a * self.num[k] + self.half[k];
+        let q = if self.by_reciprocal {
+            ((u64::from(n) * self.recip[k]) >> 32) as i32
+        } else {
+            (n / self.div[k]) as i32
+        };
+        let q = q.min(MAX_COEF);
+        if value < 0 { -q } else { q }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requantization_rounds_to_nearest() {
+        let mut input = [0u16; 64];
+        let mut output = [0u16; 64];
+        for k in 0..64 {
+            input[k] = 1 + k as u16 * 4;
+            output[k] = 3 + k as u16 * 3;
+        }
+        let r = Requant::new(&input, &output);
+        for k in 0..64 {
+            for v in -1023..=1023i32 {
+                let exact = f64::from(v) * f64::from(input[k]) / f64::from(output[k]);
+                let want = (exact.abs() + 0.5).floor().min(f64::from(MAX_COEF)) * exact.signum();
+                assert_eq!(f64::from(r.apply(v, k)), want, "v {v} k {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn sixteen_bit_tables_divide_exactly() {
+        let input = [65535u16; 64];
+        let output = [40000u16; 64];
+        let r = Requant::new(&input, &output);
+        assert!(!r.by_reciprocal);
+        assert_eq!(r.apply(2, 5), 3);
+        assert_eq!(r.apply(-2, 5), -3);
+    }
+
+    #[test]
+    fn quality_scaling_matches_libjpeg() {
+        let [luma, chroma] = output_tables(30);
+        // 16 × 166 / 100, rounded; 99 × 166 / 100.
+        assert_eq!(luma[0], 27);
+        assert_eq!(chroma[63], 164);
+        let [luma, _] = output_tables(100);
+        assert!(luma.iter().all(|&q| q == 1));
+        let [luma, _] = output_tables(1);
+        assert_eq!(luma[63], 4950);
+    }
+}
