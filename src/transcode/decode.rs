@@ -7,6 +7,7 @@
 //! memory used is bounded by the frame's declared size, which is checked first.
 use super::Refusal;
 use super::bits::BitReader;
+use super::encode::{Tokens, encode_block};
 use super::huffman::{Decoder, Spec, extend};
 use super::quant::Requant;
 use super::store::{Sparse, zeroed};
@@ -49,6 +50,9 @@ pub struct Decoded<'a> {
     pub segments: Vec<(u8, &'a [u8])>,
     /// The JFIF density: units, x, y.
     pub density: Option<(u8, u16, u16)>,
+    /// The output's symbols, when they were made while decoding (a baseline file whose one
+    /// scan has the output's block order); `coefficients` is then empty.
+    pub tokens: Option<Box<Tokens>>,
 }
 
 /// The checks a caller makes on the frame before any entropy-coded data is decoded: the
@@ -82,6 +86,7 @@ struct Reader<'a> {
     jfif: bool,
     density: Option<(u8, u16, u16)>,
     scans: usize,
+    tokens: Option<Box<Tokens>>,
 }
 
 fn be16(data: &[u8], at: usize) -> usize {
@@ -118,6 +123,7 @@ pub fn read<'a>(
         jfif: false,
         density: None,
         scans: 0,
+        tokens: None,
     };
     let mut pos = 2;
     let mut ended = false;
@@ -457,6 +463,21 @@ impl<'a> Reader<'a> {
         let frame = &*frame;
         let layout = Layout::new(frame, &scan, self.restart_interval);
         if !frame.progressive {
+            // A scan of every component in frame order has the output's block order: its
+            // blocks go straight to the output's symbols, with no store in between.
+            let in_output_order = self.scans == 1
+                && scan.components.len() == frame.components.len()
+                && scan.components.iter().enumerate().all(|(i, c)| c.0 == i);
+            let fused = if in_output_order {
+                let blocks: usize = frame
+                    .components
+                    .iter()
+                    .map(|c| c.blocks_w * c.blocks_h)
+                    .sum();
+                Some(Box::new(Tokens::with_capacity(blocks * 3)?))
+            } else {
+                None
+            };
             let mut state = (
                 BaselineScan {
                     frame,
@@ -464,10 +485,14 @@ impl<'a> Reader<'a> {
                     dc: &self.dc_tables,
                     ac: &self.ac_tables,
                     sparse: &mut self.sparse,
+                    fused,
+                    output_pred: [0; 4],
+                    entries: [0; 64],
                 },
                 Predictions([0; 4]),
             );
             layout.run(&mut bits, &mut state)?;
+            self.tokens = state.0.fused;
         } else {
             let mut state = (
                 ProgressiveScan {
@@ -511,6 +536,7 @@ impl<'a> Reader<'a> {
             coefficients,
             segments: self.segments,
             density: self.density,
+            tokens: self.tokens,
         })
     }
 }
@@ -520,11 +546,7 @@ fn colour_check(frame: &Frame, jfif: bool, adobe: Option<u8>) -> Result<(), Refu
     if frame.components.len() != 3 {
         return Ok(());
     }
-    let rgb_ids = frame
-        .components
-        .iter()
-        .map(|c| c.id)
-        .eq([b'R', b'G', b'B']);
+    let rgb_ids = frame.components.iter().map(|c| c.id).eq([b'R', b'G', b'B']);
     if adobe == Some(0) || (!jfif && adobe.is_none() && rgb_ids) {
         return Err(Refusal::unsupported("RGB-coded JPEG"));
     }
@@ -568,6 +590,8 @@ struct Layout {
 trait BlockDecoder {
     /// Decodes the block at `block` (grid index) of scan component `si`.
     fn block(&mut self, bits: &mut BitReader, si: usize, block: usize) -> Result<(), Refusal>;
+    /// The block at `block` has no data (lenient decoding of data that ended): all zero.
+    fn zero_block(&mut self, si: usize, block: usize);
     /// Resets the predictions at a restart marker.
     fn restart(&mut self);
 }
@@ -601,11 +625,25 @@ impl Layout {
         }
     }
 
+    /// Decodes the scan's blocks.
     fn run(&self, bits: &mut BitReader, decoder: &mut impl BlockDecoder) -> Result<(), Refusal> {
         let mut left_in_interval = self.restart_interval;
         let mut next_restart = 0u8;
+        // Lenient decoding of data that ended: the blocks left are zero, as libjpeg makes them.
+        let mut ended = false;
         for my in 0..self.mcus_y {
             for mx in 0..self.mcus_x {
+                if ended {
+                    for (si, &(_, h, v, grid_w)) in self.components.iter().enumerate() {
+                        for by in 0..v {
+                            let row = (my * v + by) * grid_w + mx * h;
+                            for bx in 0..h {
+                                decoder.zero_block(si, row + bx);
+                            }
+                        }
+                    }
+                    continue;
+                }
                 if self.restart_interval > 0 {
                     if left_in_interval == 0 {
                         bits.restart(next_restart)?;
@@ -624,13 +662,12 @@ impl Layout {
                     }
                 }
             }
-            // Data that ended early: an error when strict; when lenient, the rest stays zero
-            // (no need to decode zeros to the end).
-            if bits.overran() {
+            // Data that ended early: an error when strict.
+            if !ended && bits.overran() {
                 if bits.is_strict() {
                     return Err(bits.overrun_error());
                 }
-                break;
+                ended = true;
             }
         }
         Ok(())
@@ -643,6 +680,31 @@ struct BaselineScan<'s> {
     dc: &'s [Option<Decoder>; 4],
     ac: &'s [Option<Decoder>; 4],
     sparse: &'s mut [Sparse],
+    /// The output's symbols, made as blocks are decoded (see [`Decoded::tokens`]).
+    fused: Option<Box<Tokens>>,
+    /// The output's DC prediction per component (no restarts in the output).
+    output_pred: [i32; 4],
+    /// Room for one block's entries.
+    entries: [u32; 64],
+}
+
+impl BaselineScan<'_> {
+    /// Sends a decoded block (DC value, and `n` entries in `self.entries`) to the output's
+    /// symbols or to the store.
+    #[inline(always)]
+    fn put(&mut self, si: usize, index: usize, block: usize, dc: i32, n: usize) {
+        let entries = &self.entries[..n];
+        if let Some(tokens) = self.fused.as_deref_mut() {
+            let diff = dc - self.output_pred[si];
+            self.output_pred[si] = dc;
+            encode_block(tokens, usize::from(index > 0), diff, entries);
+        } else {
+            let sparse = &mut self.sparse[index];
+            sparse.begin(block, dc);
+            sparse.ac.extend_from_slice(entries);
+            sparse.end(block);
+        }
+    }
 }
 
 /// The DC prediction of each scan component.
@@ -660,11 +722,13 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         ) else {
             return Ok(());
         };
-        let sparse = &mut scan.sparse[index];
         let size = u32::from(bits.symbol(dc)?);
         let diff = extend(bits.bits(size), size);
         preds.0[si] = preds.0[si].wrapping_add(diff);
-        sparse.begin(block, requant.apply(preds.0[si], 0));
+        let dc = requant.apply(preds.0[si], 0);
+        // The block's entries gather in a buffer, then go out at once.
+        let entries = &mut scan.entries;
+        let mut n = 0;
         let mut k = 1usize;
         while k < 64 {
             let (run, size, value) = bits.ac(ac)?;
@@ -684,14 +748,19 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
                 }
                 break;
             }
+            // Written always, kept when non-zero: no branch to mispredict on the value.
             let q = requant.apply(value, k);
-            if q != 0 {
-                sparse.push(k, q);
-            }
+            entries[n & 63] = Sparse::entry(k, q);
+            n += usize::from(q != 0);
             k += 1;
         }
-        sparse.end(block);
+        scan.put(si, index, block, dc, n.min(64));
         Ok(())
+    }
+
+    fn zero_block(&mut self, si: usize, block: usize) {
+        let index = self.0.scan.components[si].0;
+        self.0.put(si, index, block, 0, 0);
     }
 
     fn restart(&mut self) {
@@ -738,6 +807,8 @@ impl BlockDecoder for (ProgressiveScan<'_>, Predictions) {
             ac_refine(bits, ac, coefs, ss, se, al, &mut scan.eobrun)
         }
     }
+
+    fn zero_block(&mut self, _si: usize, _block: usize) {}
 
     fn restart(&mut self) {
         self.1.0 = [0; 4];

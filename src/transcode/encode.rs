@@ -29,18 +29,54 @@ fn for_each_block(decoded: &Decoded, mut f: impl FnMut(usize, usize)) {
 }
 
 /// Where symbols go: counted, or written.
-trait Sink {
+pub trait Sink {
     /// A symbol of table `table` (0, 1: DC; 2, 3: AC) followed by `size` raw bits.
     fn put(&mut self, table: usize, symbol: u8, raw: u32, size: u32);
 }
 
-/// Symbol counts per table.
-struct Counts([[u32; 256]; 4]);
+/// Symbol counts per table (0, 1: DC luminance, chrominance; 2, 3: AC).
+pub struct Counts([[u32; 256]; 4]);
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts([[0; 256]; 4])
+    }
+}
 
 impl Sink for Counts {
     #[inline(always)]
     fn put(&mut self, table: usize, symbol: u8, _raw: u32, _size: u32) {
         self.0[table][usize::from(symbol)] += 1;
+    }
+}
+
+/// The output's symbols, in order, with their counts: what a statistics pass would count and
+/// an encoding pass would write, made once. A token is `symbol | table << 8 | size << 10 |
+/// raw << 16`.
+pub struct Tokens {
+    counts: Counts,
+    tokens: Vec<u32>,
+}
+
+impl Tokens {
+    pub fn with_capacity(n: usize) -> Result<Self, super::Refusal> {
+        let mut tokens = Vec::new();
+        tokens
+            .try_reserve(n)
+            .map_err(|_| super::Refusal::no_memory())?;
+        Ok(Tokens {
+            counts: Counts::default(),
+            tokens,
+        })
+    }
+}
+
+impl Sink for Tokens {
+    #[inline(always)]
+    fn put(&mut self, table: usize, symbol: u8, raw: u32, size: u32) {
+        self.counts.put(table, symbol, raw, size);
+        self.tokens
+            .push(u32::from(symbol) | (table as u32) << 8 | size << 10 | raw << 16);
     }
 }
 
@@ -50,8 +86,10 @@ fn raw_bits(v: i32, size: u32) -> u32 {
     (if v < 0 { v - 1 } else { v }) as u32 & ((1u32 << size) - 1)
 }
 
+/// One block's symbols: its DC difference and its AC entries, with table set `t` (0: luminance,
+/// 1: chrominance).
 #[inline(always)]
-fn encode_block(sink: &mut impl Sink, t: usize, diff: i32, entries: &[u32]) {
+pub fn encode_block(sink: &mut impl Sink, t: usize, diff: i32, entries: &[u32]) {
     let size = category(diff);
     sink.put(t, size as u8, raw_bits(diff, size), size);
     let mut last = 0;
@@ -149,8 +187,15 @@ fn segment(out: &mut Vec<u8>, code: u8, body: &[u8]) {
 /// The output file. `kept` are the segments to copy; `tables` the output's quantization
 /// tables (luminance, chrominance).
 pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -> Vec<u8> {
-    let mut counts = Counts([[0; 256]; 4]);
-    encode_scan(decoded, &mut counts);
+    let tokens = decoded.tokens.as_deref();
+    let mut counted = Counts::default();
+    let counts = match tokens {
+        Some(tokens) => &tokens.counts,
+        None => {
+            encode_scan(decoded, &mut counted);
+            &counted
+        }
+    };
     let specs: Vec<huffman::Spec> = counts.0.iter().map(huffman::optimal).collect();
 
     let frame = &decoded.frame;
@@ -205,11 +250,14 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -
     sos.extend_from_slice(&[0, 63, 0]);
     segment(&mut head, 0xDA, &sos);
 
-    let data_estimate: usize = decoded
-        .coefficients
-        .iter()
-        .map(|s| s.ac.len() * 2 + s.dc.len())
-        .sum();
+    let data_estimate: usize = match tokens {
+        Some(tokens) => tokens.tokens.len(),
+        None => decoded
+            .coefficients
+            .iter()
+            .map(|s| s.ac.len() * 2 + s.dc.len())
+            .sum(),
+    };
     head.reserve(data_estimate + 2);
     let mut writer = BitWriter {
         out: head,
@@ -222,7 +270,19 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -
             Encoder::new(&specs[3]),
         ],
     };
-    encode_scan(decoded, &mut writer);
+    match tokens {
+        Some(tokens) => {
+            for &token in &tokens.tokens {
+                writer.put(
+                    ((token >> 8) & 3) as usize,
+                    token as u8,
+                    token >> 16,
+                    (token >> 10) & 15,
+                );
+            }
+        }
+        None => encode_scan(decoded, &mut writer),
+    }
     let mut out = writer.finish();
     out.extend_from_slice(&[0xFF, 0xD9]);
     out

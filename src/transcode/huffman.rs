@@ -152,12 +152,14 @@ pub fn optimal(freq: &[u32; 256]) -> Spec {
     freq.push(1);
     let mut codesize = [0usize; 257];
     let mut others = [usize::MAX; 257];
+    // The symbols still to merge (non-zero counts), in index order.
+    let mut live: Vec<usize> = (0..257).filter(|&i| freq[i] != 0).collect();
     loop {
         // The least frequent symbol, then the next; on ties the larger index.
         let smallest = |exclude: usize| {
             let mut best: Option<usize> = None;
-            for (i, &f) in freq.iter().enumerate() {
-                if f != 0 && i != exclude && best.is_none_or(|b| f <= freq[b]) {
+            for &i in &live {
+                if i != exclude && best.is_none_or(|b| freq[i] <= freq[b]) {
                     best = Some(i);
                 }
             }
@@ -171,6 +173,7 @@ pub fn optimal(freq: &[u32; 256]) -> Spec {
         };
         freq[c1] += freq[c2];
         freq[c2] = 0;
+        live.retain(|&i| i != c2);
         let mut c = c1;
         codesize[c] += 1;
         while others[c] != usize::MAX {

@@ -47,12 +47,19 @@ pub const MAX_COEF: i32 = 1023;
 
 /// Requantizes coefficients of one input table to one output table: `round(c × in / out)`.
 pub struct Requant {
-    num: [u32; 64],
-    half: [u32; 64],
-    div: [u32; 64],
-    recip: [u64; 64],
+    steps: [Step; 64],
     /// Every quotient is exact with the reciprocal (always so for 8-bit tables).
     by_reciprocal: bool,
+}
+
+/// One position's figures, together in memory: `round(a × in / out)` is
+/// `(a × num + half) / div`, and `div`'s reciprocal is `recip / 2^32`.
+#[derive(Clone, Copy, Default)]
+struct Step {
+    num: u32,
+    half: u32,
+    recip: u64,
+    div: u32,
 }
 
 /// Input coefficients are clamped to this magnitude (an 8-bit JPEG has none larger).
@@ -61,20 +68,19 @@ const MAX_INPUT: u32 = 2047;
 impl Requant {
     pub fn new(input: &[u16; 64], output: &[u16; 64]) -> Self {
         let mut r = Requant {
-            num: [0; 64],
-            half: [0; 64],
-            div: [1; 64],
-            recip: [0; 64],
+            steps: [Step::default(); 64],
             by_reciprocal: true,
         };
-        for k in 0..64 {
+        for (k, step) in r.steps.iter_mut().enumerate() {
             let qin = u32::from(input[k]);
             let qout = u32::from(output[k].max(1));
-            r.num[k] = 2 * qin;
-            r.half[k] = qout;
-            r.div[k] = 2 * qout;
-            r.recip[k] = (1u64 << 32) / u64::from(2 * qout) + 1;
-            // floor(n × recip / 2^32) = floor(n / d) when n × d < 2^32.
+            *step = Step {
+                num: 2 * qin,
+                half: qout,
+                recip: (1u64 << 32) / u64::from(2 * qout) + 1,
+                div: 2 * qout,
+            };
+            // floor(n × recip / 2^32) = floor(n / div) when n × div < 2^32.
             let max_n = u64::from(MAX_INPUT * 2 * qin + qout);
             if max_n * u64::from(2 * qout) >= 1 << 32 {
                 r.by_reciprocal = false;
@@ -86,13 +92,13 @@ impl Requant {
     /// The coefficient `value` at zigzag position `k`, requantized and clamped.
     #[inline(always)]
     pub fn apply(&self, value: i32, k: usize) -> i32 {
-        let k = k & 63;
+        let step = &self.steps[k & 63];
         let a = value.unsigned_abs().min(MAX_INPUT);
-        let n = a * self.num[k] + self.half[k];
+        let n = a * step.num + step.half;
         let q = if self.by_reciprocal {
-            ((u64::from(n) * self.recip[k]) >> 32) as i32
+            ((u64::from(n) * step.recip) >> 32) as i32
         } else {
-            (n / self.div[k]) as i32
+            (n / step.div) as i32
         };
         let q = q.min(MAX_COEF);
         if value < 0 { -q } else { q }

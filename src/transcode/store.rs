@@ -43,10 +43,16 @@ impl Sparse {
         self.start[b] = self.ac.len() as u32;
     }
 
+    /// The entry for `value` at zigzag position `k`.
+    #[inline(always)]
+    pub fn entry(k: usize, value: i32) -> u32 {
+        ((k as u32) << 16) | u32::from(value as u16)
+    }
+
     /// Appends an entry to the block begun last.
     #[inline(always)]
     pub fn push(&mut self, k: usize, value: i32) {
-        self.ac.push(((k as u32) << 16) | u32::from(value as u16));
+        self.ac.push(Self::entry(k, value));
     }
 
     /// Ends block `b`.
