@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages photopress needs on a fresh Debian/Ubuntu machine:
-# nasm (SIMD for the JPEG codec; the build fails without it) and, for the tests' fixtures,
-# libjpeg-turbo-progs (cjpeg/djpeg/jpegtran). Does nothing when everything is already there.
+# nasm (SIMD for the JPEG codec; the build fails without it) and, for the tests,
+# libjpeg-turbo-progs (cjpeg/djpeg/jpegtran: fixtures, and a reference decoder) and
+# python3-pil (Pillow: a third decoder of the outputs). Does nothing when everything is
+# already there.
 set -euo pipefail
 missing=()
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 command -v jpegtran >/dev/null 2>&1 || missing+=(libjpeg-turbo-progs)
+python3 -c 'import PIL' >/dev/null 2>&1 || missing+=(python3-pil)
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"

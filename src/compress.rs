@@ -182,9 +182,11 @@ fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Ve
         Err(Refusal::NotCovered(why)) => {
             debug!(target: "CompressOneImage", "Pixel path for {name}: {why}");
         }
-        // Under auto, libjpeg has the last word on a file the transcoder rejects: it gives the
-        // same error in its own words, or decodes what it tolerates (e.g. --accept-truncated).
-        Err(Refusal::Invalid(err)) if method == Method::Auto => {
+        // Corrupt data is an error, in the transcoder's words (libjpeg's, for the common
+        // cases): libjpeg-turbo's fast in-memory decoder lets some corruption (bad Huffman
+        // codes) through without a warning. Asked to salvage what it can (--accept-truncated),
+        // auto lets libjpeg try, with its resynchronization at restart markers.
+        Err(Refusal::Invalid(err)) if method == Method::Auto && !ctx.settings.strict => {
             debug!(target: "CompressOneImage", "Pixel path for {name}: the transcoder said: {err}");
         }
         Err(Refusal::Invalid(err)) => {

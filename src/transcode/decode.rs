@@ -348,13 +348,20 @@ impl<'a> Reader<'a> {
     }
 
     fn segment(&mut self, code: u8, body: &'a [u8]) {
-        if code == 0xE0 && body.len() >= 12 && body.starts_with(b"JFIF\0") {
+        // As libjpeg: segments after the first scan are not kept, a JFIF segment is read
+        // from 14 bytes on, and a density in units it does not know is not copied.
+        if self.scans > 0 {
+            return;
+        }
+        if code == 0xE0 && body.len() >= 14 && body.starts_with(b"JFIF\0") {
             self.jfif = true;
-            self.density = Some((
-                body[7],
-                u16::from_be_bytes([body[8], body[9]]),
-                u16::from_be_bytes([body[10], body[11]]),
-            ));
+            if body[7] <= 2 {
+                self.density = Some((
+                    body[7],
+                    u16::from_be_bytes([body[8], body[9]]),
+                    u16::from_be_bytes([body[10], body[11]]),
+                ));
+            }
         }
         if code == 0xEE && body.len() >= 12 && body.starts_with(b"Adobe") {
             self.adobe_transform = Some(body[11]);
@@ -661,13 +668,13 @@ impl Layout {
                         }
                     }
                 }
-            }
-            // Data that ended early: an error when strict.
-            if !ended && bits.overran() {
-                if bits.is_strict() {
-                    return Err(bits.overrun_error());
+                // Data that ended early: an error when strict.
+                if bits.overran() {
+                    if bits.is_strict() {
+                        return Err(bits.overrun_error());
+                    }
+                    ended = true;
                 }
-                ended = true;
             }
         }
         Ok(())
