@@ -1,9 +1,10 @@
 //! The compression of one image: read, re-encode, write atomically; the result is an
 //! [`Outcome`], never a panic or an exit.
 use std::fs;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
@@ -174,7 +175,15 @@ fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Ve
         return codec::recompress(input, &ctx.settings);
     }
     let name = outcome.input.display();
-    match transcode::recompress(input, &ctx.settings, method == Method::Dct) {
+    let transcoded = catch_unwind(AssertUnwindSafe(|| {
+        transcode::recompress(input, &ctx.settings, method == Method::Dct)
+    }));
+    // A panic is a bug of the transcoder: the photo still gets the pixel path.
+    let transcoded = transcoded.unwrap_or_else(|_| {
+        warn!(target: "CompressOneImage", "The transcoder failed on {name} (a bug: please report it); using the pixel path");
+        Err(Refusal::NotCovered("the transcoder panicked".into()))
+    });
+    match transcoded {
         Ok(encoded) => {
             outcome.method = Some(Method::Dct);
             return Ok(encoded);

@@ -8,13 +8,14 @@ use std::path::PathBuf;
 use common::*;
 use photopress::ImageError;
 use photopress::codec::{EncodeSettings, recompress};
+use photopress::transcode::Refusal;
 
 fn regression_files() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("tests/fuzz_regressions")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "jpg"))
         .collect();
     files.sort();
     assert!(
@@ -93,4 +94,80 @@ fn an_image_over_the_memory_budget_fails_with_the_figures() {
         run.stderr
     );
     assert_eq!(common::run(tmp.path(), &["--max-memory", "lots"]).code, 2);
+}
+
+fn transcoder_regression(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_regressions/transcode")
+        .join(name);
+    fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Found by the `transcode` fuzz target: a DHT with more codes of one length than fit (three
+/// one-bit codes) overran the decoder's lookup table (a panic, which ended the whole run).
+#[test]
+fn an_overfull_huffman_table_is_a_clear_error_in_every_mode() {
+    let data = transcoder_regression("overfull-dht.jpg");
+    for strict in [true, false] {
+        let settings = EncodeSettings {
+            strict,
+            ..EncodeSettings::default()
+        };
+        match photopress::transcode::recompress(&data, &settings, true) {
+            Err(Refusal::Invalid(ImageError::Decode(m))) => {
+                assert_eq!(m, "Bogus Huffman table definition")
+            }
+            other => panic!("strict {strict}: {other:?}"),
+        }
+    }
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    fs::write(images.join("overfull.jpg"), &data).expect("write");
+    for method in ["dct", "auto"] {
+        let run = run(tmp.path(), &["--method", method]);
+        assert_eq!(run.code, 1, "{method}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("IMAGES/overfull.jpg: not a valid JPEG: Bogus Huffman table definition"),
+            "{method}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout.ends_with("Files compressed 4, failed 1\n"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+/// Found by the `transcode` fuzz target: 4x4,1x1,1x1 sampling coded in separate scans is valid,
+/// but one interleaved scan of it (18 blocks a unit) is not: the output libjpeg refused.
+#[test]
+fn sampling_too_large_for_one_scan_takes_the_pixel_path() {
+    let data = transcoder_regression("sampling-4x4-noninterleaved.jpg");
+    match photopress::transcode::recompress(&data, &EncodeSettings::default(), true) {
+        Err(Refusal::NotCovered(m)) => assert!(m.contains("more than 10 blocks"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let tmp = tempdir();
+    let images = tmp.path().join("IMAGES");
+    fs::create_dir_all(&images).expect("mkdir");
+    fs::write(images.join("big-sampling.jpg"), &data).expect("write");
+    let run = run(tmp.path(), &["--method", "dct", "--allow-larger"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Methods dct 0, pixel 1"),
+        "{}",
+        run.stdout
+    );
+    let out = tmp
+        .path()
+        .join("COMPRESSED_IMAGES/compressed_big-sampling.jpg");
+    let decoded = decode(&out);
+    let input = image::load_from_memory(&data).expect("input decodes");
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (input.width(), input.height())
+    );
 }

@@ -259,6 +259,13 @@ impl<'a> Reader<'a> {
                 scanned: false,
             });
         }
+        // The output is one interleaved scan, which libjpeg reads only up to 10 blocks a unit
+        // (an input may code such a frame in separate scans).
+        if count > 1 && components.iter().map(|c| c.h * c.v).sum::<usize>() > 10 {
+            return Err(Refusal::unsupported(
+                "sampling factors of more than 10 blocks a unit",
+            ));
+        }
         let hmax = components.iter().map(|c| c.h).max().unwrap_or(1);
         let vmax = components.iter().map(|c| c.v).max().unwrap_or(1);
         let mcus_x = width.div_ceil(8 * hmax);

@@ -48,6 +48,10 @@ impl Decoder {
         let mut index: usize = 0;
         for len in 1..=16u32 {
             let count = u32::from(spec.counts[len as usize - 1]);
+            // The codes of each length must fit in that many bits, and none may be all ones.
+            if count > 0 && code + count >= (1 << len) {
+                return Err(Refusal::corrupt("Bogus Huffman table definition"));
+            }
             if count > 0 {
                 valoffset[len as usize] = index as i32 - code as i32;
                 for _ in 0..count {
@@ -61,10 +65,6 @@ impl Decoder {
                     index += 1;
                 }
                 maxcode[len as usize] = code as i32 - 1;
-            }
-            // The codes of each length must fit in that many bits, and none may be all ones.
-            if count > 0 && code >= (1 << len) {
-                return Err(Refusal::corrupt("Bogus Huffman table definition"));
             }
             code <<= 1;
         }
@@ -298,6 +298,23 @@ mod tests {
                 decoder.slow(peek16).expect("a code")
             };
             assert_eq!(decoded, (len, symbol));
+        }
+    }
+
+    #[test]
+    fn overfull_tables_are_refused() {
+        // Three codes of one bit; then a table whose last code would be all ones.
+        for counts in [[3u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], {
+            let mut c = [0u8; 16];
+            c[1] = 4;
+            c
+        }] {
+            let n: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            let spec = Spec {
+                counts,
+                symbols: (0..n as u8).collect(),
+            };
+            assert!(Decoder::new(&spec, false).is_err(), "{counts:?}");
         }
     }
 
