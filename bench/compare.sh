@@ -7,6 +7,8 @@
 # metadata stripped the tool's usual way, and prints one markdown table
 # (also written to bench/results.md, a generated file):
 #   tool | median wall s | MP/s | output bytes | rate | score
+# photopress has a row per re-encoding method (default auto, --method dct, --method pixel);
+# --method dct keeps each input's chroma subsampling, so its row is not 4:2:0 throughout.
 #
 # CORPUS_DIR: a folder of .jpg/.jpeg files, or a folder holding photos/.
 #   Default: bench/corpus, built with ../shared/bench/make_corpus.sh (43 photos).
@@ -170,6 +172,11 @@ tool() { NAMES+=("$1"); NEEDS+=("$2"); CMDS+=("$3"); }  # tool NAME "NEEDED COMM
 
 tool "photopress (parallel, $NPROC threads)" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN"'
+# One row per re-encoding method (the rows without --method use the default, auto).
+tool "photopress --method dct (parallel, $NPROC threads)" "" \
+  '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" --method dct -o "$BENCH_OUT" "$BENCH_IN"'
+tool "photopress --method pixel (parallel, $NPROC threads)" "" \
+  '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" --method pixel -o "$BENCH_OUT" "$BENCH_IN"'
 tool "photopress --sequential" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" --sequential -o "$BENCH_OUT" "$BENCH_IN"'
 tool "photopress --best (parallel, $NPROC threads)" "" \
@@ -282,6 +289,7 @@ versions=(
   echo
   echo "Notes:"
   echo "- Metadata: photopress --strip keeps the ICC profile; Pillow (no icc_profile passed), ImageMagick -strip, djpeg|cjpeg and vips --strip drop it too; caesiumclt drops EXIF (no -e) but, like photopress, keeps ICC; it writes progressive JPEGs by default (mozjpeg), as the outputs line below shows. dssim honours ICC profiles, so a dropped non-sRGB profile shows up in the score."
+  echo "- photopress re-encoding methods: the rows without --method use the default, auto (the DCT-domain transcoder for 4:2:0 and gray baseline/progressive Huffman inputs, the pixel path for the rest and under --best); --method dct transcodes every input it covers and keeps that input's chroma subsampling (a 4:2:2 or 4:4:4 input stays so: that row is not 4:2:0 throughout, see its outputs line); --method pixel decodes and re-encodes every image with mozjpeg (the behaviour before the transcoder). bench/method_cpu.sh times the two methods' CPU on the 4:2:0 photos alone."
   echo "- Per-file tools run under GNU parallel, one single-threaded job per core; photopress, caesiumclt and the Pillow reference use their own threads."
   for n in "${NOTES[@]}"; do echo "- $n"; done
   echo

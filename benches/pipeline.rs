@@ -1,16 +1,20 @@
-//! The batch through the rayon pool (1, 2, all cores) against the sequential run, and the
+//! The batch through the rayon pool (1, 2, all cores) against the sequential run, the
 //! stages of one image (decode, encode, decode+encode as photopress does it, atomic write),
-//! as throughput.
+//! and the two re-encoding methods (`method`: the pixel path `codec::recompress` against the
+//! DCT-domain `transcode::recompress`) on the 4:2:0 images, as throughput.
 //!
 //! Images: `IMAGES/` by default, or the folder named by `PHOTOPRESS_BENCH_DIR` (for instance
 //! the corpus built by `../shared/bench/make_corpus.sh`, whose photos are in `photos/`).
+use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use photopress::codec::{self, EncodeSettings};
 use photopress::progress::Progress;
-use photopress::{Options, batch, output, scan};
+use photopress::{Options, batch, memory, output, scan, transcode};
 
 fn bench_dir() -> PathBuf {
     std::env::var_os("PHOTOPRESS_BENCH_DIR")
@@ -113,5 +117,84 @@ fn pipeline(c: &mut Criterion) {
     stages.finish();
 }
 
-criterion_group!(benches, pipeline);
+/// The pixel path against the DCT-domain transcoder, on the same images, read into memory
+/// first: the YCbCr 4:2:0 ones (what `--method auto` transcodes; the other layouts take the
+/// pixel path either way), baseline and progressive apart, since the transcoder's cost differs
+/// (a progressive input is gathered whole before it is requantized). Each iteration re-encodes
+/// every image of its set in turn on this one thread, at the default settings (quality 30,
+/// metadata kept), as `photopress --sequential --method pixel|dct` does.
+/// IDs: `method/pixel/baseline`, `method/dct/baseline`, `method/pixel/progressive`,
+/// `method/dct/progressive` (a set with no image is left out).
+fn methods(c: &mut Criterion) {
+    memory::keep_freed_memory();
+    let inputs = [bench_dir()];
+    let base = Options::default();
+    let jobs = scan::scan(&inputs, &base).expect("scan the bench folder");
+    let settings = EncodeSettings::default();
+    let (mut baseline, mut progressive) = (Vec::new(), Vec::new());
+    let mut others = 0;
+    for job in &jobs {
+        let data = std::fs::read(&job.input).expect("read");
+        // The transcoder must take it (it refuses arithmetic coding, for one).
+        if !is_ycbcr_420(&data) || transcode::recompress(&data, &settings, false).is_err() {
+            others += 1;
+            continue;
+        }
+        match memory::peek_header(&data) {
+            Some(header) if header.progressive => progressive.push(data),
+            Some(_) => baseline.push(data),
+            None => others += 1,
+        }
+    }
+    eprintln!(
+        "method: {} baseline and {} progressive 4:2:0 images, {others} others left out, from {}",
+        baseline.len(),
+        progressive.len(),
+        inputs[0].display()
+    );
+
+    let mut group = c.benchmark_group("method");
+    group.sample_size(10);
+    // One iteration is a whole set (seconds on a big corpus): the same number of iterations in
+    // every sample. The measurement time is criterion's (5 s, or `--measurement-time`).
+    group.sampling_mode(SamplingMode::Flat);
+    for (coding, set) in [("baseline", &baseline), ("progressive", &progressive)] {
+        if set.is_empty() {
+            continue;
+        }
+        group.throughput(Throughput::Bytes(set.iter().map(|d| d.len() as u64).sum()));
+        group.bench_with_input(BenchmarkId::new("pixel", coding), set, |b, set| {
+            b.iter(|| {
+                for data in set.iter() {
+                    black_box(codec::recompress(data, &settings).expect("pixel path"));
+                }
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("dct", coding), set, |b, set| {
+            b.iter(|| {
+                for data in set.iter() {
+                    let out = transcode::recompress(data, &settings, false);
+                    black_box(out.unwrap_or_else(|err| panic!("transcoder: {err}")));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+/// A YCbCr JPEG with 4:2:0 chroma (sampling factors 2x2, 1x1, 1x1), as libjpeg reads its header.
+fn is_ycbcr_420(data: &[u8]) -> bool {
+    let Ok(d) = mozjpeg::Decompress::new_mem(data) else {
+        return false;
+    };
+    let c = d.components();
+    d.color_space() == mozjpeg::ColorSpace::JCS_YCbCr
+        && c.len() == 3
+        && (c[0].h_samp_factor, c[0].v_samp_factor) == (2, 2)
+        && c[1..]
+            .iter()
+            .all(|c| (c.h_samp_factor, c.v_samp_factor) == (1, 1))
+}
+
+criterion_group!(benches, pipeline, methods);
 criterion_main!(benches);

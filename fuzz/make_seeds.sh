@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Writes the seed corpus of the `recompress` target into fuzz/corpus/recompress/ (gitignored):
-# small JPEGs made from the photos in IMAGES/, in the codings the codec has paths for. Each
-# seed starts with the settings byte the target reads first (see fuzz_targets/recompress.rs:
-# quality 1 + b % 100; 0x80 keep_metadata, 0x40 keep_icc, 0x20 strict, 0x10 best).
+# Writes the seed corpora of the fuzz targets (gitignored): small JPEGs made from the photos in
+# IMAGES/, in the codings the codecs have paths for.
+# - fuzz/corpus/recompress/ (`codec::recompress`): each seed starts with the settings byte the
+#   target reads first (see fuzz_targets/recompress.rs: quality 1 + b % 100; 0x80
+#   keep_metadata, 0x40 keep_icc, 0x20 strict, 0x10 best).
+# - fuzz/corpus/transcode/ (`transcode::recompress`): the same byte, with 0x10 meaning
+#   any_subsampling (see fuzz_targets/transcode.rs). Its own seeds (`t-*`: progressive,
+#   restart intervals, non-interleaved scans, 16-bit tables, every subsampling, gray, small odd
+#   sizes), plus a copy of the recompress seeds (`r-*`, their byte read the transcoder's way).
 # Needs libjpeg-turbo-progs (djpeg, cjpeg, jpegtran) and python3 with Pillow for the EXIF
 # orientation and CMYK seeds (skipped without it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 images="$here/../IMAGES"
 out="$here/corpus/recompress"
+tout="$here/corpus/transcode"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out"
+mkdir -p "$out" "$tout"
 
-# seed NAME SETTINGS_BYTE(hex) FILE
-seed() { { printf "\\x$2"; cat "$3"; } > "$out/$1"; }
+# seed NAME SETTINGS_BYTE(hex) FILE: a recompress seed (copied to the transcode corpus as r-NAME).
+seed() { { printf "\\x$2"; cat "$3"; } > "$out/$1"; cp "$out/$1" "$tout/r-$1"; }
+# tseed NAME SETTINGS_BYTE(hex) FILE: a transcode seed.
+tseed() { { printf "\\x$2"; cat "$3"; } > "$tout/t-$1"; }
 
 for photo in dogs fig leaf mountains; do
     djpeg -scale 1/8 "$images/$photo.jpg" > "$tmp/$photo.ppm"
@@ -70,4 +78,45 @@ if [ -f "$tmp/srgb.icc" ]; then
     seed mountains-icc.jpg c5 "$tmp/a.jpg"
     seed mountains-icc-dropped.jpg a5 "$tmp/a.jpg"
 fi
-ls -l "$out"
+
+# ---- transcode seeds. Settings bytes: 0xe0-0xef keep all, strict, 4:2:0/gray only; 0xf0-0xff
+# the same with any_subsampling; others mix the flags (0x80 keep_metadata, 0x40 keep_icc,
+# 0x20 strict, 0x10 any_subsampling). Quality 1 + b % 100.
+printf '0;\n1;\n2;\n' > "$tmp/sequential-3scans.txt"    # one sequential scan per component
+# 4:2:0 (what --method auto transcodes) in every coding the transcoder reads.
+cjpeg -quality 80 "$tmp/dogs-small.ppm" > "$tmp/a.jpg";                      tseed 420-baseline.jpg e0 "$tmp/a.jpg"
+tseed 420-baseline-lenient-nometa.jpg 03 "$tmp/a.jpg"
+cjpeg -quality 80 -progressive "$tmp/fig-small.ppm" > "$tmp/a.jpg";          tseed 420-progressive.jpg e1 "$tmp/a.jpg"
+cjpeg -quality 80 -progressive -restart 1 "$tmp/leaf-small.ppm" > "$tmp/a.jpg"; tseed 420-progressive-restart1.jpg e2 "$tmp/a.jpg"
+cjpeg -quality 80 -restart 1 "$tmp/mountains-small.ppm" > "$tmp/a.jpg";      tseed 420-restart1row.jpg e3 "$tmp/a.jpg"
+cjpeg -quality 80 -restart 1B "$tmp/fig-small.ppm" > "$tmp/a.jpg";           tseed 420-restart1block-lenient.jpg c4 "$tmp/a.jpg"
+cjpeg -quality 80 -scans "$tmp/sequential-3scans.txt" "$tmp/dogs-small.ppm" > "$tmp/a.jpg"; tseed 420-noninterleaved.jpg e5 "$tmp/a.jpg"
+# Quality 1 without -baseline: 16-bit quantization tables, an extended (SOF1) frame.
+cjpeg -quality 1 "$tmp/leaf-small.ppm" 2>/dev/null > "$tmp/a.jpg";          tseed 420-extended-16bit-tables.jpg e6 "$tmp/a.jpg"
+# Other subsamplings: transcoded with any_subsampling, refused (pixel path) without.
+cjpeg -quality 80 -sample 2x1 "$tmp/leaf-small.ppm" > "$tmp/a.jpg";          tseed 422.jpg f7 "$tmp/a.jpg"
+tseed 422-not-covered.jpg e7 "$tmp/a.jpg"
+cjpeg -quality 80 -sample 2x1 -progressive "$tmp/dogs-small.ppm" > "$tmp/a.jpg"; tseed 422-progressive.jpg b8 "$tmp/a.jpg"
+cjpeg -quality 80 -sample 1x1 "$tmp/fig-small.ppm" > "$tmp/a.jpg";           tseed 444.jpg f9 "$tmp/a.jpg"
+cjpeg -quality 80 -sample 1x1 -progressive -restart 1 "$tmp/mountains-small.ppm" > "$tmp/a.jpg"; tseed 444-progressive-restart1.jpg 3a "$tmp/a.jpg"
+cjpeg -quality 80 -sample 1x2 "$tmp/leaf-small.ppm" > "$tmp/a.jpg";          tseed 440.jpg fb "$tmp/a.jpg"
+cjpeg -quality 80 -sample 4x1 "$tmp/dogs-small.ppm" > "$tmp/a.jpg";          tseed 411.jpg fc "$tmp/a.jpg"
+cjpeg -quality 80 -sample 1x1,2x2,1x1 "$tmp/fig-small.ppm" > "$tmp/a.jpg";   tseed chroma-above-luma.jpg fd "$tmp/a.jpg"
+# A horizontal factor of 3: legal, decoded by libjpeg, not by zune-jpeg (the target skips its check).
+cjpeg -quality 80 -sample 3x1 "$tmp/leaf-small.ppm" > "$tmp/a.jpg";          tseed 3x1.jpg f4 "$tmp/a.jpg"
+# 4x4 luma: 18 blocks an MCU, legal only in non-interleaved scans.
+cjpeg -quality 80 -sample 4x4,1x1,1x1 -scans "$tmp/sequential-3scans.txt" "$tmp/mountains-small.ppm" > "$tmp/a.jpg"; tseed 4x4-noninterleaved.jpg fe "$tmp/a.jpg"
+# Gray.
+cjpeg -quality 80 -grayscale "$tmp/leaf-small.ppm" > "$tmp/a.jpg";           tseed gray.jpg e8 "$tmp/a.jpg"
+cjpeg -quality 80 -grayscale -progressive -restart 1B "$tmp/fig-small.ppm" > "$tmp/a.jpg"; tseed gray-progressive-restart1block.jpg 29 "$tmp/a.jpg"
+# Small odd sizes (partial MCUs and blocks): exact crops of a small photo.
+cjpeg -quality 95 "$tmp/fig-small.ppm" > "$tmp/src.jpg"
+crop() { jpegtran -crop "$1+0+0" "$tmp/src.jpg" | djpeg > "$tmp/crop.ppm"; }
+crop 1x1;   cjpeg -quality 80 "$tmp/crop.ppm" > "$tmp/a.jpg";                 tseed 1x1-420.jpg ea "$tmp/a.jpg"
+crop 17x9;  cjpeg -quality 80 "$tmp/crop.ppm" > "$tmp/a.jpg";                 tseed 17x9-420.jpg eb "$tmp/a.jpg"
+crop 9x17;  cjpeg -quality 80 -progressive "$tmp/crop.ppm" > "$tmp/a.jpg";    tseed 9x17-420-progressive.jpg ec "$tmp/a.jpg"
+crop 15x7;  cjpeg -quality 80 -sample 2x1 -restart 1B "$tmp/crop.ppm" > "$tmp/a.jpg"; tseed 15x7-422-restart1block.jpg f0 "$tmp/a.jpg"
+crop 3x33;  cjpeg -quality 80 -sample 1x1 -progressive "$tmp/crop.ppm" > "$tmp/a.jpg"; tseed 3x33-444-progressive.jpg f1 "$tmp/a.jpg"
+crop 33x3;  cjpeg -quality 80 -grayscale "$tmp/crop.ppm" > "$tmp/a.jpg";      tseed 33x3-gray.jpg ed "$tmp/a.jpg"
+crop 23x21; cjpeg -quality 80 -scans "$tmp/sequential-3scans.txt" "$tmp/crop.ppm" > "$tmp/a.jpg"; tseed 23x21-420-noninterleaved.jpg ee "$tmp/a.jpg"
+ls -l "$out" "$tout"
