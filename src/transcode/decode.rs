@@ -80,7 +80,7 @@ struct Reader<'a> {
     restart_interval: usize,
     frame: Option<Frame>,
     sparse: Vec<Sparse>,
-    dense: Vec<Vec<i16>>,
+    dense: Vec<Dense>,
     segments: Vec<(u8, &'a [u8])>,
     adobe_transform: Option<u8>,
     jfif: bool,
@@ -293,7 +293,10 @@ impl<'a> Reader<'a> {
             self.sparse
                 .push(Sparse::new(if frame.progressive { 0 } else { blocks })?);
             if frame.progressive {
-                self.dense.push(zeroed(blocks * 64)?);
+                self.dense.push(Dense {
+                    coefs: zeroed(blocks * 64)?,
+                    nonzero: zeroed(blocks)?,
+                });
             }
         }
         self.frame = Some(frame);
@@ -567,21 +570,36 @@ fn colour_check(frame: &Frame, jfif: bool, adobe: Option<u8>) -> Result<(), Refu
     Ok(())
 }
 
+/// A progressive component's coefficients as its scans build them: 64 a block in zigzag
+/// order, and a mask of each block's non-zero AC positions (so that refinement and the final
+/// requantization visit those only).
+struct Dense {
+    coefs: Vec<i16>,
+    nonzero: Vec<u64>,
+}
+
 /// The requantized sparse form of a progressive component's dense coefficients.
-fn sparsify(comp: &Component, dense: &[i16]) -> Result<Sparse, Refusal> {
+fn sparsify(comp: &Component, dense: &Dense) -> Result<Sparse, Refusal> {
     let blocks = comp.blocks_w * comp.blocks_h;
     let mut sparse = Sparse::new(blocks)?;
     let Some(requant) = &comp.requant else {
         return Ok(sparse);
     };
-    for (b, block) in dense.chunks_exact(64).enumerate().take(blocks) {
+    for (b, (block, &mask)) in dense
+        .coefs
+        .chunks_exact(64)
+        .zip(&dense.nonzero)
+        .enumerate()
+        .take(blocks)
+    {
         sparse.begin(b, requant.apply(i32::from(block[0]), 0));
-        for (k, &c) in block.iter().enumerate().skip(1) {
-            if c != 0 {
-                let q = requant.apply(i32::from(c), k);
-                if q != 0 {
-                    sparse.push(k, q);
-                }
+        let mut mask = mask & !1;
+        while mask != 0 {
+            let k = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let q = requant.apply(i32::from(block[k]), k);
+            if q != 0 {
+                sparse.push(k, q);
             }
         }
         sparse.end(b);
@@ -786,7 +804,7 @@ struct ProgressiveScan<'s> {
     scan: &'s Scan,
     dc: &'s [Option<Decoder>; 4],
     ac: &'s [Option<Decoder>; 4],
-    dense: &'s mut [Vec<i16>],
+    dense: &'s mut [Dense],
     eobrun: u32,
 }
 
@@ -795,7 +813,11 @@ impl BlockDecoder for (ProgressiveScan<'_>, Predictions) {
         let (scan, preds) = self;
         let (index, td, ta) = scan.scan.components[si];
         let (ss, se, ah, al) = (scan.scan.ss, scan.scan.se, scan.scan.ah, scan.scan.al);
-        let Some(coefs) = scan.dense[index].get_mut(block * 64..block * 64 + 64) else {
+        let dense = &mut scan.dense[index];
+        let (Some(coefs), Some(nonzero)) = (
+            dense.coefs.get_mut(block * 64..block * 64 + 64),
+            dense.nonzero.get_mut(block),
+        ) else {
             return Ok(());
         };
         if ss == 0 {
@@ -816,9 +838,9 @@ impl BlockDecoder for (ProgressiveScan<'_>, Predictions) {
             return Ok(());
         };
         if ah == 0 {
-            ac_first(bits, ac, coefs, ss, se, al, &mut scan.eobrun)
+            ac_first(bits, ac, coefs, nonzero, (ss, se, al), &mut scan.eobrun)
         } else {
-            ac_refine(bits, ac, coefs, ss, se, al, &mut scan.eobrun)
+            ac_refine(bits, ac, coefs, nonzero, (ss, se, al), &mut scan.eobrun)
         }
     }
 
@@ -830,13 +852,13 @@ impl BlockDecoder for (ProgressiveScan<'_>, Predictions) {
     }
 }
 
+/// A first AC scan of one block: band `ss..=se` at point transform `al`.
 fn ac_first(
     bits: &mut BitReader,
     ac: &Decoder,
     coefs: &mut [i16],
-    ss: usize,
-    se: usize,
-    al: u32,
+    nonzero: &mut u64,
+    (ss, se, al): (usize, usize, u32),
     eobrun: &mut u32,
 ) -> Result<(), Refusal> {
     if *eobrun > 0 {
@@ -864,20 +886,21 @@ fn ac_first(
             }
             break;
         }
-        let value = extend(bits.bits(size), size);
-        coefs[k] = value.wrapping_shl(al) as i16;
+        let value = extend(bits.bits(size), size).wrapping_shl(al) as i16;
+        coefs[k] = value;
+        *nonzero = (*nonzero & !(1 << k)) | u64::from(value != 0) << k;
         k += 1;
     }
     Ok(())
 }
 
+/// A refinement AC scan of one block (libjpeg's `decode_mcu_AC_refine`).
 fn ac_refine(
     bits: &mut BitReader,
     ac: &Decoder,
     coefs: &mut [i16],
-    ss: usize,
-    se: usize,
-    al: u32,
+    nonzero: &mut u64,
+    (ss, se, al): (usize, usize, u32),
     eobrun: &mut u32,
 ) -> Result<(), Refusal> {
     let p1 = (1i32 << al) as i16;
@@ -923,17 +946,21 @@ fn ac_refine(
             }
             if new_value != 0 && k <= se {
                 coefs[k] = new_value;
+                *nonzero |= 1 << k;
             }
             k += 1;
         }
     }
     if *eobrun > 0 {
-        while k <= se {
-            let c = &mut coefs[k];
-            if *c != 0 {
-                refine(bits, c);
+        // The rest of the band: a correction bit for each non-zero coefficient, in order.
+        if k <= se {
+            let band = (u64::MAX >> (63 - se)) & (u64::MAX << k);
+            let mut mask = *nonzero & band;
+            while mask != 0 {
+                let k = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                refine(bits, &mut coefs[k]);
             }
-            k += 1;
         }
         *eobrun -= 1;
     }
