@@ -16,6 +16,12 @@ fn main() -> ExitCode {
     let options = cli.options();
     let progress = Progress::new(cli.progress_mode());
     logging::init(cli.log_level(), progress.bar());
+    if options.best && options.method == photopress::Method::Dct {
+        tracing::warn!(
+            target: "ProcessImages",
+            "--best does nothing for the images --method dct transcodes: trellis quantization needs the pixel path"
+        );
+    }
 
     let result = scan::scan(&cli.inputs, &options).and_then(|jobs| {
         progress.start(jobs.len());

@@ -1119,6 +1119,25 @@ fn auto_under_best_and_method_pixel_always_take_pixel() {
         expect_methods(&report, &all_pixel);
         assert_eq!(report["totals"]["dct"], 0, "{flags:?}");
     }
+    // Asked for both, the transcoder wins and the user is told that --best does nothing.
+    let run = photopress(
+        tmp.path(),
+        "in",
+        "dct_best",
+        &["--allow-larger", "--method", "dct", "--best"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(" WARN --best does nothing for the images --method dct transcodes"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        methods_line(&run.stdout).starts_with("Methods dct "),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
