@@ -1,7 +1,9 @@
 //! Reading the input: its segments (tables, frame, metadata) and its scans, entropy-decoded
-//! and requantized to the output's tables into a [`Sparse`] store per component. Baseline scans
-//! go straight to the sparse store; progressive scans need every scan of a coefficient before
-//! it is known, so they fill a dense store that is requantized once at the end.
+//! and requantized to the output's tables. A baseline scan of every component in frame order
+//! (the usual file) has the output's block order, so its blocks become the output's symbols
+//! at once ([`Tokens`]); other baseline scans fill a [`Sparse`] store per component.
+//! Progressive scans need every scan of a coefficient before it is known, so they fill a
+//! dense store ([`Dense`]) that is requantized into the sparse one at the end.
 //!
 //! Every length, index, table and position comes from an untrusted file and is checked; the
 //! memory used is bounded by the frame's declared size, which is checked first.
