@@ -4,7 +4,7 @@
 use super::Refusal;
 
 /// Bits looked up at once when decoding; longer codes take the slow path.
-pub const LOOKAHEAD: u32 = 9;
+pub const LOOKAHEAD: u32 = 10;
 
 /// A Huffman table as a DHT segment gives it: how many codes of each length 1..=16, and the
 /// symbols in code order.
