@@ -181,16 +181,31 @@ pub fn run(
     })
 }
 
-/// Job indices, biggest input first: the pool starts the long images early, so the batch does
-/// not end with one worker finishing a big photo while the others idle.
+/// Job indices arranged so that every worker starts with the biggest inputs: the pool then
+/// starts the long images early, and the batch does not end with one worker finishing a big
+/// photo while the others idle. rayon splits the vector in halves (a second worker takes the
+/// right half, and so on recursively), and each worker goes left to right through its part:
+/// ranks by size are dealt alternately to the left and right halves, each in descending order.
 fn largest_first(jobs: &[Job]) -> Vec<usize> {
     let sizes: Vec<u64> = jobs
         .iter()
         .map(|job| std::fs::metadata(&job.input).map_or(0, |m| m.len()))
         .collect();
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
-    order
+    let mut ranked: Vec<usize> = (0..jobs.len()).collect();
+    ranked.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    // rayon's split point is len / 2: the left half gets the first len / 2 ranks dealt.
+    let left_len = ranked.len() / 2;
+    let mut left = Vec::with_capacity(left_len);
+    let mut right = Vec::with_capacity(ranked.len() - left_len);
+    for (rank, &index) in ranked.iter().enumerate() {
+        if rank % 2 == 0 && left.len() < left_len {
+            left.push(index);
+        } else {
+            right.push(index);
+        }
+    }
+    left.extend(right);
+    left
 }
 
 /// Removes temporary files that killed runs left in the folders this batch writes to.
@@ -238,5 +253,32 @@ mod tests {
         assert_eq!((totals.input_bytes, totals.output_bytes), (150, 80));
         assert!((totals.rate() - 80.0 / 150.0).abs() < 1e-12);
         assert_eq!(Totals::default().rate(), 0.0);
+    }
+
+    #[test]
+    fn each_half_of_the_order_starts_with_the_biggest_inputs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Sizes 0, 10, ..., 60 bytes, in a shuffled job order.
+        let jobs: Vec<Job> = [3usize, 6, 0, 5, 1, 4, 2]
+            .iter()
+            .map(|&tens| {
+                let input = dir.path().join(format!("{tens}.jpg"));
+                std::fs::write(&input, vec![0u8; tens * 10]).expect("write");
+                Job {
+                    input,
+                    output: PathBuf::from("out.jpg"),
+                    problem: None,
+                }
+            })
+            .collect();
+        let tens = |i: &usize| {
+            jobs[*i]
+                .input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        };
+        let order: Vec<String> = largest_first(&jobs).iter().filter_map(tens).collect();
+        // Ranks 0, 2, 4 to the left half (len / 2 = 3), the rest to the right, each descending.
+        assert_eq!(order, ["6", "4", "2", "5", "3", "1", "0"]);
     }
 }
