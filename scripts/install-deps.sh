@@ -16,3 +16,9 @@ echo "[install-deps] installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+# A python3 first on PATH that is not the system's (pyenv, a venv) does not see the apt
+# package: give it Pillow from PyPI.
+if ! python3 -c 'import PIL' >/dev/null 2>&1; then
+    echo "[install-deps] python3 ($(command -v python3)) has no PIL: pip install pillow" >&2
+    python3 -m pip install --quiet pillow || python3 -m pip install --quiet --break-system-packages pillow
+fi
