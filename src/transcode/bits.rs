@@ -166,25 +166,25 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    /// Decodes one AC run/size symbol with its value. Returns (run, size, value); a size of 0
-    /// is an end of block (run < 15) or a run of 16 zeros (run 15).
+    /// Decodes one AC run/size symbol with its value. Returns (run, value); a value of 0 (no
+    /// coefficient is coded as zero) is an end of block (run < 15) or a run of 16 zeros (15).
     #[inline(always)]
-    pub fn ac(&mut self, table: &Decoder) -> Result<(u32, u32, i32), Refusal> {
+    pub fn ac(&mut self, table: &Decoder) -> Result<(u32, i32), Refusal> {
         self.ensure(32);
         let fast = table.ac_fast(self.peek(LOOKAHEAD));
         if fast != 0 {
             self.consume((fast & 15) as u32);
-            return Ok((((fast >> 4) & 15) as u32, 1, fast >> 8));
+            return Ok((((fast >> 4) & 15) as u32, fast >> 8));
         }
         let symbol = self.symbol(table)?;
         let run = u32::from(symbol >> 4);
         let size = u32::from(symbol & 15);
         if size == 0 {
-            return Ok((run, 0, 0));
+            return Ok((run, 0));
         }
         let raw = self.peek(size);
         self.consume(size);
-        Ok((run, size, super::huffman::extend(raw, size)))
+        Ok((run, super::huffman::extend(raw, size)))
     }
 
     /// True when the decoder has used bits the data does not have: the segment ended early.

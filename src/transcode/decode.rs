@@ -57,8 +57,8 @@ pub struct Decoded<'a> {
     pub tokens: Option<Box<Tokens>>,
 }
 
-/// The checks a caller makes on the frame before any entropy-coded data is decoded: the
-/// memory it will need, the layouts it covers. Returns an error to stop early.
+/// The caller's check of the frame and of the segments before it, made before anything is
+/// allocated or decoded (at the first scan): the layouts it covers. An error stops early.
 pub trait FrameCheck {
     fn check(&self, frame: &Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal>;
 }
@@ -158,7 +158,7 @@ pub fn read<'a>(
         };
         pos += len;
         match code {
-            0xC0..=0xC2 => r.frame(code, body, check)?,
+            0xC0..=0xC2 => r.frame(code, body)?,
             0xC3 => return Err(Refusal::unsupported("lossless JPEG")),
             0xC5..=0xC7 | 0xCD..=0xCF => return Err(Refusal::unsupported("hierarchical JPEG")),
             0xC9..=0xCB => return Err(Refusal::unsupported("arithmetic coding")),
@@ -202,7 +202,7 @@ fn next_marker(input: &[u8], mut pos: usize) -> Option<(u8, usize)> {
 }
 
 impl<'a> Reader<'a> {
-    fn frame(&mut self, code: u8, body: &[u8], check: &dyn FrameCheck) -> Result<(), Refusal> {
+    fn frame(&mut self, code: u8, body: &[u8]) -> Result<(), Refusal> {
         if self.frame.is_some() {
             return Err(Refusal::corrupt(
                 "Invalid JPEG file structure: two SOF markers",
@@ -289,18 +289,6 @@ impl<'a> Reader<'a> {
             mcus_x,
             mcus_y,
         };
-        check.check(&frame, &self.segments)?;
-        for c in &frame.components {
-            let blocks = c.blocks_w * c.blocks_h;
-            self.sparse
-                .push(Sparse::new(if frame.progressive { 0 } else { blocks })?);
-            if frame.progressive {
-                self.dense.push(Dense {
-                    coefs: zeroed(blocks * 64)?,
-                    nonzero: zeroed(blocks)?,
-                });
-            }
-        }
         self.frame = Some(frame);
         Ok(())
     }
@@ -395,7 +383,6 @@ impl<'a> Reader<'a> {
         }
         if self.scans == 1 {
             colour_check(frame, self.jfif, self.adobe_transform)?;
-            // Segments after the frame header count too.
             check.check(frame, &self.segments)?;
         }
         let count = usize::from(*body.first().unwrap_or(&0));
@@ -481,12 +468,27 @@ impl<'a> Reader<'a> {
         let mut bits = BitReader::new(self.input, pos, self.strict);
         let frame = &*frame;
         let layout = Layout::new(frame, &scan, self.restart_interval);
+        // A first baseline scan of every component in frame order has the output's block
+        // order: its blocks go straight to the output's symbols, with no store in between (and
+        // no other baseline scan can follow it: each component has one).
+        let in_output_order = !frame.progressive
+            && self.scans == 1
+            && scan.components.len() == frame.components.len()
+            && scan.components.iter().enumerate().all(|(i, c)| c.0 == i);
+        if self.scans == 1 && !in_output_order {
+            for c in &frame.components {
+                let blocks = c.blocks_w * c.blocks_h;
+                if frame.progressive {
+                    self.dense.push(Dense {
+                        coefs: zeroed(blocks * 64)?,
+                        nonzero: zeroed(blocks)?,
+                    });
+                } else {
+                    self.sparse.push(Sparse::new(blocks)?);
+                }
+            }
+        }
         if !frame.progressive {
-            // A scan of every component in frame order has the output's block order: its
-            // blocks go straight to the output's symbols, with no store in between.
-            let in_output_order = self.scans == 1
-                && scan.components.len() == frame.components.len()
-                && scan.components.iter().enumerate().all(|(i, c)| c.0 == i);
             let fused = if in_output_order {
                 let blocks: usize = frame
                     .components
@@ -543,12 +545,10 @@ impl<'a> Reader<'a> {
         if self.strict && frame.components.iter().any(|c| !c.scanned) {
             return Err(Refusal::corrupt("Premature end of JPEG file"));
         }
+        // Baseline: the stores its scans filled (none when they became tokens).
         let mut coefficients = self.sparse;
-        if frame.progressive {
-            coefficients.clear();
-            for (comp, dense) in frame.components.iter().zip(&self.dense) {
-                coefficients.push(sparsify(comp, dense)?);
-            }
+        for (comp, dense) in frame.components.iter().zip(&self.dense) {
+            coefficients.push(sparsify(comp, dense)?);
         }
         Ok(Decoded {
             frame,
@@ -614,9 +614,9 @@ struct Layout {
     /// MCUs across and down.
     mcus_x: usize,
     mcus_y: usize,
-    /// Per scan component: (component index, blocks across one MCU, down, grid width);
-    /// a single-component scan has MCUs of one block.
-    components: Vec<(usize, usize, usize, usize)>,
+    /// Per scan component: (blocks across one MCU, down, the component's grid width); a
+    /// single-component scan has MCUs of one block.
+    components: Vec<(usize, usize, usize)>,
     restart_interval: usize,
 }
 
@@ -639,9 +639,9 @@ impl Layout {
             .map(|&(i, _, _)| {
                 let c = &frame.components[i];
                 if single {
-                    (i, 1, 1, c.blocks_w)
+                    (1, 1, c.blocks_w)
                 } else {
-                    (i, c.h, c.v, c.blocks_w)
+                    (c.h, c.v, c.blocks_w)
                 }
             })
             .collect();
@@ -667,18 +667,7 @@ impl Layout {
         let mut ended = false;
         for my in 0..self.mcus_y {
             for mx in 0..self.mcus_x {
-                if ended {
-                    for (si, &(_, h, v, grid_w)) in self.components.iter().enumerate() {
-                        for by in 0..v {
-                            let row = (my * v + by) * grid_w + mx * h;
-                            for bx in 0..h {
-                                decoder.zero_block(si, row + bx);
-                            }
-                        }
-                    }
-                    continue;
-                }
-                if self.restart_interval > 0 {
+                if self.restart_interval > 0 && !ended {
                     if left_in_interval == 0 {
                         bits.restart(next_restart)?;
                         next_restart = (next_restart + 1) & 7;
@@ -687,16 +676,20 @@ impl Layout {
                     }
                     left_in_interval -= 1;
                 }
-                for (si, &(_, h, v, grid_w)) in self.components.iter().enumerate() {
+                for (si, &(h, v, grid_w)) in self.components.iter().enumerate() {
                     for by in 0..v {
                         let row = (my * v + by) * grid_w + mx * h;
-                        for bx in 0..h {
-                            decoder.block(bits, si, row + bx)?;
+                        for block in row..row + h {
+                            if ended {
+                                decoder.zero_block(si, block);
+                            } else {
+                                decoder.block(bits, si, block)?;
+                            }
                         }
                     }
                 }
                 // Data that ended early: an error when strict.
-                if bits.overran() {
+                if !ended && bits.overran() {
                     if bits.is_strict() {
                         return Err(bits.overrun_error());
                     }
@@ -765,8 +758,8 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         let mut n = 0;
         let mut k = 1usize;
         while k < 64 {
-            let (run, size, value) = bits.ac(ac)?;
-            if size == 0 {
+            let (run, value) = bits.ac(ac)?;
+            if value == 0 {
                 if run == 15 {
                     k += 16;
                     continue;
