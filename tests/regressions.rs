@@ -171,3 +171,26 @@ fn sampling_too_large_for_one_scan_takes_the_pixel_path() {
         (input.width(), input.height())
     );
 }
+
+/// Found by the `transcode` fuzz target (an oracle disagreement, not a transcoder fault): JFIF
+/// with bogus thumbnail fields, a run of fill bytes, a TEM marker and extraneous bytes before
+/// the tables. libjpeg reads a 386x2048 frame, and so does the transcoder; zune-jpeg reads the
+/// bytes after TEM as a length and finds another size, so the fuzz target now compares with
+/// libjpeg's reading.
+#[test]
+fn a_tem_marker_before_the_tables_reads_as_libjpeg_reads_it() {
+    let data = transcoder_regression("tem-marker-before-tables.jpg");
+    let settings = EncodeSettings {
+        strict: false,
+        ..EncodeSettings::default()
+    };
+    let out = photopress::transcode::recompress(&data, &settings, true)
+        .unwrap_or_else(|e| panic!("transcoder: {e}"));
+    let libjpeg = |jpeg: &[u8]| {
+        mozjpeg::Decompress::new_mem(jpeg)
+            .map(|d| d.size())
+            .expect("libjpeg reads the header")
+    };
+    assert_eq!(libjpeg(&data), (386, 2048));
+    assert_eq!(libjpeg(&out), (386, 2048));
+}
