@@ -14,7 +14,7 @@ use criterion::{
 };
 use photopress::codec::{self, EncodeSettings};
 use photopress::progress::Progress;
-use photopress::{Options, batch, memory, output, scan, transcode};
+use photopress::{Options, batch, header, output, scan, transcode};
 
 fn bench_dir() -> PathBuf {
     std::env::var_os("PHOTOPRESS_BENCH_DIR")
@@ -112,7 +112,9 @@ fn pipeline(c: &mut Criterion) {
     });
     let dest = out.path().join("stage.jpg");
     stages.bench_function("atomic_write", |b| {
-        b.iter(|| output::write_atomic(&dest, &encoded, false).expect("write"))
+        b.iter(|| {
+            output::write_atomic(&dest, &encoded, output::WriteOptions::default()).expect("write")
+        })
     });
     stages.finish();
 }
@@ -126,7 +128,7 @@ fn pipeline(c: &mut Criterion) {
 /// IDs: `method/pixel/baseline`, `method/dct/baseline`, `method/pixel/progressive`,
 /// `method/dct/progressive` (a set with no image is left out).
 fn methods(c: &mut Criterion) {
-    memory::keep_freed_memory();
+    photopress::memory::keep_freed_memory();
     let inputs = [bench_dir()];
     let base = Options::default();
     let jobs = scan::scan(&inputs, &base).expect("scan the bench folder");
@@ -140,10 +142,10 @@ fn methods(c: &mut Criterion) {
             others += 1;
             continue;
         }
-        match memory::peek_header(&data) {
-            Some(header) if header.progressive => progressive.push(data),
-            Some(_) => baseline.push(data),
-            None => others += 1,
+        match header::read_frame(&data) {
+            Ok(frame) if frame.progressive() => progressive.push(data),
+            Ok(_) => baseline.push(data),
+            Err(_) => others += 1,
         }
     }
     eprintln!(

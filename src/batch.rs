@@ -11,7 +11,7 @@ use tracing::info;
 use crate::compress::{Context, Outcome, Status, compress_one};
 use crate::error::SetupError;
 use crate::options::{Method, Options};
-use crate::output::{OutputDir, clean_stale_temps};
+use crate::output::{self, OutputDir, clean_stale_temps};
 use crate::progress::Progress;
 use crate::scan::Job;
 
@@ -24,6 +24,8 @@ pub struct Totals {
     pub kept_original: u64,
     pub skipped: u64,
     pub failed: u64,
+    /// Not started: the batch was interrupted first.
+    pub not_started: u64,
     pub input_bytes: u64,
     pub output_bytes: u64,
     /// Images re-encoded by the DCT-domain transcoder.
@@ -44,6 +46,7 @@ impl Totals {
             Status::KeptOriginal => totals.kept_original = 1,
             Status::Skipped => totals.skipped = 1,
             Status::Failed(_) => totals.failed = 1,
+            Status::NotStarted => totals.not_started = 1,
         }
         if matches!(outcome.status, Status::Compressed | Status::KeptOriginal) {
             match outcome.method {
@@ -52,7 +55,7 @@ impl Totals {
                 None => {}
             }
         }
-        if !matches!(outcome.status, Status::Failed(_)) {
+        if !matches!(outcome.status, Status::Failed(_) | Status::NotStarted) {
             totals.input_bytes = outcome.input_bytes;
             totals.output_bytes = outcome.output_bytes;
         }
@@ -67,6 +70,7 @@ impl Totals {
             kept_original: self.kept_original + other.kept_original,
             skipped: self.skipped + other.skipped,
             failed: self.failed + other.failed,
+            not_started: self.not_started + other.not_started,
             input_bytes: self.input_bytes + other.input_bytes,
             output_bytes: self.output_bytes + other.output_bytes,
             dct: self.dct + other.dct,
@@ -112,9 +116,9 @@ pub fn run(
     options: &Options,
     progress: &Progress,
 ) -> Result<BatchResult, SetupError> {
-    if !(1..=100).contains(&options.quality) {
-        return Err(SetupError::InvalidQuality(options.quality));
-    }
+    options.validate()?;
+    // An output folder that cannot be written is one error before any work, not one per image.
+    output::check_writable(&options.output_dir)?;
     let start = Instant::now();
     let threads = options.threads();
     let input_list: Vec<String> = inputs
@@ -133,7 +137,7 @@ pub fn run(
     }
     remove_leftovers(jobs, options);
 
-    let output_dir = OutputDir::new(&options.output_dir);
+    let output_dir = OutputDir::new(&options.output_dir, options.fsync);
     let ctx = Context::new(options, &output_dir);
     let one = |index: usize| -> Partial {
         let outcome = compress_one(&jobs[index], &ctx);
@@ -166,11 +170,12 @@ pub fn run(
     let duration = start.elapsed();
     info!(
         target: "ProcessImages",
-        "End processing: {} compressed, {} kept original, {} skipped, {} failed in {:.1} ms",
+        "End processing: {} compressed, {} kept original, {} skipped, {} failed, {} not started in {:.1} ms",
         totals.compressed,
         totals.kept_original,
         totals.skipped,
         totals.failed,
+        totals.not_started,
         duration.as_secs_f64() * 1e3
     );
     Ok(BatchResult {

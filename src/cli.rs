@@ -2,6 +2,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{ArgAction, Parser, ValueEnum};
 use photopress::Options;
 use photopress::options::Method;
@@ -37,8 +38,8 @@ pub struct Cli {
     #[arg(long, conflicts_with = "jobs")]
     pub sequential: bool,
 
-    /// Prefix of each output file name ('' keeps the input's name)
-    #[arg(long, value_name = "TEXT", default_value = DEFAULT_PREFIX)]
+    /// Prefix of each output file name ('' keeps the input's name); no '/', '\\', NUL, '.' or '..'
+    #[arg(long, value_name = "TEXT", default_value = DEFAULT_PREFIX, value_parser = clap::builder::OsStringValueParser::new().try_map(parse_prefix))]
     pub prefix: OsString,
 
     /// Walk sub-folders too, mirroring the tree under the output folder
@@ -80,9 +81,18 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", value_parser = photopress::memory::parse_size)]
     pub max_memory: Option<u64>,
 
-    /// Flush each output to disk (fsync) before renaming it into place
+    /// Flush each output to disk (fsync) before renaming it into place, and its folder after
     #[arg(long)]
     pub fsync: bool,
+
+    /// Allow 16-bit quantization tables below quality 24 (extended-sequential JPEG, which some
+    /// decoders refuse); by default tables are clamped and every output is baseline
+    #[arg(long)]
+    pub extended: bool,
+
+    /// Inputs larger than this fail without being read (e.g. 100M, 1G)
+    #[arg(long, value_name = "SIZE", default_value = "512M", value_parser = photopress::memory::parse_size)]
+    pub max_file_size: u64,
 
     /// Print the report as one JSON document instead of text
     #[arg(long)]
@@ -99,6 +109,10 @@ pub struct Cli {
     /// Log more (-v: debug, -vv: trace); RUST_LOG overrides both
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
+}
+
+fn parse_prefix(text: OsString) -> Result<OsString, String> {
+    photopress::options::validate_prefix(&text).map(|()| text)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +159,8 @@ impl Cli {
                 .max_memory
                 .unwrap_or_else(photopress::memory::default_limit),
             fsync: self.fsync,
+            extended: self.extended,
+            max_file_size: self.max_file_size,
         }
     }
 

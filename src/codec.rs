@@ -31,6 +31,9 @@ pub const BOMB_MIN_PIXELS: u64 = 16_000_000;
 /// See [`BOMB_MIN_PIXELS`].
 pub const BOMB_PIXELS_PER_BYTE: u64 = 2_000;
 
+/// The lowest quality at which libjpeg's scaled tables all fit in 8 bits.
+pub const BASELINE_QUALITY: u8 = 24;
+
 /// Rows decoded and encoded at a time when streaming.
 const BAND_ROWS: usize = 32;
 
@@ -48,6 +51,10 @@ pub struct EncodeSettings {
     /// mozjpeg's full search (trellis quantization, progressive scans chosen for size): smaller
     /// files, several times slower. Otherwise libjpeg-turbo's fast settings (Pillow's bytes).
     pub best: bool,
+    /// Allow quantization tables above 255 (16-bit tables: an extended-sequential SOF1 file
+    /// below quality 24, which some decoders refuse). Otherwise tables are clamped to 8 bits,
+    /// as Pillow and `cjpeg -baseline` do, and every output is baseline.
+    pub extended: bool,
 }
 
 impl Default for EncodeSettings {
@@ -58,6 +65,7 @@ impl Default for EncodeSettings {
             keep_icc: true,
             strict: true,
             best: false,
+            extended: false,
         }
     }
 }
@@ -253,6 +261,19 @@ fn start_encoder(
     }
     encoder.set_size(width, height);
     encoder.set_quality(f32::from(settings.quality));
+    if !settings.extended {
+        // jpeg_set_quality(force_baseline = FALSE) lets tables pass 255 (below quality 24 with
+        // libjpeg's tables; at every quality with mozjpeg's --best tables): the same tables
+        // clamped to 8 bits instead (the transcoder's `quant::baseline_tables` are these).
+        let q = f32::from(settings.quality);
+        if settings.best {
+            encoder.set_luma_qtable(&mozjpeg::qtable::NRobidoux.scaled(q, q));
+            encoder.set_chroma_qtable(&mozjpeg::qtable::NRobidoux.scaled(q, q));
+        } else if settings.quality < BASELINE_QUALITY {
+            encoder.set_luma_qtable(&mozjpeg::qtable::AnnexK_Luma.scaled(q, q));
+            encoder.set_chroma_qtable(&mozjpeg::qtable::AnnexK_Chroma.scaled(q, q));
+        }
+    }
     encoder.set_optimize_coding(true);
     if matches!(input_space, ColorSpace::JCS_RGB | ColorSpace::JCS_YCbCr) {
         encoder.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
@@ -267,6 +288,7 @@ fn start_encoder(
     for (marker, data) in &kept.markers {
         encoder.write_marker(*marker, data);
     }
+    encoder.write_marker(Marker::COM, &crate::provenance::marker(settings.quality));
     Ok(encoder)
 }
 
@@ -279,6 +301,8 @@ pub(crate) fn keep_marker(marker: Marker, data: &[u8], settings: &EncodeSettings
         // A multi-picture index points at images after the end of the file, which are not
         // copied: keeping it would leave it pointing at nothing.
         Marker::APP(2) if data.starts_with(b"MPF\0") => false,
+        // An input's provenance marker: the output gets its own.
+        Marker::COM if crate::provenance::is_marker(data) => false,
         _ => settings.keep_metadata,
     }
 }

@@ -1,6 +1,7 @@
 //! The compression of one image: read, re-encode, write atomically; the result is an
 //! [`Outcome`], never a panic or an exit.
 use std::fs;
+use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -8,9 +9,11 @@ use tracing::{debug, error, info, warn};
 
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
+use crate::header;
 use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
-use crate::output::{self, OutputDir};
+use crate::output::{self, OutputDir, WriteOptions};
+use crate::provenance;
 use crate::scan::Job;
 use crate::transcode::{self, Refusal};
 
@@ -25,6 +28,8 @@ pub enum Status {
     Skipped,
     /// Nothing was written for it.
     Failed(ImageError),
+    /// Not started: the batch was interrupted before its turn (nothing read or written).
+    NotStarted,
 }
 
 impl Status {
@@ -35,6 +40,7 @@ impl Status {
             Status::KeptOriginal => "kept-original",
             Status::Skipped => "skipped",
             Status::Failed(_) => "failed",
+            Status::NotStarted => "not-started",
         }
     }
 }
@@ -73,6 +79,7 @@ impl<'a> Context<'a> {
                 keep_icc: !options.strip_icc,
                 strict: !options.accept_truncated,
                 best: options.best,
+                extended: options.extended,
             },
             budget: Budget::new(options.max_memory),
         }
@@ -92,7 +99,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
     };
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
-        outcome.status = Status::Failed(ImageError::Interrupted);
+        outcome.status = Status::NotStarted;
         return outcome;
     }
     info!(target: "CompressOneImage", "Start compressing image {name}");
@@ -132,9 +139,11 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     ctx.output_dir.ensure()?;
     if let Some(parent) = job.output.parent() {
         if parent != ctx.output_dir.path() {
-            fs::create_dir_all(parent).map_err(|err| ImageError::OutputDir {
-                path: parent.to_path_buf(),
-                message: err.to_string(),
+            output::create_dirs(parent, ctx.options.fsync).map_err(|err| {
+                ImageError::OutputDir {
+                    path: parent.to_path_buf(),
+                    message: err.to_string(),
+                }
             })?;
         }
     }
@@ -145,26 +154,141 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
             return Ok(Status::Skipped);
         }
     }
-    let input = fs::read(&job.input).map_err(ImageError::Read)?;
+    let (input, mode) = read_input(&job.input, ctx)?;
     outcome.input_bytes = input.len() as u64;
-    let working = memory::peek_header(&input).map_or(0, |h| h.working_memory());
-    let needed = working + input.len() as u64;
+    let write = WriteOptions {
+        mode,
+        fsync: ctx.options.fsync,
+    };
+    // Under --strip the original cannot stand in: it still carries the metadata to remove.
+    let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
+    if let Some(made) = provenance::find(&input) {
+        if !ctx.options.strip && made.quality <= ctx.options.quality {
+            info!(
+                target: "CompressOneImage",
+                "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
+                job.input.display(), made.quality, ctx.options.quality
+            );
+            output::write_atomic(&job.output, &input, write)?;
+            outcome.output_bytes = input.len() as u64;
+            return Ok(Status::KeptOriginal);
+        }
+    }
+    // One header reader for the budget and the codecs: a file whose header it cannot read is
+    // refused here, never budgeted as nothing.
+    let header = match header::read_frame(&input) {
+        Ok(header) => header,
+        // The transcoder's reader names what is wrong before the frame (a bad table, say),
+        // allocating nothing without one; else the header reader's own words.
+        Err(err) => {
+            return Err(match transcode::validate(&input) {
+                Err(Refusal::Invalid(why)) => why,
+                _ => ImageError::Decode(err.to_string()),
+            });
+        }
+    };
+    let needed = memory::working_memory(&header) + input.len() as u64;
     let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
         needed,
         budget: ctx.budget.limit(),
     })?;
     let encoded = reencode(&input, ctx, outcome)?;
     drop(reservation);
-    // Under --strip the original cannot stand in: it still carries the metadata to remove.
-    let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
     let (data, status) = if keep_original && encoded.len() >= input.len() {
         (&input, Status::KeptOriginal)
     } else {
         (&encoded, Status::Compressed)
     };
-    output::write_atomic(&job.output, data, ctx.options.fsync)?;
+    output::write_atomic(&job.output, data, write)?;
     outcome.output_bytes = data.len() as u64;
     Ok(status)
+}
+
+/// Reads an input whole, if it is a regular file no larger than the cap and the memory budget:
+/// FIFOs, sockets and devices (also behind a symlink) fail at once, without being read (the
+/// file is opened non-blocking, so a FIFO cannot hang the open either). Returns the bytes and
+/// the file's permission bits.
+fn read_input(path: &Path, ctx: &Context<'_>) -> Result<(Vec<u8>, Option<u32>), ImageError> {
+    let mut open = fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NONBLOCK);
+    }
+    // Checked before opening (a FIFO's open has no reader to wait for, but a device's may
+    // have effects) and again on the handle (the path may have been swapped in between).
+    let meta = fs::metadata(path).map_err(ImageError::Read)?;
+    not_regular(&meta)?;
+    let file = open.open(path).map_err(ImageError::Read)?;
+    let meta = file.metadata().map_err(ImageError::Read)?;
+    not_regular(&meta)?;
+    let cap = match ctx.budget.limit() {
+        0 => ctx.options.max_file_size,
+        budget => ctx.options.max_file_size.min(budget),
+    };
+    if meta.len() > cap {
+        return Err(ImageError::TooLarge {
+            size: meta.len(),
+            cap,
+        });
+    }
+    if meta.len() == 0 {
+        return Err(ImageError::Empty);
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    // A file that grows while read stops at the cap.
+    file.take(cap + 1)
+        .read_to_end(&mut data)
+        .map_err(ImageError::Read)?;
+    if data.len() as u64 > cap {
+        return Err(ImageError::TooLarge {
+            size: data.len() as u64,
+            cap,
+        });
+    }
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o777)
+    };
+    #[cfg(not(unix))]
+    let mode = None;
+    Ok((data, mode))
+}
+
+fn not_regular(meta: &fs::Metadata) -> Result<(), ImageError> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    let kind = if meta.is_dir() {
+        "a folder"
+    } else {
+        file_kind(meta)
+    };
+    Err(ImageError::NotRegularFile(kind))
+}
+
+#[cfg(unix)]
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn file_kind(_: &fs::Metadata) -> &'static str {
+    "not a file"
 }
 
 /// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.
@@ -172,7 +296,7 @@ fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Ve
     let method = ctx.options.method;
     if method == Method::Pixel || (method == Method::Auto && ctx.options.best) {
         outcome.method = Some(Method::Pixel);
-        return codec::recompress(input, &ctx.settings);
+        return pixel_path(input, ctx, outcome);
     }
     let name = outcome.input.display();
     let transcoded = catch_unwind(AssertUnwindSafe(|| {
@@ -204,12 +328,33 @@ fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Ve
         }
     }
     outcome.method = Some(Method::Pixel);
+    pixel_path(input, ctx, outcome)
+}
+
+/// The pixel path, after a check of the entropy-coded data by the transcoder's reader when
+/// corrupt data is an error (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
+/// as zeros, without a word).
+fn pixel_path(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<Vec<u8>, ImageError> {
+    if ctx.settings.strict {
+        let checked = catch_unwind(AssertUnwindSafe(|| transcode::validate(input)));
+        match checked {
+            Ok(Err(Refusal::Invalid(err))) => return Err(err),
+            Ok(Err(Refusal::NotCovered(why))) => {
+                debug!(target: "CompressOneImage", "Data of {} checked by libjpeg only: {why}", outcome.input.display());
+            }
+            Ok(Ok(())) => {}
+            Err(_) => {
+                warn!(target: "CompressOneImage", "The data check failed on {} (a bug: please report it)", outcome.input.display());
+            }
+        }
+    }
     codec::recompress(input, &ctx.settings)
 }
 
-/// The input's and the output's sizes, if the output exists and is newer than the input.
+/// The input's and the output's sizes, if the output exists (a regular file, not a link) and
+/// is newer than the input.
 fn up_to_date(input: &Path, output: &Path) -> Option<(u64, u64)> {
-    let out = fs::metadata(output).ok()?;
+    let out = fs::symlink_metadata(output).ok()?;
     let inp = fs::metadata(input).ok()?;
     let newer = out.modified().ok()? > inp.modified().ok()?;
     (out.is_file() && newer).then_some((inp.len(), out.len()))

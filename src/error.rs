@@ -10,6 +10,12 @@ pub enum ImageError {
     Read(#[source] io::Error),
     #[error("the file is empty")]
     Empty,
+    #[error("not a regular file ({0}): only regular files are read")]
+    NotRegularFile(&'static str),
+    #[error(
+        "the file is {size} bytes, more than the {cap} bytes an input may be (--max-file-size, and within the --max-memory budget)"
+    )]
+    TooLarge { size: u64, cap: u64 },
     #[error("not a valid JPEG: {0}")]
     Decode(String),
     #[error("unsupported JPEG: {0}")]
@@ -28,8 +34,6 @@ pub enum ImageError {
     },
     #[error("{0}")]
     Scan(String),
-    #[error("not started: the batch was interrupted")]
-    Interrupted,
 }
 
 /// A problem with the run as a whole, found before any image is touched.
@@ -47,6 +51,12 @@ pub enum SetupError {
     OutputNotADirectory(PathBuf),
     #[error("output {} would overwrite input {}; choose another --output or --prefix", output.display(), input.display())]
     WouldOverwriteInput { input: PathBuf, output: PathBuf },
+    #[error(
+        "invalid --prefix {0:?}: it is the start of a file name, so it cannot contain '/', '\\' or NUL, nor be '.' or '..'"
+    )]
+    InvalidPrefix(String),
+    #[error("cannot write to the output folder {}: {message}", path.display())]
+    OutputNotWritable { path: PathBuf, message: String },
     #[error("quality must be between 1 and 100, got {0}")]
     InvalidQuality(u8),
     #[error("cannot start the worker threads: {0}")]

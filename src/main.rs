@@ -43,7 +43,10 @@ fn main() -> ExitCode {
     // A closed stdout (`| head`) must not turn a finished batch into a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     if photopress::interrupt::stop_requested() {
-        eprintln!("photopress: interrupted; images not started are listed as failed");
+        eprintln!(
+            "photopress: interrupted; images in progress were finished, {} not started (run again with --skip-existing to finish)",
+            result.totals.not_started
+        );
         ExitCode::from(130)
     } else if result.totals.failed > 0 {
         ExitCode::from(1)

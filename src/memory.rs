@@ -4,36 +4,28 @@
 //! admission control, not accounting: the report's totals never pass through here.)
 use std::sync::{Condvar, Mutex, PoisonError};
 
-/// What a JPEG header says about the work ahead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
-    pub width: u32,
-    pub height: u32,
-    pub components: u8,
-    pub progressive: bool,
-}
+use crate::header::FrameHeader;
 
-impl Header {
-    /// Bytes the codec needs for this image. Measured: a 42.8 MP baseline 4:2:0 photo peaks at
-    /// about 7.7 bytes a pixel. The encoder keeps two whole-image coefficient buffers
-    /// (quantized and, in mozjpeg, unquantized), 2 bytes a sample of its 4:2:0 (or gray, or
-    /// YCCK) output; the decoded planes take 1.5 bytes a pixel; a progressive input adds the
-    /// decoder's own coefficient buffer, 2 bytes a sample of the input (4:4:4 at worst).
-    pub fn working_memory(&self) -> u64 {
-        let pixels = u64::from(self.width) * u64::from(self.height);
-        // Output samples a pixel, times two: gray 1, YCbCr 4:2:0 1.5, YCCK 4:2:0 2.5.
-        let half_samples_out: u64 = match self.components {
-            1 => 2,
-            4 => 5,
-            _ => 3,
-        };
-        let mut bytes = pixels * half_samples_out * 2; // 2 buffers x 2 bytes x samples
-        bytes += pixels * 3 / 2; // planes
-        if self.progressive {
-            bytes += pixels * 2 * u64::from(self.components.max(1));
-        }
-        bytes + (1 << 20)
+/// Bytes the codec needs for the image `header` declares. Measured: a 42.8 MP baseline 4:2:0
+/// photo peaks at about 7.7 bytes a pixel. The encoder keeps two whole-image coefficient
+/// buffers (quantized and, in mozjpeg, unquantized), 2 bytes a sample of its 4:2:0 (or gray,
+/// or YCCK) output; the decoded planes take 1.5 bytes a pixel; a progressive input adds the
+/// decoder's own coefficient buffer, 2 bytes a sample of the input (4:4:4 at worst).
+pub fn working_memory(header: &FrameHeader) -> u64 {
+    let pixels = header.width as u64 * header.height.max(1) as u64;
+    let components = header.components.len() as u64;
+    // Output samples a pixel, times two: gray 1, YCbCr 4:2:0 1.5, YCCK 4:2:0 2.5.
+    let half_samples_out: u64 = match components {
+        1 => 2,
+        4 => 5,
+        _ => 3,
+    };
+    let mut bytes = pixels * half_samples_out * 2; // 2 buffers x 2 bytes x samples
+    bytes += pixels * 3 / 2; // planes
+    if header.progressive() {
+        bytes += pixels * 2 * components.max(1);
     }
+    bytes + (1 << 20)
 }
 
 /// Each image needs a few large buffers (the codec's coefficient arrays, the planes), freed at
@@ -52,39 +44,6 @@ pub fn keep_freed_memory() {
         libc::mallopt(libc::M_ARENA_MAX, 1);
         libc::mallopt(libc::M_MMAP_MAX, 0);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
-    }
-}
-
-/// Reads the frame header (SOFn) of a JPEG, without decoding anything.
-pub fn peek_header(data: &[u8]) -> Option<Header> {
-    if data.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut i = 2;
-    loop {
-        // Skip fill bytes, then read the marker.
-        while *data.get(i)? == 0xFF && *data.get(i + 1)? == 0xFF {
-            i += 1;
-        }
-        if *data.get(i)? != 0xFF {
-            return None;
-        }
-        let marker = *data.get(i + 1)?;
-        let len = usize::from(u16::from_be_bytes([*data.get(i + 2)?, *data.get(i + 3)?]));
-        let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
-        if is_sof {
-            let s = data.get(i + 4..i + 2 + len)?;
-            return Some(Header {
-                height: u32::from(u16::from_be_bytes([*s.get(1)?, *s.get(2)?])),
-                width: u32::from(u16::from_be_bytes([*s.get(3)?, *s.get(4)?])),
-                components: *s.get(5)?,
-                progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
-            });
-        }
-        if marker == 0xDA || marker == 0xD9 || len < 2 {
-            return None;
-        }
-        i += 2 + len;
     }
 }
 
@@ -197,18 +156,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_of_the_demo_photos() {
+    fn working_memory_grows_with_pixels_and_progressive_coding() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES");
-        let read = |n: &str| std::fs::read(root.join(n)).expect("photo");
-        let h = peek_header(&read("dogs.jpg")).expect("header");
+        let read = |n: &str| std::fs::read(root.join(n)).unwrap_or_default();
+        let dogs = crate::header::read_frame(&read("dogs.jpg")).expect("header");
+        let leaf = crate::header::read_frame(&read("leaf.jpg")).expect("header");
+        // dogs: 2056x3088 progressive, 3 components: 6.35 MP x (6 + 1.5 + 6) bytes + 1 MiB.
+        let pixels = 2056u64 * 3088;
         assert_eq!(
-            (h.width, h.height, h.components, h.progressive),
-            (2056, 3088, 3, true)
+            working_memory(&dogs),
+            pixels * 6 + pixels * 3 / 2 + pixels * 6 + (1 << 20)
         );
-        let h = peek_header(&read("leaf.jpg")).expect("header");
-        assert_eq!((h.width, h.height, h.progressive), (1920, 1200, false));
-        assert_eq!(peek_header(b"\x89PNG"), None);
-        assert_eq!(peek_header(&read("leaf.jpg")[..300]), None);
+        let pixels = 1920u64 * 1200;
+        assert_eq!(
+            working_memory(&leaf),
+            pixels * 6 + pixels * 3 / 2 + (1 << 20)
+        );
     }
 
     #[test]

@@ -10,6 +10,9 @@ pub const DEFAULT_OUTPUT: &str = "COMPRESSED_IMAGES";
 pub const DEFAULT_INPUT: &str = "IMAGES";
 /// Default output file-name prefix.
 pub const DEFAULT_PREFIX: &str = "compressed_";
+/// Default cap on an input file's size: 512 MiB (a 400-megapixel JPEG at quality 100 is about
+/// half that).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 512 << 20;
 
 /// How an image is re-encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,8 +76,15 @@ pub struct Options {
     /// Memory budget in bytes for the images in progress; 0 means none. Default: half the
     /// memory available at the start (see [`crate::memory::default_limit`]).
     pub max_memory: u64,
-    /// fsync each output before renaming it into place (durable across power loss). Default false.
+    /// fsync each output before renaming it into place, and its folder after (durable across
+    /// power loss). Default false.
     pub fsync: bool,
+    /// Allow 16-bit quantization tables (extended-sequential output below quality 24).
+    /// Default false: 8-bit tables, baseline output at every quality.
+    pub extended: bool,
+    /// Largest input file read, in bytes; larger ones fail before being read. Default
+    /// [`DEFAULT_MAX_FILE_SIZE`].
+    pub max_file_size: u64,
 }
 
 impl Default for Options {
@@ -95,11 +105,23 @@ impl Default for Options {
             method: Method::Auto,
             max_memory: crate::memory::default_limit(),
             fsync: false,
+            extended: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
 
 impl Options {
+    /// Checks the values a library user could set wrong; the command line checks them too.
+    pub fn validate(&self) -> Result<(), crate::error::SetupError> {
+        use crate::error::SetupError;
+        if !(1..=100).contains(&self.quality) {
+            return Err(SetupError::InvalidQuality(self.quality));
+        }
+        validate_prefix(&self.prefix)
+            .map_err(|_| SetupError::InvalidPrefix(self.prefix.to_string_lossy().into_owned()))
+    }
+
     /// The number of worker threads this run uses.
     pub fn threads(&self) -> usize {
         if self.sequential {
@@ -108,6 +130,43 @@ impl Options {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
             self.jobs
+        }
+    }
+}
+
+/// A prefix is the start of a file name: no path separator (either kind: a `..\\` prefix is a
+/// path on Windows and in the hands of any tool that converts it), no NUL, not `.` or `..`.
+pub fn validate_prefix(prefix: &std::ffi::OsStr) -> Result<(), String> {
+    let bytes = prefix.as_encoded_bytes();
+    if bytes.iter().any(|b| matches!(b, b'/' | b'\\' | 0)) || bytes == b"." || bytes == b".." {
+        return Err(format!(
+            "{:?} is the start of a file name: it cannot contain '/', '\\' or NUL, nor be '.' or '..'",
+            prefix.to_string_lossy()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_that_would_leave_the_output_folder_are_refused() {
+        for bad in [
+            "../IMAGES/",
+            "a/b",
+            "/abs",
+            "./",
+            "..\\x",
+            ".",
+            "..",
+            "x\0y",
+        ] {
+            assert!(validate_prefix(bad.as_ref()).is_err(), "{bad:?}");
+        }
+        for good in ["", "compressed_", "..x", ".hidden_", "a.b", "...", "small "] {
+            assert!(validate_prefix(good.as_ref()).is_ok(), "{good:?}");
         }
     }
 }

@@ -32,7 +32,18 @@ pub fn text(result: &BatchResult) -> String {
     if t.skipped > 0 {
         let _ = write!(out, ", skipped {}", t.skipped);
     }
-    let _ = writeln!(out, ", failed {}", t.failed);
+    let _ = write!(out, ", failed {}", t.failed);
+    if t.not_started > 0 {
+        let _ = write!(out, ", not started {}", t.not_started);
+    }
+    out.push('\n');
+    if t.not_started > 0 {
+        let _ = writeln!(
+            out,
+            "Interrupted: {} images not started; run the same command again with --skip-existing to do only those",
+            t.not_started
+        );
+    }
     out
 }
 
@@ -60,6 +71,7 @@ struct JsonTotals {
     kept_original: u64,
     skipped: u64,
     failed: u64,
+    not_started: u64,
     input_bytes: u64,
     output_bytes: u64,
     dct: u64,
@@ -77,7 +89,7 @@ pub fn json(result: &BatchResult) -> String {
             .outcomes
             .iter()
             .map(|o| {
-                let failed = matches!(o.status, Status::Failed(_));
+                let failed = matches!(o.status, Status::Failed(_) | Status::NotStarted);
                 JsonFile {
                     input: o.input.to_string_lossy().into_owned(),
                     output: (!failed).then(|| o.output.to_string_lossy().into_owned()),
@@ -98,6 +110,7 @@ pub fn json(result: &BatchResult) -> String {
             kept_original: t.kept_original,
             skipped: t.skipped,
             failed: t.failed,
+            not_started: t.not_started,
             input_bytes: t.input_bytes,
             output_bytes: t.output_bytes,
             dct: t.dct,

@@ -9,9 +9,10 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::error::SetupError;
+use crate::guard;
 use crate::options::Options;
 
 /// One image to compress.
@@ -42,6 +43,7 @@ pub fn output_name(prefix: &std::ffi::OsStr, file_name: &std::ffi::OsStr) -> OsS
 
 /// Lists the jobs for `inputs` (files and folders) under `opts`.
 pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> {
+    opts.validate()?;
     if opts.output_dir.exists() && !opts.output_dir.is_dir() {
         return Err(SetupError::OutputNotADirectory(opts.output_dir.clone()));
     }
@@ -51,6 +53,7 @@ pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> 
         jobs: Vec::new(),
         seen_dirs: HashSet::new(),
         outputs: HashMap::new(),
+        taken_for_outputs: 0,
     };
     for input in inputs {
         let meta = match fs::metadata(input) {
@@ -83,7 +86,17 @@ pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> 
             warn!(target: "ProcessImages", "Skipping {}: not a .jpg or .jpeg file", input.display());
         }
     }
-    Ok(scanner.jobs)
+    if scanner.taken_for_outputs > 0 {
+        info!(
+            target: "ProcessImages",
+            "Not taking {} files of the output folder named {:?}... as inputs: they are outputs of photopress",
+            scanner.taken_for_outputs,
+            opts.prefix.to_string_lossy()
+        );
+    }
+    let mut jobs = scanner.jobs;
+    guard::check(&mut jobs, &opts.output_dir)?;
+    Ok(jobs)
 }
 
 struct Scanner<'a> {
@@ -95,6 +108,8 @@ struct Scanner<'a> {
     seen_dirs: HashSet<PathBuf>,
     /// Output path -> the input that claimed it, and that input's canonical path.
     outputs: HashMap<PathBuf, (PathBuf, Option<PathBuf>)>,
+    /// Files left out by the prefix rule.
+    taken_for_outputs: usize,
 }
 
 impl Scanner<'_> {
@@ -122,6 +137,10 @@ impl Scanner<'_> {
             }
         }
         children.sort();
+        // The prefix rule: in the folder this one's outputs go to, files named with the
+        // prefix are outputs of ours (or will be overwritten by them), never inputs.
+        let is_output_folder = !self.opts.prefix.is_empty()
+            && guard::resolve(dir, true) == guard::resolve(&self.opts.output_dir.join(rel), true);
         for (name, path) in children {
             // fs::metadata follows symlinks: a link to a file is a file, to a folder a folder.
             match fs::metadata(&path) {
@@ -136,6 +155,14 @@ impl Scanner<'_> {
                             self.push_problem(path, rel, format!("cannot list folder: {err}"))
                         }
                     }
+                }
+                Ok(_) | Err(_)
+                    if is_output_folder
+                        && is_jpeg_name(&path)
+                        && guard::is_output_name(&name, &self.opts.prefix) =>
+                {
+                    debug!(target: "ProcessImages", "Skipping {}: an output of photopress (its name starts with the prefix)", path.display());
+                    self.taken_for_outputs += 1;
                 }
                 Ok(_) | Err(_) if is_jpeg_name(&path) => self.add_file(&path, rel)?,
                 _ => {

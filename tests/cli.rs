@@ -170,7 +170,7 @@ fn output_directory_is_created_exactly_once_by_eight_workers() {
     let created: Vec<&str> = run
         .stderr
         .lines()
-        .filter(|l| l.contains("Directory deep/out created"))
+        .filter(|l| l.contains("Creating directory deep/out"))
         .collect();
     assert_eq!(created.len(), 1, "{}", run.stderr);
     assert!(

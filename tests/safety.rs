@@ -331,13 +331,15 @@ fn a_write_error_fails_that_file_and_leaves_nothing_partial() {
 fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_cleans_up() {
     let tmp = tempdir();
     many_photos(&tmp.path().join("many"), 40);
-    // A leftover of an earlier killed run, with a process id that is not running.
+    // A leftover of an earlier killed run: nobody holds its lock, and it is an hour old.
     fs::create_dir(tmp.path().join("out")).expect("mkdir");
-    fs::write(
-        tmp.path().join("out/.photopress-4194999-old.tmp"),
-        b"partial",
-    )
-    .expect("write");
+    let leftover = tmp.path().join("out/.photopress-4194999-old.tmp");
+    fs::write(&leftover, b"partial").expect("write");
+    fs::File::options()
+        .append(true)
+        .open(&leftover)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600)))
+        .expect("age it");
     let mut child = command(tmp.path())
         .args(["many", "-o", "out", "-j", "2", "--quiet"])
         .spawn()
@@ -402,9 +404,13 @@ fn ctrl_c_finishes_the_images_in_progress_and_starts_no_more() {
     assert_eq!(outputs.len(), ended, "{outputs:?}");
     assert_whole_jpegs(&out, &outputs);
     no_temporary_files(tmp.path());
-    // The report still comes, counting the images never started as failed.
+    // The report still comes, counting the images never started as such, with how to resume.
     assert!(
-        stdout.contains(&format!("Files compressed {ended}, failed {}", 40 - ended)),
+        stdout.contains(&format!(
+            "Files compressed {ended}, failed 0, not started {}",
+            40 - ended
+        )),
         "{stdout}"
     );
+    assert!(stdout.contains("--skip-existing"), "{stdout}");
 }

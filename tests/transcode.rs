@@ -1033,10 +1033,22 @@ fn quantization_tables_are_the_pixel_paths_at_every_quality() {
         })
         .collect();
     write_files(tmp.path(), "in", &files);
-    for quality in ["1", "30", "75", "100"] {
+    for (quality, extended) in [
+        ("1", false),
+        ("10", false),
+        ("17", false),
+        ("23", false),
+        ("1", true),
+        ("30", false),
+        ("75", false),
+        ("100", false),
+    ] {
         let compress = |method: &str| -> String {
-            let out = format!("{method}{quality}");
-            let args = ["--allow-larger", "-q", quality, "--method", method];
+            let out = format!("{method}{quality}{}", if extended { "x" } else { "" });
+            let mut args = vec!["--allow-larger", "-q", quality, "--method", method];
+            if extended {
+                args.push("--extended");
+            }
             let report = photopress_json(tmp.path(), "in", &out, &args);
             assert!(methods(&report).values().all(|m| m == method), "{report}");
             out
@@ -1050,10 +1062,17 @@ fn quantization_tables_are_the_pixel_paths_at_every_quality() {
             assert_eq!(tables.len(), expected_count, "-q {quality} {name}");
             assert_eq!(tables, dqt_tables(&pixel), "-q {quality} {name}: DQT");
             assert_eq!(frame(&dct).0, frame(&pixel).0, "-q {quality} {name}: SOF");
-            if quality == "1" {
+            if extended {
                 // Values above 255: 16-bit tables and an extended-sequential frame (SOF1).
                 assert!(tables.iter().all(|(pq, _)| pq >> 4 == 1), "-q 1 {name}");
                 assert_eq!(frame(&dct).0, 0xC1, "-q 1 {name}");
+            } else {
+                // Clamped to 8 bits: baseline at every quality.
+                assert!(
+                    tables.iter().all(|(pq, _)| pq >> 4 == 0),
+                    "-q {quality} {name}"
+                );
+                assert_eq!(frame(&dct).0, 0xC0, "-q {quality} {name}");
             }
         }
     }
@@ -1375,9 +1394,15 @@ fn accept_truncated_compresses_what_there_is_under_method_dct() {
 }
 
 #[test]
-fn garbage_in_the_entropy_coded_data_fails_under_method_dct_and_auto() {
+fn garbage_in_the_entropy_coded_data_fails_under_every_method_and_layout() {
+    for layout in [Layout::Yuv420, Layout::Yuv422, Layout::Yuv444] {
+        garbage_fails(layout);
+    }
+}
+
+fn garbage_fails(layout: Layout) {
     let tmp = tempdir();
-    let good = Layout::Yuv420.encode(203, 141, false, Vec::new());
+    let good = layout.encode(203, 141, false, Vec::new());
     let (sos, _, body) = *segments(&good).last().expect("SOS");
     let data_start = sos + 2 + 2 + body.len();
     let mut garbage = good.clone();
@@ -1391,8 +1416,13 @@ fn garbage_in_the_entropy_coded_data_fails_under_method_dct_and_auto() {
         ("good.jpg".to_string(), good),
     ];
     write_files(tmp.path(), "in", &files);
-    // Under auto too: libjpeg-turbo's in-memory decoder would let these codes through.
-    for (method, out) in [("dct", "out_dct"), ("auto", "out_auto")] {
+    // Under auto and pixel too: libjpeg-turbo's in-memory decoder would let these codes
+    // through; the transcoder's reader checks the data first.
+    for (method, out) in [
+        ("dct", "out_dct"),
+        ("auto", "out_auto"),
+        ("pixel", "out_pixel"),
+    ] {
         let run = photopress(tmp.path(), "in", out, &["--method", method]);
         assert_eq!(run.code, 1, "{method}: {}{}", run.stdout, run.stderr);
         let line = error_line(&run.stderr, "garbage.jpg");

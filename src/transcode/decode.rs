@@ -13,6 +13,7 @@ use super::encode::{Tokens, encode_block};
 use super::huffman::{Decoder, Spec, extend};
 use super::quant::Requant;
 use super::store::{Sparse, zeroed};
+use crate::header::{self, next_marker};
 
 /// Most scans accepted in one file (each one is a pass over the image; a typical progressive
 /// JPEG has 10).
@@ -61,6 +62,12 @@ pub struct Decoded<'a> {
 /// allocated or decoded (at the first scan): the layouts it covers. An error stops early.
 pub trait FrameCheck {
     fn check(&self, frame: &Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal>;
+
+    /// Whether any colour model is read (RGB-coded and four-component frames too): for a
+    /// check of the data only, whose coefficients are not written out.
+    fn any_colour(&self) -> bool {
+        false
+    }
 }
 
 struct Scan {
@@ -75,6 +82,7 @@ struct Scan {
 struct Reader<'a> {
     input: &'a [u8],
     strict: bool,
+    any_colour: bool,
     outputs: &'a [[u16; 64]; 2],
     qtables: [Option<[u16; 64]>; 4],
     dc_tables: [Option<Decoder>; 4],
@@ -112,6 +120,7 @@ pub fn read<'a>(
     let mut r = Reader {
         input,
         strict,
+        any_colour: check.any_colour(),
         outputs,
         qtables: [None; 4],
         dc_tables: Default::default(),
@@ -185,22 +194,6 @@ pub fn read<'a>(
     r.finish()
 }
 
-/// The next marker at or after `pos`: its code and the position after it. Bytes before it
-/// that are not a marker are skipped (libjpeg warns about them and goes on too).
-fn next_marker(input: &[u8], mut pos: usize) -> Option<(u8, usize)> {
-    loop {
-        if *input.get(pos)? != 0xFF {
-            pos += 1;
-            continue;
-        }
-        match *input.get(pos + 1)? {
-            0xFF => pos += 1,
-            0x00 => pos += 2,
-            code => return Some((code, pos + 2)),
-        }
-    }
-}
-
 impl<'a> Reader<'a> {
     fn frame(&mut self, code: u8, body: &[u8]) -> Result<(), Refusal> {
         if self.frame.is_some() {
@@ -208,18 +201,15 @@ impl<'a> Reader<'a> {
                 "Invalid JPEG file structure: two SOF markers",
             ));
         }
-        if body.len() < 6 {
-            return Err(Refusal::corrupt("Bogus marker length"));
+        let header =
+            header::parse_frame(code, body).map_err(|e| Refusal::corrupt(e.to_string()))?;
+        if header.precision != 8 {
+            return Err(Refusal::unsupported(format!(
+                "{}-bit samples",
+                header.precision
+            )));
         }
-        if body[0] != 8 {
-            return Err(Refusal::unsupported(format!("{}-bit samples", body[0])));
-        }
-        let height = be16(body, 1);
-        let width = be16(body, 3);
-        let count = usize::from(body[5]);
-        if body.len() < 6 + 3 * count {
-            return Err(Refusal::corrupt("Bogus marker length"));
-        }
+        let (width, height, count) = (header.width, header.height, header.components.len());
         if height == 0 {
             // A DNL segment would give it; libjpeg does not support that either.
             return Err(Refusal::unsupported("no height in the frame header"));
@@ -227,32 +217,23 @@ impl<'a> Reader<'a> {
         if width == 0 {
             return Err(Refusal::corrupt("Empty JPEG image"));
         }
-        if count != 1 && count != 3 {
+        let colours_ok = count == 1 || count == 3 || (self.any_colour && count == 4);
+        if !colours_ok {
             return Err(Refusal::unsupported(format!("{count} colour components")));
         }
         crate::codec::check_size(width, height, self.input.len()).map_err(Refusal::Invalid)?;
-        let mut components = Vec::with_capacity(count);
-        for c in body[6..6 + 3 * count].chunks_exact(3) {
-            let (h, v) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
-            if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
-                return Err(Refusal::corrupt("Bogus sampling factors"));
-            }
-            if c[2] > 3 {
-                return Err(Refusal::corrupt(format!(
-                    "Bogus quantization table number {}",
-                    c[2]
-                )));
-            }
-            if components.iter().any(|o: &Component| o.id == c[0]) {
+        let mut components: Vec<Component> = Vec::with_capacity(count);
+        for c in &header.components {
+            if components.iter().any(|o| o.id == c.id) {
                 return Err(Refusal::unsupported(
                     "two components with the same identifier",
                 ));
             }
             components.push(Component {
-                id: c[0],
-                h,
-                v,
-                tq: usize::from(c[2]),
+                id: c.id,
+                h: usize::from(c.h),
+                v: usize::from(c.v),
+                tq: usize::from(c.tq),
                 blocks_w: 0,
                 blocks_h: 0,
                 coded_w: 0,
@@ -382,7 +363,9 @@ impl<'a> Reader<'a> {
             return Err(Refusal::unsupported(format!("more than {MAX_SCANS} scans")));
         }
         if self.scans == 1 {
-            colour_check(frame, self.jfif, self.adobe_transform)?;
+            if !self.any_colour {
+                colour_check(frame, self.jfif, self.adobe_transform)?;
+            }
             check.check(frame, &self.segments)?;
         }
         let count = usize::from(*body.first().unwrap_or(&0));

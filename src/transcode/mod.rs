@@ -76,19 +76,57 @@ pub fn recompress(
     if input.is_empty() {
         return Err(Refusal::Invalid(ImageError::Empty));
     }
-    let tables = output_tables(settings.quality);
+    // 8-bit tables unless asked otherwise, as the pixel path's: a baseline file at every quality.
+    let tables = if settings.extended {
+        output_tables(settings.quality)
+    } else {
+        quant::baseline_tables(settings.quality)
+    };
     let coverage = Coverage {
         settings,
         any_subsampling,
     };
     let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
+    let provenance = crate::provenance::marker(settings.quality);
+    // The kept segments, then the provenance marker (after them: EXIF readers look for
+    // APP1 right after the JFIF segment).
     let kept: Vec<(u8, &[u8])> = decoded
         .segments
         .iter()
         .filter(|(code, data)| codec::keep_marker(marker(*code), data, settings))
         .copied()
+        .chain(std::iter::once((
+            crate::provenance::COM,
+            provenance.as_slice(),
+        )))
         .collect();
     Ok(encode::write(&decoded, &kept, &tables))
+}
+
+/// Reads all the entropy-coded data of a Huffman JPEG of any layout or colour model (also
+/// those [`recompress`] does not cover), without writing anything: the check of the data that
+/// the pixel path runs first, since libjpeg-turbo's in-memory decoder turns some corruption
+/// (bad Huffman codes) into zeros without a word. `NotCovered` means the data could not be
+/// checked here (arithmetic coding, 12-bit, lossless...); `Invalid` that it is corrupt.
+pub fn validate(input: &[u8]) -> Result<(), Refusal> {
+    if input.is_empty() {
+        return Err(Refusal::Invalid(ImageError::Empty));
+    }
+    let tables = output_tables(crate::options::DEFAULT_QUALITY);
+    decode::read(input, true, &tables, &AnyLayout).map(drop)
+}
+
+/// Every layout and colour model: the data is read and dropped.
+struct AnyLayout;
+
+impl decode::FrameCheck for AnyLayout {
+    fn check(&self, _: &decode::Frame, _: &[(u8, &[u8])]) -> Result<(), Refusal> {
+        Ok(())
+    }
+
+    fn any_colour(&self) -> bool {
+        true
+    }
 }
 
 /// The mozjpeg name of an APPn or COM marker code.

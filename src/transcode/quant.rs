@@ -41,6 +41,26 @@ pub fn output_tables(quality: u8) -> [[u16; 64]; 2] {
     [scaled(&LUMINANCE), scaled(&CHROMINANCE)]
 }
 
+/// The output's tables clamped to 8 bits (a baseline file) the way the pixel path's encoder
+/// gets them below quality 24, where libjpeg's scaled tables pass 255: mozjpeg's
+/// `QTable::scaled(q, q)` (`round(base × 50 / q)` in `f32`, clamped to 1..=255). At 24 and
+/// above every value fits and the tables are [`output_tables`]'s.
+pub fn baseline_tables(quality: u8) -> [[u16; 64]; 2] {
+    if quality >= 24 {
+        return output_tables(quality);
+    }
+    let scaling = 50.0f32 / f32::from(quality.max(1));
+    let scaled = |base: &[u16; 64]| {
+        let mut table = [0u16; 64];
+        for (k, slot) in table.iter_mut().enumerate() {
+            let v = (f32::from(base[NATURAL_ORDER[k]]) * scaling).round();
+            *slot = v.clamp(1.0, 255.0) as u16;
+        }
+        table
+    };
+    [scaled(&LUMINANCE), scaled(&CHROMINANCE)]
+}
+
 /// Largest magnitude of a requantized AC coefficient (8-bit JPEG: size category 10) and DC
 /// value (differences then stay within category 11).
 pub const MAX_COEF: i32 = 1023;

@@ -1,0 +1,257 @@
+//! The one JPEG header reader: the marker walk and the frame header (SOFn), shared by the
+//! memory budget, the transcoder and the pixel path's checks, so that they never disagree on
+//! what a file declares. Bytes between segments that are not a marker are skipped, as libjpeg
+//! skips them (with a warning): a stray byte must not hide the frame from the budget.
+//!
+//! Everything here reads untrusted bytes: every length and index is checked.
+
+/// Why a header could not be read. The messages use libjpeg's words where it has some.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    #[error("Not a JPEG file: starts with 0x{0:02x} 0x{1:02x}")]
+    NotJpeg(u8, u8),
+    #[error("Premature end of JPEG file")]
+    Truncated,
+    #[error("Corrupt JPEG data: marker 0x{marker:02x} with length {len}")]
+    BadLength { marker: u8, len: usize },
+    #[error("no image in the file (no SOF marker)")]
+    NoFrame,
+    #[error("{0}")]
+    BadFrame(String),
+}
+
+/// How a frame is coded, from its SOF marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// SOF0: baseline sequential Huffman.
+    Baseline,
+    /// SOF1: extended sequential Huffman (16-bit tables or 12-bit samples allowed).
+    Extended,
+    /// SOF2: progressive Huffman.
+    Progressive,
+    /// SOF3: lossless.
+    Lossless,
+    /// SOF5..7, SOF13..15: hierarchical.
+    Hierarchical,
+    /// SOF9..11: arithmetic coding.
+    Arithmetic,
+}
+
+/// One component of the frame, as declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameComponent {
+    pub id: u8,
+    /// Horizontal and vertical sampling factors, 1..=4.
+    pub h: u8,
+    pub v: u8,
+    /// Quantization table number, 0..=3.
+    pub tq: u8,
+}
+
+/// The frame header: what the picture is, before any data is decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameHeader {
+    pub coding: Coding,
+    /// Bits per sample (8 or 12 for DCT frames).
+    pub precision: u8,
+    pub width: usize,
+    /// 0 when a DNL segment would give it.
+    pub height: usize,
+    pub components: Vec<FrameComponent>,
+}
+
+impl FrameHeader {
+    pub fn progressive(&self) -> bool {
+        self.coding == Coding::Progressive
+    }
+
+    /// A YCbCr (or any three-component) frame with 4:2:0 chroma: luma 2x2, chroma 1x1.
+    pub fn is_420(&self) -> bool {
+        let c = &self.components;
+        c.len() == 3 && (c[0].h, c[0].v) == (2, 2) && c[1..].iter().all(|c| (c.h, c.v) == (1, 1))
+    }
+}
+
+/// The next marker at or after `pos`: its code and the position after it. Bytes before it
+/// that are not a marker are skipped, and so are fill bytes (`FF FF`) and stuffed zeros.
+pub fn next_marker(input: &[u8], mut pos: usize) -> Option<(u8, usize)> {
+    loop {
+        if *input.get(pos)? != 0xFF {
+            pos += 1;
+            continue;
+        }
+        match *input.get(pos + 1)? {
+            0xFF => pos += 1,
+            0x00 => pos += 2,
+            code => return Some((code, pos + 2)),
+        }
+    }
+}
+
+/// True for the SOFn markers (C0..CF but DHT C4, JPG C8 and DAC CC).
+pub fn is_sof(code: u8) -> bool {
+    matches!(code, 0xC0..=0xCF) && !matches!(code, 0xC4 | 0xC8 | 0xCC)
+}
+
+/// Parses the body of a SOFn segment (`code` its marker): lengths, sampling factors and table
+/// numbers are checked; what a codec supports is for the codec to decide.
+pub fn parse_frame(code: u8, body: &[u8]) -> Result<FrameHeader, HeaderError> {
+    let bogus = || HeaderError::BadFrame("Bogus marker length".into());
+    if body.len() < 6 {
+        return Err(bogus());
+    }
+    let count = usize::from(body[5]);
+    let Some(declared) = body.get(6..6 + 3 * count) else {
+        return Err(bogus());
+    };
+    let mut components = Vec::with_capacity(count);
+    for c in declared.chunks_exact(3) {
+        let (h, v) = (c[1] >> 4, c[1] & 15);
+        if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
+            return Err(HeaderError::BadFrame("Bogus sampling factors".into()));
+        }
+        if c[2] > 3 {
+            return Err(HeaderError::BadFrame(format!(
+                "Bogus quantization table number {}",
+                c[2]
+            )));
+        }
+        components.push(FrameComponent {
+            id: c[0],
+            h,
+            v,
+            tq: c[2],
+        });
+    }
+    let coding = match code {
+        0xC0 => Coding::Baseline,
+        0xC1 => Coding::Extended,
+        0xC2 => Coding::Progressive,
+        0xC3 => Coding::Lossless,
+        0xC9..=0xCB => Coding::Arithmetic,
+        _ => Coding::Hierarchical,
+    };
+    Ok(FrameHeader {
+        coding,
+        precision: body[0],
+        height: usize::from(u16::from_be_bytes([body[1], body[2]])),
+        width: usize::from(u16::from_be_bytes([body[3], body[4]])),
+        components,
+    })
+}
+
+/// Reads the frame header of a JPEG held in memory, walking its segments up to the first
+/// SOFn. Fails on anything that is not a JPEG, ends early or has no frame before its first
+/// scan.
+pub fn read_frame(input: &[u8]) -> Result<FrameHeader, HeaderError> {
+    if input.len() < 2 || input[0] != 0xFF || input[1] != 0xD8 {
+        return Err(HeaderError::NotJpeg(
+            input.first().copied().unwrap_or(0),
+            input.get(1).copied().unwrap_or(0),
+        ));
+    }
+    let mut pos = 2;
+    while let Some((code, after)) = next_marker(input, pos) {
+        pos = after;
+        match code {
+            // Standalone markers: no length.
+            0x01 | 0xD0..=0xD8 => continue,
+            0xD9 | 0xDA => return Err(HeaderError::NoFrame),
+            _ => {}
+        }
+        let Some(len) = input
+            .get(pos..pos + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
+            return Err(HeaderError::Truncated);
+        };
+        if len < 2 {
+            return Err(HeaderError::BadLength { marker: code, len });
+        }
+        let Some(body) = input.get(pos + 2..pos + len) else {
+            return Err(HeaderError::Truncated);
+        };
+        if is_sof(code) {
+            return parse_frame(code, body);
+        }
+        pos += len;
+    }
+    Err(HeaderError::Truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn photo(name: &str) -> Vec<u8> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES");
+        std::fs::read(root.join(name)).unwrap_or_default()
+    }
+
+    #[test]
+    fn frames_of_the_demo_photos() {
+        let h = read_frame(&photo("dogs.jpg")).expect("header");
+        assert_eq!(
+            (h.width, h.height, h.components.len(), h.progressive()),
+            (2056, 3088, 3, true)
+        );
+        let h = read_frame(&photo("leaf.jpg")).expect("header");
+        assert_eq!(
+            (h.width, h.height, h.coding),
+            (1920, 1200, Coding::Baseline)
+        );
+        assert_eq!(
+            read_frame(b"\x89PNG"),
+            Err(HeaderError::NotJpeg(0x89, 0x50))
+        );
+        assert_eq!(
+            read_frame(&photo("leaf.jpg")[..300]),
+            Err(HeaderError::Truncated)
+        );
+    }
+
+    #[test]
+    fn a_stray_byte_between_segments_does_not_hide_the_frame() {
+        let leaf = photo("leaf.jpg");
+        // After SOI and the first segment, insert a byte that is not a marker.
+        let first_len = usize::from(u16::from_be_bytes([leaf[4], leaf[5]]));
+        let cut = 4 + first_len;
+        let mut stray = leaf[..cut].to_vec();
+        stray.push(0x42);
+        stray.extend_from_slice(&leaf[cut..]);
+        assert_eq!(read_frame(&stray), read_frame(&leaf));
+        assert!(read_frame(&stray).is_ok());
+    }
+
+    #[test]
+    fn mutated_headers_never_panic() {
+        // A small deterministic fuzz of the walk: bytes flipped, cut and inserted at random
+        // near the start of real files.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for name in ["dogs.jpg", "leaf.jpg"] {
+            let data = photo(name);
+            let head = &data[..data.len().min(4096)];
+            for _ in 0..3000 {
+                let mut m = head.to_vec();
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() as usize) % m.len();
+                    match next() % 3 {
+                        0 => m[at] = next() as u8,
+                        1 => m.truncate(at),
+                        _ => m.insert(at, next() as u8),
+                    }
+                    if m.is_empty() {
+                        break;
+                    }
+                }
+                let _ = read_frame(&m);
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Provenance: how photopress knows a file is its own output. Every output it encodes carries
+//! a comment segment (`COM`) `photopress q=<quality>`, 17 bytes or so, right after the JFIF
+//! segment. Two rules use it:
+//! - a file that carries it is not re-encoded at the same or a higher quality (that would
+//!   only lose detail, generation after generation): its bytes are kept as they are;
+//! - the marker of an input is never copied into its output (the output gets its own).
+//!
+//! (The scan's prefix rule — files named with the output prefix in the output folder are never
+//! taken as inputs — needs no marker: it also covers originals kept as they were.)
+
+/// The COM marker code.
+pub const COM: u8 = 0xFE;
+
+const TAG: &[u8] = b"photopress q=";
+
+/// What a marker says about the output that carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Provenance {
+    /// The JPEG quality it was encoded at.
+    pub quality: u8,
+}
+
+/// The body of the COM segment for an output encoded at `quality`.
+pub fn marker(quality: u8) -> Vec<u8> {
+    let mut body = TAG.to_vec();
+    body.extend_from_slice(quality.to_string().as_bytes());
+    body
+}
+
+/// Whether the body of a COM segment is a photopress marker.
+pub fn is_marker(body: &[u8]) -> bool {
+    parse(body).is_some()
+}
+
+fn parse(body: &[u8]) -> Option<Provenance> {
+    let rest = body.strip_prefix(TAG)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 3 || (digits < rest.len() && rest[digits] != b';') {
+        return None;
+    }
+    let quality: u8 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    (1..=100)
+        .contains(&quality)
+        .then_some(Provenance { quality })
+}
+
+/// The photopress marker of a JPEG, if it has one among its segments before the first scan.
+pub fn find(jpeg: &[u8]) -> Option<Provenance> {
+    if jpeg.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut pos = 2;
+    while let Some((code, after)) = crate::header::next_marker(jpeg, pos) {
+        pos = after;
+        if matches!(code, 0x01 | 0xD0..=0xD8) {
+            continue;
+        }
+        if code == 0xDA || code == 0xD9 {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([*jpeg.get(pos)?, *jpeg.get(pos + 1)?]));
+        let body = jpeg.get(pos + 2..pos + len.max(2))?;
+        if code == COM {
+            if let Some(found) = parse(body) {
+                return Some(found);
+            }
+        }
+        pos += len.max(2);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_round_trip_and_others_are_not_ours() {
+        assert_eq!(marker(30), b"photopress q=30");
+        assert_eq!(parse(&marker(30)), Some(Provenance { quality: 30 }));
+        assert_eq!(
+            parse(b"photopress q=7; method=dct"),
+            Some(Provenance { quality: 7 })
+        );
+        for other in [
+            &b"photopress q="[..],
+            b"photopress q=0",
+            b"photopress q=101",
+            b"photopress q=30x",
+            b"Made with photopress q=30",
+            b"",
+        ] {
+            assert_eq!(parse(other), None, "{}", String::from_utf8_lossy(other));
+        }
+    }
+
+    #[test]
+    fn found_among_the_segments_before_the_scan() {
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2];
+        let body = marker(45);
+        jpeg.extend_from_slice(&[0xFF, COM]);
+        jpeg.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        jpeg.extend_from_slice(&body);
+        jpeg.extend_from_slice(&[0xFF, 0xDA, 0, 2, 0xFF, 0xD9]);
+        assert_eq!(find(&jpeg), Some(Provenance { quality: 45 }));
+        let leaf =
+            std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES/leaf.jpg"))
+                .unwrap_or_default();
+        assert_eq!(find(&leaf), None);
+        assert_eq!(find(&jpeg[..12]), None, "cut short: no marker, no panic");
+    }
+}
