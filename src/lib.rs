@@ -18,6 +18,7 @@ pub mod compress;
 pub mod error;
 pub mod interrupt;
 pub mod logging;
+pub mod manifest;
 pub mod memory;
 pub mod options;
 pub mod output;
