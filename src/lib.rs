@@ -26,6 +26,7 @@ pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod shard;
+pub mod summary;
 pub mod transcode;
 
 pub use batch::{BatchResult, Totals};
