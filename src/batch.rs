@@ -8,12 +8,15 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use tracing::info;
 
-use crate::compress::{Context, Outcome, Status, compress_one};
+use crate::compress::{Context, Outcome, Prefetched, Remote, Status, compress_one};
 use crate::error::SetupError;
+use crate::journal;
 use crate::options::{Method, Options};
 use crate::output::{self, OutputDir, clean_stale_temps};
 use crate::progress::Progress;
 use crate::scan::Job;
+use crate::scan::Source;
+use crate::storage::Bucket;
 
 /// Counts and byte totals of a batch. Sizes count the images that have an output (compressed,
 /// kept-original, skipped): their inputs and their outputs, as on disk.
@@ -109,6 +112,13 @@ fn merge((totals_a, mut outcomes_a): Partial, (totals_b, outcomes_b): Partial) -
     (totals_a.merge(totals_b), outcomes_a)
 }
 
+/// The buckets of a run whose inputs or outputs are objects (none for local runs).
+#[derive(Default)]
+pub struct Storage {
+    pub input: Option<Bucket>,
+    pub output: Option<Bucket>,
+}
+
 /// Compresses every job under `options` (the `ProcessImages` component of the logs).
 pub fn run(
     jobs: &[Job],
@@ -116,15 +126,30 @@ pub fn run(
     options: &Options,
     progress: &Progress,
 ) -> Result<BatchResult, SetupError> {
-    options.validate()?;
-    // An output folder that cannot be written is one error before any work, not one per image.
-    output::check_writable(&options.output_dir)?;
-    let start = Instant::now();
-    let threads = options.threads();
-    let input_list: Vec<String> = inputs
+    let inputs: Vec<String> = inputs
         .iter()
         .map(|p| p.as_ref().display().to_string())
         .collect();
+    run_with(jobs, &inputs, options, progress, &Storage::default())
+}
+
+/// [`run`] with buckets for object inputs and outputs; `inputs` name the inputs in the log.
+pub fn run_with(
+    jobs: &[Job],
+    inputs: &[String],
+    options: &Options,
+    progress: &Progress,
+    storage: &Storage,
+) -> Result<BatchResult, SetupError> {
+    options.validate()?;
+    if storage.output.is_none() {
+        // An output folder that cannot be written is one error before any work, not one
+        // per image.
+        output::check_writable(&options.output_dir)?;
+    }
+    let start = Instant::now();
+    let threads = options.threads();
+    let input_list = inputs;
     info!(
         target: "ProcessImages",
         "Start processing {} images from {} on {}",
@@ -135,25 +160,72 @@ pub fn run(
     if jobs.is_empty() {
         tracing::warn!(target: "ProcessImages", "No .jpg or .jpeg files found in {}", input_list.join(", "));
     }
-    remove_leftovers(jobs, options);
+    if storage.output.is_none() {
+        remove_leftovers(jobs, options);
+    }
+
+    // A manifest, and what an earlier run of this shard already did (not done again).
+    let root = options.manifest.then(|| match &storage.output {
+        Some(bucket) => journal::Root::Object(bucket),
+        None => journal::Root::Local(&options.output_dir),
+    });
+    let (earlier, todo) = match &root {
+        Some(root) => resume(jobs, root, options, storage.input.as_ref()),
+        None => (Vec::new(), (0..jobs.len()).collect()),
+    };
+    let journal = root.map(|root| journal::Journal::new(root, options));
+    let order = largest_first(jobs, &todo);
+    let prefetched = storage.input.as_ref().map(|bucket| {
+        let keys = consumption_order(&order, threads)
+            .into_iter()
+            .filter(|&i| matches!(jobs[i].source, Source::Object { .. }))
+            .map(|i| jobs[i].key.clone())
+            .collect::<Vec<_>>();
+        let index = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
+        // Downloads run ahead of the workers, a few objects each and at most a quarter of the
+        // memory budget (downloaded bytes wait in memory until a worker takes them).
+        let in_flight = match options.max_memory {
+            0 => 512 << 20,
+            budget => (budget / 4).max(64 << 20),
+        };
+        Prefetched {
+            prefetcher: bucket.prefetch(keys, 2 * threads + 2, in_flight, options.max_file_size),
+            index,
+        }
+    });
 
     let output_dir = OutputDir::new(&options.output_dir, options.fsync);
-    let ctx = Context::new(options, &output_dir);
+    let mut ctx = Context::new(options, &output_dir);
+    ctx.remote = Remote {
+        input: storage.input.as_ref(),
+        prefetch: prefetched.as_ref(),
+        output: storage.output.as_ref(),
+    };
     let one = |index: usize| -> Partial {
         let outcome = compress_one(&jobs[index], &ctx);
         progress.image_done(&outcome);
+        if let Some(journal) = &journal {
+            journal.record(&outcome);
+        }
         (Totals::of(&outcome), vec![(index, outcome)])
     };
     let empty = || (Totals::default(), Vec::new());
+    let earlier_totals = earlier
+        .iter()
+        .map(|(_, o)| Totals::of(o))
+        .fold(Totals::default(), Totals::merge);
     let (totals, mut outcomes) = if options.sequential {
-        (0..jobs.len()).map(one).fold(empty(), merge)
+        todo.iter().map(|&i| one(i)).fold(empty(), merge)
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("Thread-{}", i + 1))
             .build()
             .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
-        let order = largest_first(jobs);
         // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
         // worker can take the next one, rather than rayon's adaptive splitting handing a
         // thread a run of images as one piece that nobody can steal from.
@@ -165,6 +237,11 @@ pub fn run(
                 .reduce(empty, merge)
         })
     };
+    if let Some(journal) = &journal {
+        journal.finish();
+    }
+    let totals = totals.merge(earlier_totals);
+    outcomes.extend(earlier);
     outcomes.sort_unstable_by_key(|(index, _)| *index);
     let outcomes: Vec<Outcome> = outcomes.into_iter().map(|(_, outcome)| outcome).collect();
     let duration = start.elapsed();
@@ -191,12 +268,15 @@ pub fn run(
 /// photo while the others idle. rayon splits the vector in halves (a second worker takes the
 /// right half, and so on recursively), and each worker goes left to right through its part:
 /// ranks by size are dealt alternately to the left and right halves, each in descending order.
-fn largest_first(jobs: &[Job]) -> Vec<usize> {
+fn largest_first(jobs: &[Job], todo: &[usize]) -> Vec<usize> {
     let sizes: Vec<u64> = jobs
         .iter()
-        .map(|job| std::fs::metadata(&job.input).map_or(0, |m| m.len()))
+        .map(|job| match &job.source {
+            Source::Object { size, .. } => size.unwrap_or(0),
+            Source::File => std::fs::metadata(&job.input).map_or(0, |m| m.len()),
+        })
         .collect();
-    let mut ranked: Vec<usize> = (0..jobs.len()).collect();
+    let mut ranked: Vec<usize> = todo.to_vec();
     ranked.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     // rayon's split point is len / 2: the left half gets the first len / 2 ranks dealt.
     let left_len = ranked.len() / 2;
@@ -211,6 +291,67 @@ fn largest_first(jobs: &[Job]) -> Vec<usize> {
     }
     left.extend(right);
     left
+}
+
+/// The order in which `threads` workers are expected to reach the jobs of `order` (each
+/// takes its own stretch of it, as rayon splits the work): the stretches' heads interleaved.
+/// Downloads follow it, so that every worker finds its next input already there.
+fn consumption_order(order: &[usize], threads: usize) -> Vec<usize> {
+    let stretch = order.len().div_ceil(threads.max(1)).max(1);
+    let chunks: Vec<&[usize]> = order.chunks(stretch).collect();
+    (0..stretch)
+        .flat_map(|i| chunks.iter().filter_map(move |c| c.get(i).copied()))
+        .collect()
+}
+
+/// Splits the jobs into those an earlier run of this shard did (same input version, same
+/// settings: reported as skipped, not done again) and those to do.
+fn resume(
+    jobs: &[Job],
+    root: &journal::Root<'_>,
+    options: &Options,
+    input_bucket: Option<&Bucket>,
+) -> (Vec<(usize, Outcome)>, Vec<usize>) {
+    let index = journal::resume_index(root, options);
+    let settings = options.fingerprint();
+    let mut earlier = Vec::new();
+    let mut todo = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let version = if index.is_empty() || job.problem.is_some() {
+            None
+        } else {
+            journal::version_before(job, input_bucket)
+        };
+        let done = version.and_then(|v| index.done(&job.key, &v, &settings).map(|r| (v, r)));
+        match done {
+            Some((version, record)) => earlier.push((
+                i,
+                Outcome {
+                    input: job.input.clone(),
+                    output: job.output.clone(),
+                    key: job.key.clone(),
+                    version: Some(version),
+                    started: std::time::SystemTime::now(),
+                    duration: Duration::ZERO,
+                    input_bytes: record.input_bytes,
+                    output_bytes: record.output_bytes,
+                    status: Status::Skipped,
+                    method: None,
+                },
+            )),
+            None => todo.push(i),
+        }
+    }
+    if !earlier.is_empty() {
+        info!(
+            target: "ProcessImages",
+            "Resuming: {} of {} images were done by an earlier run (manifest), {} to do",
+            earlier.len(),
+            jobs.len(),
+            todo.len()
+        );
+    }
+    (earlier, todo)
 }
 
 /// Removes temporary files that killed runs left in the folders this batch writes to.
@@ -237,6 +378,10 @@ mod tests {
         Outcome {
             input: PathBuf::from("in.jpg"),
             output: PathBuf::from("out.jpg"),
+            key: "in.jpg".into(),
+            version: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: std::time::Duration::ZERO,
             input_bytes,
             output_bytes,
             status,
@@ -269,11 +414,7 @@ mod tests {
             .map(|&tens| {
                 let input = dir.path().join(format!("{tens}.jpg"));
                 std::fs::write(&input, vec![0u8; tens * 10]).expect("write");
-                Job {
-                    input,
-                    output: PathBuf::from("out.jpg"),
-                    problem: None,
-                }
+                Job::file(input, PathBuf::from("out.jpg"), format!("{tens}.jpg"), None)
             })
             .collect();
         let tens = |i: &usize| {
@@ -282,7 +423,8 @@ mod tests {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
         };
-        let order: Vec<String> = largest_first(&jobs).iter().filter_map(tens).collect();
+        let all: Vec<usize> = (0..jobs.len()).collect();
+        let order: Vec<String> = largest_first(&jobs, &all).iter().filter_map(tens).collect();
         // Ranks 0, 2, 4 to the left half (len / 2 = 3), the rest to the right, each descending.
         assert_eq!(order, ["6", "4", "2", "5", "3", "1", "0"]);
     }

@@ -3,7 +3,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::builder::TypedValueParser;
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use photopress::Options;
 use photopress::options::Method;
 use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_QUALITY};
@@ -16,14 +16,35 @@ use tracing::Level;
 /// still done), 2 for a usage error (nothing is done).
 #[derive(Debug, Parser)]
 #[command(name = "photopress", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// Folders and/or JPEG files to compress (folders: their .jpg/.jpeg files, any case)
-    #[arg(value_name = "INPUT", default_value = DEFAULT_INPUT)]
-    pub inputs: Vec<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
-    /// Folder to write the compressed images to (created if missing)
+    /// Folders and/or JPEG files to compress (folders: their .jpg/.jpeg files, any case), or
+    /// one bucket prefix s3://bucket/prefix
+    #[arg(value_name = "INPUT", default_value = DEFAULT_INPUT)]
+    pub inputs: Vec<OsString>,
+
+    /// Folder (created if missing) or bucket prefix (s3://bucket/prefix) to write the
+    /// compressed images to
     #[arg(short, long, value_name = "DIR", default_value = DEFAULT_OUTPUT)]
-    pub output: PathBuf,
+    pub output: OsString,
+
+    /// Split the inputs into N shards by a hash of their keys, and do one (array jobs);
+    /// writes a manifest under the output and skips what an earlier run of the shard did
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_count: Option<u64>,
+
+    /// The shard to do, 0-based [default: $SLURM_ARRAY_TASK_ID, $JOB_COMPLETION_INDEX or
+    /// $AWS_BATCH_JOB_ARRAY_INDEX]
+    #[arg(long, value_name = "K", requires = "shard_count")]
+    pub shard_index: Option<u64>,
+
+    /// Read the keys to do (relative to the one INPUT) from this list instead of listing the
+    /// input: a file or s3://bucket/key, one key a line (what `photopress plan` writes)
+    #[arg(long, value_name = "FILE")]
+    pub keys_from: Option<OsString>,
 
     /// JPEG quality, 1 (smallest) to 100 (best)
     #[arg(short, long, value_name = "N", default_value_t = DEFAULT_QUALITY,
@@ -115,6 +136,46 @@ fn parse_prefix(text: OsString) -> Result<OsString, String> {
     photopress::options::validate_prefix(&text).map(|()| text)
 }
 
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List an input once and write one key list per shard (shard-K.keys) for an array job
+    Plan(PlanArgs),
+    /// Sum up a sharded job from its manifests: the report of the whole job
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The folder or bucket prefix to list
+    #[arg(value_name = "INPUT")]
+    pub input: OsString,
+    /// Sub-folders / sub-prefixes too
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Number of shards (array tasks)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_count: u64,
+    /// Folder or bucket prefix to write the key lists to
+    #[arg(long, value_name = "DIR")]
+    pub to: OsString,
+    /// Print what was written as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The job's manifests: <output>/_photopress/n<N> (a folder or a bucket prefix)
+    #[arg(value_name = "MANIFESTS")]
+    pub manifests: OsString,
+    /// The plan (folder or prefix of shard-K.keys) to find keys no manifest records
+    #[arg(long, value_name = "DIR")]
+    pub plan: Option<OsString>,
+    /// Print the report as one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
     /// dct where it applies, pixel otherwise
@@ -138,7 +199,7 @@ pub enum ProgressArg {
 impl Cli {
     pub fn options(&self) -> Options {
         Options {
-            output_dir: self.output.clone(),
+            output_dir: PathBuf::from(&self.output),
             quality: self.quality,
             jobs: self.jobs.map_or(0, usize::from),
             sequential: self.sequential,
@@ -161,6 +222,9 @@ impl Cli {
             fsync: self.fsync,
             extended: self.extended,
             max_file_size: self.max_file_size,
+            output_url: None,
+            shard: photopress::shard::Shard::ALL,
+            manifest: false,
         }
     }
 

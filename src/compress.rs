@@ -1,20 +1,24 @@
 //! The compression of one image: read, re-encode, write atomically; the result is an
 //! [`Outcome`], never a panic or an exit.
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use tracing::{debug, error, info, warn};
 
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
 use crate::header;
+use crate::journal;
 use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
 use crate::output::{self, OutputDir, WriteOptions};
 use crate::provenance;
-use crate::scan::Job;
+use crate::scan::{Dest, Job, Source};
+use crate::storage::{Bucket, Bytes, Prefetcher};
 use crate::transcode::{self, Refusal};
 
 /// What happened to one image.
@@ -50,6 +54,13 @@ impl Status {
 pub struct Outcome {
     pub input: PathBuf,
     pub output: PathBuf,
+    /// The job's relative key (shards, manifests).
+    pub key: String,
+    /// The input's version as read (`size:…,mtime_ns:…` or `etag:…`), when it was read.
+    pub version: Option<String>,
+    /// When the work on it began, and how long it took.
+    pub started: SystemTime,
+    pub duration: Duration,
     /// Size of the input file (0 if it could not be read).
     pub input_bytes: u64,
     /// Size of the output file (0 if none was written).
@@ -66,11 +77,29 @@ pub struct Context<'a> {
     pub output_dir: &'a OutputDir,
     pub settings: EncodeSettings,
     pub budget: Budget,
+    /// The buckets, when inputs or outputs are objects.
+    pub remote: Remote<'a>,
+}
+
+/// The object-storage side of a batch: where object inputs come from (downloaded ahead by the
+/// prefetcher, in the order the workers take them) and where object outputs go.
+#[derive(Default, Clone, Copy)]
+pub struct Remote<'a> {
+    pub input: Option<&'a Bucket>,
+    pub prefetch: Option<&'a Prefetched>,
+    pub output: Option<&'a Bucket>,
+}
+
+/// Downloads under way, and which of them is which key.
+pub struct Prefetched {
+    pub prefetcher: Prefetcher,
+    pub index: HashMap<String, usize>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(options: &'a Options, output_dir: &'a OutputDir) -> Self {
         Context {
+            remote: Remote::default(),
             options,
             output_dir,
             settings: EncodeSettings {
@@ -89,9 +118,15 @@ impl<'a> Context<'a> {
 /// Compresses one image (the `CompressOneImage` component of the logs).
 pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
     let name = job.input.display();
+    let started = SystemTime::now();
+    let clock = Instant::now();
     let mut outcome = Outcome {
         input: job.input.clone(),
         output: job.output.clone(),
+        key: job.key.clone(),
+        version: None,
+        started,
+        duration: Duration::ZERO,
         input_bytes: 0,
         output_bytes: 0,
         status: Status::Compressed,
@@ -129,6 +164,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
             outcome.status = Status::Failed(err);
         }
     }
+    outcome.duration = clock.elapsed();
     outcome
 }
 
@@ -136,25 +172,31 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     if let Some(problem) = &job.problem {
         return Err(ImageError::Scan(problem.clone()));
     }
-    ctx.output_dir.ensure()?;
-    if let Some(parent) = job.output.parent() {
-        if parent != ctx.output_dir.path() {
-            output::create_dirs(parent, ctx.options.fsync).map_err(|err| {
-                ImageError::OutputDir {
-                    path: parent.to_path_buf(),
-                    message: err.to_string(),
-                }
-            })?;
+    if job.dest == Dest::File {
+        ctx.output_dir.ensure()?;
+        if let Some(parent) = job.output.parent() {
+            if parent != ctx.output_dir.path() {
+                output::create_dirs(parent, ctx.options.fsync).map_err(|err| {
+                    ImageError::OutputDir {
+                        path: parent.to_path_buf(),
+                        message: err.to_string(),
+                    }
+                })?;
+            }
+        }
+        if ctx.options.skip_existing && job.source == Source::File {
+            if let Some((input_bytes, output_bytes)) = up_to_date(&job.input, &job.output) {
+                outcome.input_bytes = input_bytes;
+                outcome.output_bytes = output_bytes;
+                return Ok(Status::Skipped);
+            }
         }
     }
-    if ctx.options.skip_existing {
-        if let Some((input_bytes, output_bytes)) = up_to_date(&job.input, &job.output) {
-            outcome.input_bytes = input_bytes;
-            outcome.output_bytes = output_bytes;
-            return Ok(Status::Skipped);
-        }
-    }
-    let (input, mode) = read_input(&job.input, ctx)?;
+    let (input, mode, version) = match &job.source {
+        Source::File => read_input(&job.input, ctx)?,
+        Source::Object { .. } => fetch_object(job, ctx)?,
+    };
+    outcome.version = Some(version);
     outcome.input_bytes = input.len() as u64;
     let write = WriteOptions {
         mode,
@@ -169,7 +211,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
                 "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
                 job.input.display(), made.quality, ctx.options.quality
             );
-            output::write_atomic(&job.output, &input, write)?;
+            store(job, &input, write, ctx)?;
             outcome.output_bytes = input.len() as u64;
             return Ok(Status::KeptOriginal);
         }
@@ -199,16 +241,56 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     } else {
         (&encoded, Status::Compressed)
     };
-    output::write_atomic(&job.output, data, write)?;
+    store(job, data, write, ctx)?;
     outcome.output_bytes = data.len() as u64;
     Ok(status)
+}
+
+/// Writes an output where its job says: a local file (atomically) or an object (whole).
+fn store(job: &Job, data: &[u8], write: WriteOptions, ctx: &Context<'_>) -> Result<(), ImageError> {
+    match (&job.dest, ctx.remote.output) {
+        (Dest::File, _) => output::write_atomic(&job.output, data, write),
+        (Dest::Object(key), Some(bucket)) => {
+            bucket.put(key, Bytes::copy_from_slice(data))?;
+            Ok(())
+        }
+        (Dest::Object(_), None) => Err(ImageError::Scan("no output bucket".into())),
+    }
+}
+
+/// Downloads an object input (taken from the prefetcher when it runs ahead), with its version.
+fn fetch_object(
+    job: &Job,
+    ctx: &Context<'_>,
+) -> Result<(Vec<u8>, Option<u32>, String), ImageError> {
+    let cap = match ctx.budget.limit() {
+        0 => ctx.options.max_file_size,
+        budget => ctx.options.max_file_size.min(budget),
+    };
+    let slot = ctx
+        .remote
+        .prefetch
+        .and_then(|p| p.index.get(&job.key).map(|&i| (p, i)));
+    let fetched = match (slot, ctx.remote.input) {
+        (Some((p, i)), _) => p.prefetcher.take(i)?,
+        (None, Some(bucket)) => bucket.get(&job.key, cap)?,
+        (None, None) => return Err(ImageError::Scan("no input bucket".into())),
+    };
+    if fetched.bytes.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    let version = journal::object_version(fetched.etag.as_deref(), fetched.size);
+    Ok((fetched.bytes.to_vec(), None, version))
 }
 
 /// Reads an input whole, if it is a regular file no larger than the cap and the memory budget:
 /// FIFOs, sockets and devices (also behind a symlink) fail at once, without being read (the
 /// file is opened non-blocking, so a FIFO cannot hang the open either). Returns the bytes and
 /// the file's permission bits.
-fn read_input(path: &Path, ctx: &Context<'_>) -> Result<(Vec<u8>, Option<u32>), ImageError> {
+fn read_input(
+    path: &Path,
+    ctx: &Context<'_>,
+) -> Result<(Vec<u8>, Option<u32>, String), ImageError> {
     let mut open = fs::OpenOptions::new();
     open.read(true);
     #[cfg(unix)]
@@ -254,7 +336,7 @@ fn read_input(path: &Path, ctx: &Context<'_>) -> Result<(Vec<u8>, Option<u32>), 
     };
     #[cfg(not(unix))]
     let mode = None;
-    Ok((data, mode))
+    Ok((data, mode, journal::file_version(&meta)))
 }
 
 fn not_regular(meta: &fs::Metadata) -> Result<(), ImageError> {

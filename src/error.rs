@@ -34,6 +34,8 @@ pub enum ImageError {
     },
     #[error("{0}")]
     Scan(String),
+    #[error("{0}")]
+    Storage(#[from] crate::storage::StorageError),
 }
 
 /// A problem with the run as a whole, found before any image is touched.
@@ -61,4 +63,12 @@ pub enum SetupError {
     InvalidQuality(u8),
     #[error("cannot start the worker threads: {0}")]
     ThreadPool(String),
+    #[error("object storage: {0}")]
+    Storage(String),
+    #[error(
+        "--keys-from takes exactly one INPUT (the folder or prefix the keys are relative to), not {0}"
+    )]
+    KeysNeedOneInput(usize),
+    #[error("{0}")]
+    Usage(String),
 }

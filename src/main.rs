@@ -1,21 +1,34 @@
-//! The photopress command: parse the arguments, then scan → batch → report.
+//! The photopress command: parse the arguments, then scan → batch → report (or one of the
+//! array-job sub-commands, `plan` and `report`).
 mod cli;
+mod commands;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use photopress::progress::Progress;
-use photopress::{batch, logging, report, scan};
+use photopress::{batch, logging, report, setup};
 
 fn main() -> ExitCode {
     ignore_file_size_signal();
     photopress::memory::keep_freed_memory();
     photopress::interrupt::install_handler();
     let cli = cli::Cli::parse();
-    let options = cli.options();
     let progress = Progress::new(cli.progress_mode());
     logging::init(cli.log_level(), progress.bar());
+    match &cli.command {
+        Some(cli::Command::Plan(args)) => return commands::plan(args, cli.options()),
+        Some(cli::Command::Report(args)) => return commands::report(args),
+        None => {}
+    }
+    let (options, inputs) = match commands::places(&cli) {
+        Ok(found) => found,
+        Err(message) => {
+            eprintln!("photopress: error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     if options.best && options.method == photopress::Method::Dct {
         tracing::warn!(
             target: "ProcessImages",
@@ -23,9 +36,17 @@ fn main() -> ExitCode {
         );
     }
 
-    let result = scan::scan(&cli.inputs, &options).and_then(|jobs| {
-        progress.start(jobs.len());
-        batch::run(&jobs, &cli.inputs, &options, &progress)
+    let keys_from = cli.keys_from.as_deref();
+    let result = setup::prepare(&inputs, keys_from, &options).and_then(|prepared| {
+        progress.start(prepared.jobs.len());
+        let jobs = &prepared.jobs;
+        batch::run_with(
+            jobs,
+            &prepared.names,
+            &options,
+            &progress,
+            &prepared.storage,
+        )
     });
     progress.finish();
     let result = match result {

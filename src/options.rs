@@ -85,6 +85,15 @@ pub struct Options {
     /// Largest input file read, in bytes; larger ones fail before being read. Default
     /// [`DEFAULT_MAX_FILE_SIZE`].
     pub max_file_size: u64,
+    /// Write the outputs below this bucket prefix instead of `output_dir`. Default none.
+    pub output_url: Option<crate::storage::ObjectUrl>,
+    /// The share of the inputs this run takes: keys whose hash falls in it. Default: all.
+    pub shard: crate::shard::Shard,
+    /// Keep a manifest of what this run did under the output (`_photopress/n<N>/shard-<K>/`),
+    /// and skip what an earlier run of the same shard recorded as done with the same input
+    /// version and settings. Default false (the command line turns it on for sharded runs
+    /// and bucket outputs).
+    pub manifest: bool,
 }
 
 impl Default for Options {
@@ -107,11 +116,31 @@ impl Default for Options {
             fsync: false,
             extended: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            output_url: None,
+            shard: crate::shard::Shard::ALL,
+            manifest: false,
         }
     }
 }
 
 impl Options {
+    /// Every option that changes an output's bytes, as one string: a manifest records it, and a
+    /// resumed run redoes what was done with other settings.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}",
+            self.quality,
+            self.method.as_str(),
+            u8::from(self.best),
+            u8::from(self.strip),
+            u8::from(self.strip_icc),
+            u8::from(self.allow_larger),
+            u8::from(self.accept_truncated),
+            u8::from(self.extended),
+            self.prefix.to_string_lossy()
+        )
+    }
+
     /// Checks the values a library user could set wrong; the command line checks them too.
     pub fn validate(&self) -> Result<(), crate::error::SetupError> {
         use crate::error::SetupError;

@@ -135,6 +135,10 @@ mod tests {
     fn result() -> BatchResult {
         let outcomes = vec![
             Outcome {
+                key: "a.jpg".into(),
+                version: None,
+                started: std::time::SystemTime::UNIX_EPOCH,
+                duration: Duration::ZERO,
                 input: PathBuf::from("IMAGES/a.jpg"),
                 output: PathBuf::from("OUT/compressed_a.jpg"),
                 input_bytes: 3000,
@@ -143,6 +147,10 @@ mod tests {
                 method: Some(Method::Dct),
             },
             Outcome {
+                key: "b.jpg".into(),
+                version: None,
+                started: std::time::SystemTime::UNIX_EPOCH,
+                duration: Duration::ZERO,
                 input: PathBuf::from("IMAGES/b.jpg"),
                 output: PathBuf::from("OUT/compressed_b.jpg"),
                 input_bytes: 0,

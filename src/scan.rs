@@ -18,13 +18,67 @@ use crate::options::Options;
 /// One image to compress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
-    /// The input file, as found (the input argument joined with the path below it).
+    /// The input: a local file as found (the input argument joined with the path below it), or
+    /// an object's address (`s3://bucket/key`).
     pub input: PathBuf,
-    /// Where its result is written.
+    /// Where its result is written: a local path or an object's address.
     pub output: PathBuf,
+    /// The relative key: the input's path below its input root, `/`-separated (a file named on
+    /// the command line: its name). What shards hash and manifests record.
+    pub key: String,
+    /// Where the input's bytes come from.
+    pub source: Source,
+    /// Where the output goes.
+    pub dest: Dest,
     /// A problem found while scanning (an unreadable folder, an output name taken by another
     /// input): the job fails with this message without being read.
     pub problem: Option<String>,
+}
+
+/// Where a job's input is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The local file `input`.
+    File,
+    /// The object `key` below the input bucket's prefix, with what the listing (or key list)
+    /// said of it.
+    Object {
+        size: Option<u64>,
+        etag: Option<String>,
+    },
+}
+
+/// Where a job's output is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    /// The local file `output`.
+    File,
+    /// This key below the output bucket's prefix.
+    Object(String),
+}
+
+impl Job {
+    /// A job for a local file, `output` its local output.
+    pub fn file(input: PathBuf, output: PathBuf, key: String, problem: Option<String>) -> Job {
+        Job {
+            input,
+            output,
+            key,
+            source: Source::File,
+            dest: Dest::File,
+            problem,
+        }
+    }
+}
+
+/// The relative key of a file `name` in the folder `rel` below its input root.
+pub fn relative_key(rel: &Path, name: &std::ffi::OsStr) -> String {
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.push(name.to_string_lossy().into_owned());
+    parts.join("/")
 }
 
 /// True for names ending in `.jpg` or `.jpeg`, in any case.
@@ -43,13 +97,29 @@ pub fn output_name(prefix: &std::ffi::OsStr, file_name: &std::ffi::OsStr) -> OsS
 
 /// Lists the jobs for `inputs` (files and folders) under `opts`.
 pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> {
+    // With a bucket output, the output folder's checks are not this scan's (see `objects`).
+    scan_inputs(inputs, opts, opts.output_url.is_none())
+}
+
+/// The files `inputs` hold, without any output check (`photopress plan` lists them).
+pub fn list(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> {
+    scan_inputs(inputs, opts, false)
+}
+
+fn scan_inputs(
+    inputs: &[PathBuf],
+    opts: &Options,
+    local_output: bool,
+) -> Result<Vec<Job>, SetupError> {
     opts.validate()?;
-    if opts.output_dir.exists() && !opts.output_dir.is_dir() {
+    if local_output && opts.output_dir.exists() && !opts.output_dir.is_dir() {
         return Err(SetupError::OutputNotADirectory(opts.output_dir.clone()));
     }
     let mut scanner = Scanner {
         opts,
-        output_canonical: fs::canonicalize(&opts.output_dir).ok(),
+        output_canonical: local_output
+            .then(|| fs::canonicalize(&opts.output_dir).ok())
+            .flatten(),
         jobs: Vec::new(),
         seen_dirs: HashSet::new(),
         outputs: HashMap::new(),
@@ -95,7 +165,9 @@ pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> 
         );
     }
     let mut jobs = scanner.jobs;
-    guard::check(&mut jobs, &opts.output_dir)?;
+    if local_output {
+        guard::check(&mut jobs, &opts.output_dir)?;
+    }
     Ok(jobs)
 }
 
@@ -139,7 +211,8 @@ impl Scanner<'_> {
         children.sort();
         // The prefix rule: in the folder this one's outputs go to, files named with the
         // prefix are outputs of ours (or will be overwritten by them), never inputs.
-        let is_output_folder = !self.opts.prefix.is_empty()
+        let is_output_folder = self.output_canonical.is_some()
+            && !self.opts.prefix.is_empty()
             && guard::resolve(dir, true) == guard::resolve(&self.opts.output_dir.join(rel), true);
         for (name, path) in children {
             // fs::metadata follows symlinks: a link to a file is a file, to a folder a folder.
@@ -206,21 +279,17 @@ impl Scanner<'_> {
                 None
             }
         };
-        self.jobs.push(Job {
-            input: input.to_path_buf(),
-            output,
-            problem,
-        });
+        let key = relative_key(rel, file_name);
+        self.jobs
+            .push(Job::file(input.to_path_buf(), output, key, problem));
         Ok(())
     }
 
     fn push_problem(&mut self, path: PathBuf, rel: &Path, message: String) {
         let output = self.opts.output_dir.join(rel);
-        self.jobs.push(Job {
-            input: path,
-            output,
-            problem: Some(message),
-        });
+        let name = path.file_name().unwrap_or_default().to_owned();
+        let key = relative_key(rel, &name);
+        self.jobs.push(Job::file(path, output, key, Some(message)));
     }
 }
 

@@ -1,0 +1,131 @@
+//! The command line's places and sub-commands: the parsed arguments turned into library calls,
+//! and their results into output and exit codes.
+use std::io::Write;
+use std::process::ExitCode;
+
+use photopress::Options;
+use photopress::location::Location;
+use photopress::shard::Shard;
+use photopress::{journal, plan, storage, summary};
+
+use crate::cli::{Cli, PlanArgs, ReportArgs};
+
+/// The run's options with its output place and shard, and its input places.
+pub fn places(cli: &Cli) -> Result<(Options, Vec<Location>), String> {
+    let mut options = cli.options();
+    let inputs = cli
+        .inputs
+        .iter()
+        .map(|i| Location::parse(i).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Location::Object(url) = Location::parse(&cli.output).map_err(|e| e.to_string())? {
+        options.output_url = Some(url);
+        options.manifest = true;
+    }
+    if let Some(count) = cli.shard_count {
+        options.shard = Shard::from_args(cli.shard_index, count, |name| std::env::var(name).ok())
+            .map_err(|e| e.to_string())?;
+        options.manifest = true;
+    }
+    Ok((options, inputs))
+}
+
+/// `photopress plan`.
+pub fn plan(args: &PlanArgs, mut options: Options) -> ExitCode {
+    options.recursive = args.recursive;
+    let places = Location::parse(&args.input).and_then(|i| Ok((i, Location::parse(&args.to)?)));
+    let (input, to) = match places {
+        Ok(places) => places,
+        Err(err) => return usage(&err.to_string()),
+    };
+    match plan::plan(&input, args.shard_count, &to, &options) {
+        Ok(done) => {
+            let text = if args.json {
+                serde_json::to_string_pretty(&done).unwrap_or_default() + "\n"
+            } else {
+                let mut text = format!(
+                    "Planned {} keys of {} into {} shards at {to}: {:?}\n",
+                    done.keys, done.input, done.shard_count, done.per_shard
+                );
+                for (key, why) in &done.invalid {
+                    text.push_str(&format!("Left out {key:?}: {why}\n"));
+                }
+                text
+            };
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            if done.invalid.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(err) => usage(&err.to_string()),
+    }
+}
+
+/// `photopress report`: exit 0 when every key of the job is done once with one setting, 1
+/// when a key failed, is missing or was done twice, 2 when the manifests cannot be read.
+pub fn report(args: &ReportArgs) -> ExitCode {
+    let root = match Location::parse(&args.manifests) {
+        Ok(root) => root,
+        Err(err) => return usage(&err.to_string()),
+    };
+    let bucket;
+    let reader = match &root {
+        Location::Local(path) => journal::Root::Local(path),
+        Location::Object(url) => match storage::Bucket::connect(url) {
+            Ok(b) => {
+                bucket = b;
+                journal::Root::Object(&bucket)
+            }
+            Err(err) => return usage(&err.to_string()),
+        },
+    };
+    let parts = match reader.read_parts("") {
+        Ok(parts) => parts,
+        Err(err) => return usage(&format!("cannot read the manifests: {err}")),
+    };
+    let (records, warnings) = photopress::manifest::parse_parts(parts);
+    for w in &warnings {
+        tracing::warn!(target: "ProcessImages", "{w}");
+    }
+    // The shard count: the folder's name (`n4`), else the records'.
+    let count = root
+        .to_string()
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.strip_prefix('n'))
+        .and_then(|n| n.parse().ok())
+        .or_else(|| records.iter().map(|r| r.shards).max())
+        .unwrap_or(1);
+    let plan_keys = match &args.plan {
+        Some(place) => {
+            let place = match Location::parse(place) {
+                Ok(p) => p,
+                Err(err) => return usage(&err.to_string()),
+            };
+            match plan::read_keys(&place, count) {
+                Ok(keys) => Some(keys),
+                Err(err) => return usage(&format!("cannot read the plan: {err}")),
+            }
+        }
+        None => None,
+    };
+    let job = summary::summarize(records, count, plan_keys.as_deref());
+    let text = if args.json {
+        summary::json(&job) + "\n"
+    } else {
+        summary::text(&job)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if summary::complete(&job) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("photopress: error: {message}");
+    ExitCode::from(2)
+}
