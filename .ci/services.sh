@@ -155,7 +155,10 @@ MailProg=/bin/true
 ReturnToService=2
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
+# Without slurmdbd there is no sacct; the completion log is where an array task's exit code
+# stays readable after the job has left squeue.
+JobCompType=jobcomp/filetxt
+JobCompLoc=$SLURM_STATE/jobcomp.log
 StateSaveLocation=$SLURM_STATE/ctld
 SlurmdSpoolDir=$SLURM_STATE/spool
 SlurmctldPidFile=$SLURM_STATE/slurmctld.pid
@@ -237,7 +240,10 @@ start_moto() {
     mkdir -p "$MOTO_STATE"
     # setsid + all descriptors redirected: the server must not hold the caller's pipes open
     # (a CI log reader would wait for it) nor get its terminal signals.
-    setsid "$MOTO_SERVER" -H 127.0.0.1 -p "$port" </dev/null >"$MOTO_STATE/moto.log" 2>&1 &
+    # The request recorder (off until POST /moto-api/recorder/start-recording) writes here:
+    # the e2e test counts GETs and PUTs with it.
+    MOTO_RECORDER_FILEPATH="$MOTO_STATE/recording.ndjson" \
+        setsid "$MOTO_SERVER" -H 127.0.0.1 -p "$port" </dev/null >"$MOTO_STATE/moto.log" 2>&1 &
     echo $! >"$MOTO_STATE/moto.pid"
     echo "$port" >"$MOTO_STATE/moto.port"
     for ((i = 0; i < 120; i++)); do
