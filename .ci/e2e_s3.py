@@ -291,7 +291,14 @@ def find_number(doc, names):
 def cmd_check_report(a):
     """The job report's totals equal the local run's (bytes, compressed, failed counts)."""
     f = Failures()
-    report = json.loads(Path(a.report).read_text())
+    text = Path(a.report).read_text()
+    try:
+        report = json.loads(text)
+    except ValueError:
+        err = Path(a.report).with_suffix(".err")
+        tail = err.read_text()[-600:] if err.exists() else ""
+        f(f"the report is not JSON: {text[:300]!r}; its stderr ends: {tail!r}")
+        f.exit("")
     local = json.loads(Path(a.local).read_text())["totals"]
     for field in ("input_bytes", "output_bytes", "failed"):
         got = find_number(report, [field])
@@ -330,6 +337,9 @@ def cmd_check_exit(a):
         if got.get(t) != want:
             f(f"task {a.job}_{t}: exit code {got.get(t)}, want {want} "
               f"(broken keys in shards {sorted(broken_shards)})")
+            err = Path(a.logs) / f"photopress-{a.job}_{t}.err"
+            if err.exists():
+                f(f"  its stderr ends: {err.read_text()[-400:]!r}")
     f.exit(f"exit codes {dict(sorted(got.items()))}, 1 exactly where a broken file is")
 
 
@@ -409,7 +419,7 @@ def main():
     add("check-manifest", cmd_check_manifest, "root", "--keys", "--broken", "--n")
     add("check-outputs", cmd_check_outputs, "output", "--local", "--keys", "--broken")
     add("check-report", cmd_check_report, "report", "--local", "?resumed")
-    add("check-exit", cmd_check_exit, "jobcomp", "--job", "--tasks", "--broken", "--n")
+    add("check-exit", cmd_check_exit, "jobcomp", "--job", "--tasks", "--broken", "--n", "--logs")
     add("check-resume", cmd_check_resume, "root", "--input", "--keys", "--broken", "--ran",
         "--parts-before", "--recording", "--n")
     a = p.parse_args()

@@ -80,15 +80,20 @@ finish() {
 # log holds N records of it (array tasks, or the job itself when N is 1 and it is no array).
 # On timeout: the queue, the job's output and the daemons' logs, then the job is cancelled.
 wait_job() {
-    local id=$1 n=$2 end=$((SECONDS + WAIT_S)) done_n
+    local id=$1 n=$2 end=$((SECONDS + WAIT_S)) done_n=0 gone=""
     while [ "$SECONDS" -lt "$end" ]; do
         if [ -z "$(squeue -h -j "$id" 2>/dev/null)" ]; then
             done_n=$(grep -c -E "^JobId=$id |ArrayJobId=$id " "$JOBCOMP" 2>/dev/null)
             [ "${done_n:-0}" -ge "$n" ] && return 0
+            # Out of the queue with fewer records (e.g. cancelled as a dependency failed): the
+            # log is written at once, so 5 s more are plenty.
+            gone=${gone:-$SECONDS}
+            [ $((SECONDS - gone)) -ge 5 ] && break
         fi
         sleep 0.25
     done
-    echo "    job $id not finished after ${WAIT_S}s:" >&2
+    echo "    job $id: ${done_n:-0} of $n completion records after $((SECONDS - end + WAIT_S))s:" >&2
+    grep -E "^JobId=$id |ArrayJobId=$id " "$JOBCOMP" | cut -c1-160 >&2
     squeue -a -l >&2 2>&1
     tail -n 20 "$SLURM_LOGS"/*"$id"* >&2 2>/dev/null
     tail -n 20 "$SLURM_STATE_DIR/slurmctld.log" "$SLURM_STATE_DIR/slurmd.log" >&2 2>/dev/null
@@ -196,13 +201,17 @@ plan_job=$(sed -n 's/^PLAN_JOB=//p' <<<"$ids")
 array_job=$(sed -n 's/^ARRAY_JOB=//p' <<<"$ids")
 check "deploy/slurm/submit.sh submitted the plan and the array job ($plan_job, $array_job)" \
     test -n "$plan_job" -a -n "$array_job"
-plan_ok() { wait_job "$plan_job" 1 && grep -q "^JobId=$plan_job .* ExitCode=0:0" "$JOBCOMP"; }
+plan_ok() {
+    wait_job "$plan_job" 1 && grep -q "^JobId=$plan_job .* ExitCode=0:0" "$JOBCOMP" && return 0
+    tail -n 5 "$SLURM_LOGS/photopress-plan-$plan_job.out" >&2
+    return 1
+}
 check "plan job finishes with exit code 0" plan_ok
 check "plan wrote shard-0..3.keys (each key in its hash shard) and plan.json" \
     s3py check-plan "$PLAN" --keys "$KEYS" --n "$SHARDS"
 check "array job ($array_job, 4 tasks) finishes" wait_job "$array_job" 4
 check "tasks exit 1 exactly where their shard holds a broken file ($(exit_codes "$array_job"))" \
-    s3py check-exit "$JOBCOMP" --job "$array_job" --tasks 0,1,2,3 --broken "$BROKEN" --n "$SHARDS"
+    s3py check-exit "$JOBCOMP" --job "$array_job" --tasks 0,1,2,3 --broken "$BROKEN" --n "$SHARDS" --logs "$SLURM_LOGS"
 check "manifests: every key recorded once, by its own shard; good done, broken failed" \
     s3py check-manifest "$MANIFESTS" --keys "$KEYS" --broken "$BROKEN" --n "$SHARDS"
 check "outputs: one per good key, byte-identical to the local run, none for broken files" \
@@ -224,7 +233,7 @@ sbatch_compress() {
 job=$(sbatch_compress 0,2)
 check "partial submission --array=0,2 ($job) finishes" wait_job "$job" 2
 check "partial submission's exit codes ($(exit_codes "$job"))" \
-    s3py check-exit "$JOBCOMP" --job "$job" --tasks 0,2 --broken "$BROKEN" --n "$SHARDS"
+    s3py check-exit "$JOBCOMP" --job "$job" --tasks 0,2 --broken "$BROKEN" --n "$SHARDS" --logs "$SLURM_LOGS"
 s3py manifest-parts "$MANIFESTS" >"$WORK/parts-before.txt"
 # ... then resubmit the whole array, with moto recording the requests.
 rm -f "${PHOTOPRESS_MOTO_STATE:-/tmp/photopress-moto}/recording.ndjson"
@@ -234,7 +243,7 @@ job=$(sbatch_compress 0-3)
 check "resubmitted --array=0-3 ($job) finishes" wait_job "$job" 4
 s3py recorder stop-recording
 check "resubmission's exit codes ($(exit_codes "$job"))" \
-    s3py check-exit "$JOBCOMP" --job "$job" --tasks 0,1,2,3 --broken "$BROKEN" --n "$SHARDS"
+    s3py check-exit "$JOBCOMP" --job "$job" --tasks 0,1,2,3 --broken "$BROKEN" --n "$SHARDS" --logs "$SLURM_LOGS"
 check "resubmission processed only shards 1 and 3's keys (manifest records, GETs)" \
     s3py check-resume "$MANIFESTS" --input "$INPUT" --keys "$KEYS" --broken "$BROKEN" \
     --ran 0,2 --parts-before "$WORK/parts-before.txt" --n "$SHARDS" \
