@@ -14,6 +14,7 @@
 # Environment:
 #   PHOTOPRESS_E2E=services  only the service checks (Slurm, moto, jobs that are not photopress)
 #   PHOTOPRESS_BIN=PATH      test this binary instead of building target/release/photopress
+#   PHOTOPRESS_E2E_PROFILE=debug  test target/debug/photopress (saves CI a release build)
 #   PHOTOPRESS_E2E_KEEP=1    keep the work folder (kept anyway when a check failed)
 #   PHOTOPRESS_E2E_WAIT_S    bound on each wait for a job (default 120)
 # Ports: moto on a free loopback port; Slurm on 6817/6818 (see .ci/services.sh).
@@ -116,9 +117,15 @@ if [ "$MODE" = full ]; then
     if [ -n "${PHOTOPRESS_BIN:-}" ]; then
         BIN=$PHOTOPRESS_BIN
     else
-        BIN="$ROOT/target/release/photopress"
-        say "cargo build --release"
-        check "cargo build --release" cargo build --release --quiet
+        if [ "${PHOTOPRESS_E2E_PROFILE:-release}" = debug ]; then
+            BIN="$ROOT/target/debug/photopress"
+            say "cargo build (debug: the build cargo test made; no release build)"
+            check "cargo build" cargo build --quiet
+        else
+            BIN="$ROOT/target/release/photopress"
+            say "cargo build --release"
+            check "cargo build --release" cargo build --release --quiet
+        fi
     fi
     check "photopress binary at $BIN" test -x "$BIN"
 fi
