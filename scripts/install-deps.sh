@@ -1,24 +1,47 @@
 #!/usr/bin/env bash
-# Installs the system packages photopress needs on a fresh Debian/Ubuntu machine:
+# Installs what photopress needs on a fresh Debian/Ubuntu machine:
 # nasm (SIMD for the JPEG codec; the build fails without it) and, for the tests,
-# libjpeg-turbo-progs (cjpeg/djpeg/jpegtran: fixtures, and a reference decoder) and
-# python3-pil (Pillow: a third decoder of the outputs). Does nothing when everything is
-# already there.
+# libjpeg-turbo-progs (cjpeg/djpeg/jpegtran: fixtures, and a reference decoder),
+# python3-pil (Pillow: a third decoder of the outputs) and a Python venv with moto at
+# .tools/moto-venv (the S3 server the object-storage tests start on a loopback port; they
+# take $PHOTOPRESS_MOTO_SERVER instead when it is set). Does nothing, and says nothing, when
+# everything is already there.
 set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+VENV="$ROOT/.tools/moto-venv"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+apt_updated=""
+apt_install() {
+    echo "[install-deps] installing: $*" >&2
+    if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
+    $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 missing=()
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 command -v jpegtran >/dev/null 2>&1 || missing+=(libjpeg-turbo-progs)
 python3 -c 'import PIL' >/dev/null 2>&1 || missing+=(python3-pil)
-[ ${#missing[@]} -eq 0 ] && exit 0
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-echo "[install-deps] installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 # A python3 first on PATH that is not the system's (pyenv, a venv) does not see the apt
 # package: give it Pillow from PyPI.
 if ! python3 -c 'import PIL' >/dev/null 2>&1; then
     echo "[install-deps] python3 ($(command -v python3)) has no PIL: pip install pillow" >&2
     python3 -m pip install --quiet pillow || python3 -m pip install --quiet --break-system-packages pillow
+fi
+
+# moto (S3 on loopback) in its own venv, so that its pinned dependencies touch nothing else.
+if [ ! -x "$VENV/bin/moto_server" ]; then
+    echo "[install-deps] creating $VENV with moto" >&2
+    rm -rf "$VENV"
+    mkdir -p "$ROOT/.tools"
+    # Debian's python3 needs python3-venv for ensurepip; a pyenv python has it built in.
+    if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+        rm -rf "$VENV"
+        apt_install python3-venv
+        python3 -m venv "$VENV" || { rm -rf "$VENV"; /usr/bin/python3 -m venv "$VENV"; }
+    fi
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[s3]" flask flask-cors boto3
+    [ -x "$VENV/bin/moto_server" ] || { echo "[install-deps] no moto_server in $VENV" >&2; exit 1; }
 fi
