@@ -18,6 +18,7 @@ pub mod compress;
 pub mod error;
 pub mod guard;
 pub mod header;
+pub mod human;
 pub mod interrupt;
 pub mod logging;
 pub mod memory;
