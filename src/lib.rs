@@ -28,6 +28,7 @@ pub mod progress;
 pub mod provenance;
 pub mod report;
 pub mod scan;
+pub mod sniff;
 pub mod transcode;
 
 pub use batch::{BatchResult, Totals};
