@@ -133,13 +133,19 @@ pub fn run(
         if options.sequential { "the main thread (sequential)".to_string() } else if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") }
     );
     if jobs.is_empty() {
-        tracing::warn!(target: "ProcessImages", "No .jpg or .jpeg files found in {}", input_list.join(", "));
+        let inputs: Vec<std::path::PathBuf> =
+            inputs.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let hint = crate::scan::nothing_found_hint(&inputs, options)
+            .map(|hint| format!("; {hint}"))
+            .unwrap_or_default();
+        tracing::warn!(target: "ProcessImages", "No JPEG files found in {}{hint}", input_list.join(", "));
     }
     remove_leftovers(jobs, options);
 
     let output_dir = OutputDir::new(&options.output_dir, options.fsync);
     let ctx = Context::new(options, &output_dir);
     let one = |index: usize| -> Partial {
+        progress.image_started();
         let outcome = compress_one(&jobs[index], &ctx);
         progress.image_done(&outcome);
         (Totals::of(&outcome), vec![(index, outcome)])

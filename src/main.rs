@@ -23,9 +23,18 @@ fn main() -> ExitCode {
         );
     }
 
-    let result = scan::scan(&cli.inputs, &options).and_then(|jobs| {
-        progress.start(jobs.len());
-        batch::run(&jobs, &cli.inputs, &options, &progress)
+    let inputs = cli.inputs();
+    if cli.inputs.is_empty() && !inputs.iter().any(|input| input.exists()) {
+        // The user typed no input: the default's absence is not their mistake.
+        eprintln!(
+            "photopress: error: no {} folder here; give the folders or files to compress: photopress DIR... (see --help)",
+            photopress::options::DEFAULT_INPUT
+        );
+        return ExitCode::from(2);
+    }
+    let result = scan::scan(&inputs, &options).and_then(|jobs| {
+        progress.start(&jobs);
+        batch::run(&jobs, &inputs, &options, &progress)
     });
     progress.finish();
     let result = match result {
@@ -50,6 +59,9 @@ fn main() -> ExitCode {
         ExitCode::from(130)
     } else if result.totals.failed > 0 {
         ExitCode::from(1)
+    } else if result.totals.files == 0 {
+        // Nothing to do (as oxipng's 3): a script can tell an empty folder from a success.
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }

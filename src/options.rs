@@ -63,7 +63,8 @@ pub struct Options {
     /// the original bytes are written instead (status `kept-original`), except under `strip`,
     /// where the original would still carry the metadata to remove.
     pub allow_larger: bool,
-    /// Leave an output alone when it exists and is newer than its input. Default false.
+    /// Leave an output alone when it is up to date: not older than its input and made at this
+    /// quality (see [`crate::provenance::up_to_date`]). Default false.
     pub skip_existing: bool,
     /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
     /// such files are errors.
@@ -85,6 +86,12 @@ pub struct Options {
     /// Largest input file read, in bytes; larger ones fail before being read. Default
     /// [`DEFAULT_MAX_FILE_SIZE`].
     pub max_file_size: u64,
+    /// Give each output its input's access and modification times. Default false: an output
+    /// is a new file, dated when it was written.
+    pub preserve: bool,
+    /// Take hidden files and folders (names starting with `.`) in folder walks. Default false:
+    /// they are skipped, as are system entries (`@eaDir`, `Thumbs.db`...) in any case.
+    pub hidden: bool,
 }
 
 impl Default for Options {
@@ -107,6 +114,8 @@ impl Default for Options {
             fsync: false,
             extended: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            preserve: false,
+            hidden: false,
         }
     }
 }
