@@ -158,7 +158,16 @@ pub fn run_with(
         if options.sequential { "the main thread (sequential)".to_string() } else if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") }
     );
     if jobs.is_empty() {
-        tracing::warn!(target: "ProcessImages", "No .jpg or .jpeg files found in {}", input_list.join(", "));
+        // Local inputs only: a bucket prefix has no sub-folders to hint at.
+        let inputs: Vec<std::path::PathBuf> = inputs
+            .iter()
+            .filter(|p| !crate::storage::is_object_url(p))
+            .map(std::path::PathBuf::from)
+            .collect();
+        let hint = crate::scan::nothing_found_hint(&inputs, options)
+            .map(|hint| format!("; {hint}"))
+            .unwrap_or_default();
+        tracing::warn!(target: "ProcessImages", "No JPEG files found in {}{hint}", input_list.join(", "));
     }
     if storage.output.is_none() {
         remove_leftovers(jobs, options);
@@ -206,6 +215,7 @@ pub fn run_with(
         output: storage.output.as_ref(),
     };
     let one = |index: usize| -> Partial {
+        progress.image_started();
         let outcome = compress_one(&jobs[index], &ctx);
         progress.image_done(&outcome);
         if let Some(journal) = &journal {

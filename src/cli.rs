@@ -11,19 +11,17 @@ use photopress::progress::ProgressMode;
 use tracing::Level;
 
 /// Compress every JPEG photo of a folder in parallel, and report exactly what it saved.
-///
-/// Exit status: 0 when every image was compressed, 1 when at least one failed (the others are
-/// still done), 2 for a usage error (nothing is done).
 #[derive(Debug, Parser)]
-#[command(name = "photopress", version, about, long_about = None)]
+#[command(name = "photopress", version, about, long_about = None, after_help = EXIT_CODES)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Folders and/or JPEG files to compress (folders: their .jpg/.jpeg files, any case), or
-    /// one bucket prefix s3://bucket/prefix
-    #[arg(value_name = "INPUT", default_value = DEFAULT_INPUT)]
+    /// Folders and/or JPEG files to compress [default: IMAGES], or one bucket prefix
+    /// s3://bucket/prefix. From folders: files named .jpg/.jpeg/.jfif/.jpe (any case), hidden
+    /// ones left out; a file named here is taken whatever its name when its content is a JPEG
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<OsString>,
 
     /// Folder (created if missing) or bucket prefix (s3://bucket/prefix) to write the
@@ -67,6 +65,11 @@ pub struct Cli {
     #[arg(short, long)]
     pub recursive: bool,
 
+    /// In folders, take hidden files and folders too (names starting with '.'); macOS '._*'
+    /// files and NAS/Windows system entries (@eaDir, #recycle, Thumbs.db) are always skipped
+    #[arg(long)]
+    pub hidden: bool,
+
     /// Drop EXIF, XMP, IPTC and comments (the EXIF orientation is applied to the pixels)
     #[arg(long)]
     pub strip: bool,
@@ -79,9 +82,14 @@ pub struct Cli {
     #[arg(long)]
     pub allow_larger: bool,
 
-    /// Leave outputs that exist and are newer than their input alone
+    /// Leave alone the outputs that are up to date: not older than their input, and made at
+    /// this --quality (others are redone, with a line saying why)
     #[arg(long)]
     pub skip_existing: bool,
+
+    /// Keep each input's modification and access times on its output
+    #[arg(short, long)]
+    pub preserve: bool,
 
     /// Compress what can be decoded of truncated or corrupt JPEGs instead of failing them
     #[arg(long)]
@@ -131,6 +139,10 @@ pub struct Cli {
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
 }
+
+const EXIT_CODES: &str = "Exit status: 0 every image compressed (or kept, or skipped as up to date); \
+1 at least one image failed (the others are still done); 2 usage error (nothing done); \
+3 nothing to do: no JPEG found in the inputs; 130 interrupted (Ctrl-C).";
 
 fn parse_prefix(text: OsString) -> Result<OsString, String> {
     photopress::options::validate_prefix(&text).map(|()| text)
@@ -197,6 +209,15 @@ pub enum ProgressArg {
 }
 
 impl Cli {
+    /// The inputs, `IMAGES` when none was given.
+    pub fn inputs(&self) -> Vec<OsString> {
+        if self.inputs.is_empty() {
+            vec![OsString::from(DEFAULT_INPUT)]
+        } else {
+            self.inputs.clone()
+        }
+    }
+
     pub fn options(&self) -> Options {
         Options {
             output_dir: PathBuf::from(&self.output),
@@ -225,6 +246,8 @@ impl Cli {
             output_url: None,
             shard: photopress::shard::Shard::ALL,
             manifest: false,
+            preserve: self.preserve,
+            hidden: self.hidden,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::cli::{Cli, PlanArgs, ReportArgs};
 pub fn places(cli: &Cli) -> Result<(Options, Vec<Location>), String> {
     let mut options = cli.options();
     let inputs = cli
-        .inputs
+        .inputs()
         .iter()
         .map(|i| Location::parse(i).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;

@@ -12,12 +12,14 @@ use tracing::{debug, error, info, warn};
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
 use crate::header;
+use crate::human;
 use crate::journal;
 use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
 use crate::output::{self, OutputDir, WriteOptions};
-use crate::provenance;
+use crate::provenance::{self, Stale};
 use crate::scan::{Dest, Job, Source};
+use crate::sniff;
 use crate::storage::{Bucket, Bytes, Prefetcher};
 use crate::transcode::{self, Refusal};
 
@@ -28,7 +30,8 @@ pub enum Status {
     Compressed,
     /// Re-encoding did not make it smaller; the original bytes were written as the output.
     KeptOriginal,
-    /// The output exists and is newer than the input (`skip_existing`); left alone.
+    /// The output is up to date (`skip_existing`: not older than its input, made at this
+    /// quality); left alone.
     Skipped,
     /// Nothing was written for it.
     Failed(ImageError),
@@ -148,13 +151,15 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
                 ),
                 Status::KeptOriginal => info!(
                     target: "CompressOneImage",
-                    "End compressing image, re-encoding was not smaller; original kept as {}",
-                    output_file_name(&job.output)
+                    "End compressing image, re-encoding was not smaller; original kept as {} ({})",
+                    output_file_name(&job.output),
+                    human::size(outcome.output_bytes)
                 ),
                 _ => info!(
                     target: "CompressOneImage",
-                    "End compressing image, new image saved as {}",
-                    output_file_name(&job.output)
+                    "End compressing image, new image saved as {}: {}",
+                    output_file_name(&job.output),
+                    human::sizes(outcome.input_bytes, outcome.output_bytes)
                 ),
             }
             outcome.status = status;
@@ -185,23 +190,41 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
             }
         }
         if ctx.options.skip_existing && job.source == Source::File {
-            if let Some((input_bytes, output_bytes)) = up_to_date(&job.input, &job.output) {
-                outcome.input_bytes = input_bytes;
-                outcome.output_bytes = output_bytes;
-                return Ok(Status::Skipped);
+            match provenance::up_to_date(&job.input, &job.output, ctx.options) {
+                Ok((input_bytes, output_bytes)) => {
+                    outcome.input_bytes = input_bytes;
+                    outcome.output_bytes = output_bytes;
+                    return Ok(Status::Skipped);
+                }
+                Err(Stale::Missing) => {}
+                Err(why) => info!(
+                    target: "CompressOneImage",
+                    "Not skipping {}: {why}",
+                    job.input.display()
+                ),
             }
         }
     }
-    let (input, mode, version) = match &job.source {
-        Source::File => read_input(&job.input, ctx)?,
-        Source::Object { .. } => fetch_object(job, ctx)?,
+    let (input, write, version) = match &job.source {
+        Source::File => {
+            let (data, meta) = read_input(&job.input, ctx)?;
+            let write = WriteOptions::for_input(&meta, ctx.options.fsync, ctx.options.preserve);
+            (data, write, journal::file_version(&meta))
+        }
+        Source::Object { .. } => {
+            let (data, version) = fetch_object(job, ctx)?;
+            let write = WriteOptions {
+                fsync: ctx.options.fsync,
+                ..WriteOptions::default()
+            };
+            (data, write, version)
+        }
     };
     outcome.version = Some(version);
     outcome.input_bytes = input.len() as u64;
-    let write = WriteOptions {
-        mode,
-        fsync: ctx.options.fsync,
-    };
+    if let Some(format) = sniff::other_format(&input) {
+        return Err(ImageError::OtherFormat(format));
+    }
     // Under --strip the original cannot stand in: it still carries the metadata to remove.
     let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
     if let Some(made) = provenance::find(&input) {
@@ -259,10 +282,7 @@ fn store(job: &Job, data: &[u8], write: WriteOptions, ctx: &Context<'_>) -> Resu
 }
 
 /// Downloads an object input (taken from the prefetcher when it runs ahead), with its version.
-fn fetch_object(
-    job: &Job,
-    ctx: &Context<'_>,
-) -> Result<(Vec<u8>, Option<u32>, String), ImageError> {
+fn fetch_object(job: &Job, ctx: &Context<'_>) -> Result<(Vec<u8>, String), ImageError> {
     let cap = match ctx.budget.limit() {
         0 => ctx.options.max_file_size,
         budget => ctx.options.max_file_size.min(budget),
@@ -280,17 +300,14 @@ fn fetch_object(
         return Err(ImageError::Empty);
     }
     let version = journal::object_version(fetched.etag.as_deref(), fetched.size);
-    Ok((fetched.bytes.to_vec(), None, version))
+    Ok((fetched.bytes.to_vec(), version))
 }
 
 /// Reads an input whole, if it is a regular file no larger than the cap and the memory budget:
 /// FIFOs, sockets and devices (also behind a symlink) fail at once, without being read (the
 /// file is opened non-blocking, so a FIFO cannot hang the open either). Returns the bytes and
-/// the file's permission bits.
-fn read_input(
-    path: &Path,
-    ctx: &Context<'_>,
-) -> Result<(Vec<u8>, Option<u32>, String), ImageError> {
+/// the file's metadata as it was before the read (its times are those `--preserve` keeps).
+fn read_input(path: &Path, ctx: &Context<'_>) -> Result<(Vec<u8>, fs::Metadata), ImageError> {
     let mut open = fs::OpenOptions::new();
     open.read(true);
     #[cfg(unix)]
@@ -300,9 +317,9 @@ fn read_input(
     }
     // Checked before opening (a FIFO's open has no reader to wait for, but a device's may
     // have effects) and again on the handle (the path may have been swapped in between).
-    let meta = fs::metadata(path).map_err(ImageError::Read)?;
+    let meta = fs::metadata(path).map_err(|err| ImageError::read(path, err))?;
     not_regular(&meta)?;
-    let file = open.open(path).map_err(ImageError::Read)?;
+    let file = open.open(path).map_err(|err| ImageError::read(path, err))?;
     let meta = file.metadata().map_err(ImageError::Read)?;
     not_regular(&meta)?;
     let cap = match ctx.budget.limit() {
@@ -329,14 +346,7 @@ fn read_input(
             cap,
         });
     }
-    #[cfg(unix)]
-    let mode = {
-        use std::os::unix::fs::PermissionsExt;
-        Some(meta.permissions().mode() & 0o777)
-    };
-    #[cfg(not(unix))]
-    let mode = None;
-    Ok((data, mode, journal::file_version(&meta)))
+    Ok((data, meta))
 }
 
 fn not_regular(meta: &fs::Metadata) -> Result<(), ImageError> {
@@ -431,15 +441,6 @@ fn pixel_path(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<Vec<
         }
     }
     codec::recompress(input, &ctx.settings)
-}
-
-/// The input's and the output's sizes, if the output exists (a regular file, not a link) and
-/// is newer than the input.
-fn up_to_date(input: &Path, output: &Path) -> Option<(u64, u64)> {
-    let out = fs::symlink_metadata(output).ok()?;
-    let inp = fs::metadata(input).ok()?;
-    let newer = out.modified().ok()? > inp.modified().ok()?;
-    (out.is_file() && newer).then_some((inp.len(), out.len()))
 }
 
 fn output_file_name(path: &Path) -> std::path::Display<'_> {

@@ -16,8 +16,18 @@ pub enum ImageError {
         "the file is {size} bytes, more than the {cap} bytes an input may be (--max-file-size, and within the --max-memory budget)"
     )]
     TooLarge { size: u64, cap: u64 },
-    #[error("not a valid JPEG: {0}")]
+    #[error("not a valid JPEG: {0}{hint}", hint = truncation_hint(.0))]
     Decode(String),
+    /// Another format under a JPEG's name (sniffed by [`crate::sniff`]).
+    #[error("is {0} file (photopress compresses JPEG)")]
+    OtherFormat(&'static str),
+    /// Named on the command line without a JPEG extension, and not starting like a JPEG.
+    #[error(
+        "not a JPEG: it does not start with a JPEG's bytes (FF D8 FF), and its name does not end in .jpg, .jpeg, .jfif or .jpe"
+    )]
+    NotJpegContent,
+    #[error("is a symlink to {}, which does not exist", .0.display())]
+    DanglingLink(PathBuf),
     #[error("unsupported JPEG: {0}")]
     Unsupported(String),
     #[error("encoding failed: {0}")]
@@ -36,6 +46,27 @@ pub enum ImageError {
     Scan(String),
     #[error("{0}")]
     Storage(#[from] crate::storage::StorageError),
+}
+
+/// libjpeg's and the transcoder's words for a file that ends early, and what to do about it.
+fn truncation_hint(message: &str) -> &'static str {
+    if message.contains("Premature end") {
+        " (the file ends early: an incomplete copy or download? --accept-truncated keeps what can be decoded)"
+    } else {
+        ""
+    }
+}
+
+impl ImageError {
+    /// The error of a failed read of `path`: a dangling symlink says where it points.
+    pub fn read(path: &std::path::Path, err: io::Error) -> Self {
+        if err.kind() == io::ErrorKind::NotFound {
+            if let Ok(target) = std::fs::read_link(path) {
+                return ImageError::DanglingLink(target);
+            }
+        }
+        ImageError::Read(err)
+    }
 }
 
 /// A problem with the run as a whole, found before any image is touched.

@@ -38,6 +38,7 @@ impl Root<'_> {
                 let opts = WriteOptions {
                     mode: Some(0o644),
                     fsync: true,
+                    ..WriteOptions::default()
                 };
                 output::write_atomic(&path, &bytes, opts).map_err(|e| e.to_string())
             }

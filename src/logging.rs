@@ -1,7 +1,8 @@
 //! The logging setup: one line per event on stderr,
 //! `HH:MM:SS.mmm <component> <thread> <LEVEL> <message>`.
 //! The component is the event's target (`ProcessImages`, `CompressOneImage`); the thread is the
-//! worker's name (`Thread-1`...) or `main`.
+//! worker's name (`Thread-1`...) or `main`. On a terminal, `WARN` is yellow and `ERROR` red,
+//! unless `NO_COLOR` is set to anything but the empty string (<https://no-color.org>).
 use std::fmt;
 use std::io::{self, Write};
 
@@ -22,13 +23,23 @@ pub fn init(level: Level, bar: ProgressBar) {
     // A second init (tests, library users with their own subscriber) keeps the first.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .event_format(LineFormat)
+        .event_format(LineFormat {
+            color: color_wanted(),
+        })
         .with_writer(BarWriter { bar })
         .try_init();
 }
 
-/// The line format.
-pub struct LineFormat;
+/// Whether log levels are coloured: stderr is a terminal and `NO_COLOR` is unset or empty.
+pub fn color_wanted() -> bool {
+    use std::io::IsTerminal;
+    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The line format; `color`: the level of warnings and errors in colour (ANSI escapes).
+pub struct LineFormat {
+    pub color: bool,
+}
 
 impl<S, N> FormatEvent<S, N> for LineFormat
 where
@@ -43,13 +54,18 @@ where
     ) -> fmt::Result {
         let meta = event.metadata();
         let thread = std::thread::current();
+        let level = *meta.level();
+        let (start, end) = match level {
+            Level::ERROR if self.color => ("\x1b[1;31m", "\x1b[0m"),
+            Level::WARN if self.color => ("\x1b[33m", "\x1b[0m"),
+            _ => ("", ""),
+        };
         write!(
             writer,
-            "{} {} {} {} ",
+            "{} {} {} {start}{level}{end} ",
             chrono::Local::now().format("%H:%M:%S%.3f"),
             meta.target(),
             thread.name().unwrap_or("unnamed"),
-            meta.level()
         )?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)

@@ -36,9 +36,17 @@ fn main() -> ExitCode {
         );
     }
 
+    if cli.inputs.is_empty() && !std::path::Path::new(photopress::options::DEFAULT_INPUT).exists() {
+        // The user typed no input: the default's absence is not their mistake.
+        eprintln!(
+            "photopress: error: no {} folder here; give the folders or files to compress: photopress DIR... (see --help)",
+            photopress::options::DEFAULT_INPUT
+        );
+        return ExitCode::from(2);
+    }
     let keys_from = cli.keys_from.as_deref();
     let result = setup::prepare(&inputs, keys_from, &options).and_then(|prepared| {
-        progress.start(prepared.jobs.len());
+        progress.start(&prepared.jobs);
         let jobs = &prepared.jobs;
         batch::run_with(
             jobs,
@@ -71,6 +79,9 @@ fn main() -> ExitCode {
         ExitCode::from(130)
     } else if result.totals.failed > 0 {
         ExitCode::from(1)
+    } else if result.totals.files == 0 {
+        // Nothing to do (as oxipng's 3): a script can tell an empty folder from a success.
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     }

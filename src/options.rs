@@ -63,7 +63,8 @@ pub struct Options {
     /// the original bytes are written instead (status `kept-original`), except under `strip`,
     /// where the original would still carry the metadata to remove.
     pub allow_larger: bool,
-    /// Leave an output alone when it exists and is newer than its input. Default false.
+    /// Leave an output alone when it is up to date: not older than its input and made at this
+    /// quality (see [`crate::provenance::up_to_date`]). Default false.
     pub skip_existing: bool,
     /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
     /// such files are errors.
@@ -94,6 +95,12 @@ pub struct Options {
     /// version and settings. Default false (the command line turns it on for sharded runs
     /// and bucket outputs).
     pub manifest: bool,
+    /// Give each output its input's access and modification times. Default false: an output
+    /// is a new file, dated when it was written.
+    pub preserve: bool,
+    /// Take hidden files and folders (names starting with `.`) in folder walks. Default false:
+    /// they are skipped, as are system entries (`@eaDir`, `Thumbs.db`...) in any case.
+    pub hidden: bool,
 }
 
 impl Default for Options {
@@ -119,6 +126,8 @@ impl Default for Options {
             output_url: None,
             shard: crate::shard::Shard::ALL,
             manifest: false,
+            preserve: false,
+            hidden: false,
         }
     }
 }

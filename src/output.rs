@@ -135,6 +135,34 @@ pub struct WriteOptions {
     pub mode: Option<u32>,
     /// fsync the file before the rename and its folder after it.
     pub fsync: bool,
+    /// Access and modification times to give the file before it is renamed into place (the
+    /// input's, under `--preserve`), so that the final name never shows another date.
+    pub times: Option<fs::FileTimes>,
+}
+
+impl WriteOptions {
+    /// How to write the output of the input whose metadata is `input`: its permission bits
+    /// (never wider than the input's), and with `preserve` its access and modification times.
+    pub fn for_input(input: &fs::Metadata, fsync: bool, preserve: bool) -> Self {
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            Some(input.permissions().mode() & 0o777)
+        };
+        #[cfg(not(unix))]
+        let mode = None;
+        let times = preserve.then(|| {
+            let mut times = fs::FileTimes::new();
+            if let Ok(accessed) = input.accessed() {
+                times = times.set_accessed(accessed);
+            }
+            if let Ok(modified) = input.modified() {
+                times = times.set_modified(modified);
+            }
+            times
+        });
+        WriteOptions { mode, fsync, times }
+    }
 }
 
 /// Writes `data` to `dest` atomically: a temporary file in the same folder, written in full
@@ -165,6 +193,9 @@ pub fn write_atomic(dest: &Path, data: &[u8], opts: WriteOptions) -> Result<(), 
     }
     // Through the file itself: tempfile's own Write adds the temporary path to errors.
     tmp.as_file_mut().write_all(data).map_err(wrap)?;
+    if let Some(times) = opts.times {
+        tmp.as_file().set_times(times).map_err(wrap)?;
+    }
     if opts.fsync {
         tmp.as_file().sync_all().map_err(wrap)?;
     }

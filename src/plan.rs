@@ -122,6 +122,7 @@ fn write_files(to: &Location, files: Vec<(String, Vec<u8>)>) -> Result<(), Setup
                 let opts = WriteOptions {
                     mode: Some(0o644),
                     fsync: true,
+                    ..WriteOptions::default()
                 };
                 output::write_atomic(&dir.join(&name), &bytes, opts)
                     .map_err(|e| SetupError::Storage(e.to_string()))?;

@@ -5,8 +5,17 @@
 //!   only lose detail, generation after generation): its bytes are kept as they are;
 //! - the marker of an input is never copied into its output (the output gets its own).
 //!
+//! - `--skip-existing` leaves an output alone only when its marker says it was made at the
+//!   quality asked for now ([`up_to_date`]).
+//!
 //! (The scan's prefix rule — files named with the output prefix in the output folder are never
 //! taken as inputs — needs no marker: it also covers originals kept as they were.)
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use crate::options::Options;
 
 /// The COM marker code.
 pub const COM: u8 = 0xFE;
@@ -68,6 +77,76 @@ pub fn find(jpeg: &[u8]) -> Option<Provenance> {
         pos += len.max(2);
     }
     None
+}
+
+/// Why an existing output is not up to date (`--skip-existing` redoes it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Stale {
+    /// No output yet (or it cannot be read): the usual case, not worth a word.
+    #[error("it has no output yet")]
+    Missing,
+    #[error("its output is not a regular file")]
+    NotAFile,
+    #[error("its output is older than it")]
+    Older,
+    #[error(
+        "its output carries no photopress marker (a copy of the original, kept because re-encoding was not smaller, or not made by photopress), so the quality it was made for is unknown"
+    )]
+    NoMarker,
+    #[error("its output was made at quality {made}, this run asks for {asked}")]
+    OtherQuality { made: u8, asked: u8 },
+}
+
+/// The segments before the first scan hold the marker; even with a large ICC profile they
+/// fit in this many bytes.
+const HEADER_READ: u64 = 1 << 20;
+
+/// Whether the output of `input` at `output` is up to date for a run under `opts`: a regular
+/// file (not a link), not older than its input (`--preserve` gives it the same time), whose
+/// marker says it was made at this quality — or that is the input itself, copied as it was
+/// because it is a photopress output of a lower quality than this one (not under `--strip`).
+/// Returns the input's and the output's sizes.
+pub fn up_to_date(input: &Path, output: &Path, opts: &Options) -> Result<(u64, u64), Stale> {
+    let out = fs::symlink_metadata(output).map_err(|_| Stale::Missing)?;
+    if !out.is_file() {
+        return Err(Stale::NotAFile);
+    }
+    let inp = fs::metadata(input).map_err(|_| Stale::Missing)?;
+    let (Ok(out_time), Ok(in_time)) = (out.modified(), inp.modified()) else {
+        return Err(Stale::Older);
+    };
+    if out_time < in_time {
+        return Err(Stale::Older);
+    }
+    let sizes = (inp.len(), out.len());
+    let mut head = Vec::new();
+    fs::File::open(output)
+        .and_then(|file| file.take(HEADER_READ).read_to_end(&mut head))
+        .map_err(|_| Stale::Missing)?;
+    let asked = opts.quality;
+    match find(&head) {
+        Some(made) if made.quality == asked => Ok(sizes),
+        Some(made)
+            if made.quality < asked
+                && !opts.strip
+                && inp.len() == out.len()
+                && same_bytes(input, output) =>
+        {
+            Ok(sizes)
+        }
+        Some(made) => Err(Stale::OtherQuality {
+            made: made.quality,
+            asked,
+        }),
+        None => Err(Stale::NoMarker),
+    }
+}
+
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    match (fs::read(a), fs::read(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

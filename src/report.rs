@@ -8,9 +8,15 @@ use serde::Serialize;
 
 use crate::batch::BatchResult;
 use crate::compress::Status;
+use crate::human;
 use crate::options::Method;
 
-/// The text report, one figure per line.
+/// How many failed files the text report lists by name (all are in the log and the JSON).
+pub const FAILURES_LISTED: usize = 20;
+
+/// The text report, one figure per line: the four lines of the original exercise first, as
+/// they were (raw bytes, rate, milliseconds), then the same in human terms, the counts per
+/// status, and the failed files with their causes, last, so that they do not scroll away.
 pub fn text(result: &BatchResult) -> String {
     let t = &result.totals;
     let mut out = String::new();
@@ -25,6 +31,26 @@ pub fn text(result: &BatchResult) -> String {
     if t.dct + t.pixel > 0 {
         let _ = writeln!(out, "Methods dct {}, pixel {}", t.dct, t.pixel);
     }
+    let (saved, what) = if t.output_bytes <= t.input_bytes {
+        (t.input_bytes - t.output_bytes, "saved")
+    } else {
+        (t.output_bytes - t.input_bytes, "more")
+    };
+    let _ = writeln!(
+        out,
+        "Size {}, {} {what}",
+        human::sizes(t.input_bytes, t.output_bytes),
+        human::size(saved)
+    );
+    let threads = match result.threads {
+        1 => "1 thread".to_string(),
+        n => format!("{n} threads"),
+    };
+    let _ = writeln!(
+        out,
+        "Duration {} on {threads}",
+        human::duration(result.duration)
+    );
     let _ = write!(out, "Files compressed {}", t.compressed);
     if t.kept_original > 0 {
         let _ = write!(out, ", kept original {}", t.kept_original);
@@ -43,6 +69,27 @@ pub fn text(result: &BatchResult) -> String {
             "Interrupted: {} images not started; run the same command again with --skip-existing to do only those",
             t.not_started
         );
+    }
+    let failures: Vec<_> = result
+        .outcomes
+        .iter()
+        .filter_map(|o| match &o.status {
+            Status::Failed(err) => Some((&o.input, err)),
+            _ => None,
+        })
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "Failed:");
+        for (input, err) in failures.iter().take(FAILURES_LISTED) {
+            let _ = writeln!(out, "  {}: {err}", input.display());
+        }
+        if failures.len() > FAILURES_LISTED {
+            let _ = writeln!(
+                out,
+                "  and {} more (each has an ERROR line in the log; --json lists them all)",
+                failures.len() - FAILURES_LISTED
+            );
+        }
     }
     out
 }
@@ -176,7 +223,9 @@ mod tests {
         assert_eq!(
             text(&result()),
             "Total files size 3000\nTotal compressed files size 1000\nCompression rate 0.33\n\
-             Processing duration (ms) 528.9\nMethods dct 1, pixel 0\nFiles compressed 1, failed 1\n"
+             Processing duration (ms) 528.9\nMethods dct 1, pixel 0\n\
+             Size 2.9 KiB -> 1000 B (-67 %), 2.0 KiB saved\nDuration 529 ms on 2 threads\n\
+             Files compressed 1, failed 1\nFailed:\n  IMAGES/b.jpg: the file is empty\n"
         );
     }
 

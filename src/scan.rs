@@ -1,19 +1,21 @@
 //! The scan of the inputs: which files to compress and where each result goes.
 //!
-//! Directories contribute their `.jpg`/`.jpeg` files (any case), sorted by name; with
-//! `recursive`, sub-folders too, mirrored under the output folder. Files named on the command
-//! line are taken as they are. A file reached twice for the same output is done once; two
+//! Directories contribute their `.jpg`/`.jpeg`/`.jfif`/`.jpe` files (any case), sorted by
+//! name, leaving out hidden and system entries ([`is_skipped_in_walks`]); with `recursive`,
+//! sub-folders too, mirrored under the output folder. Files named on the command line are
+//! taken whatever their name (a hidden one too) when their content starts like a JPEG's. A file reached twice for the same output is done once; two
 //! different files that would share an output name make the second one fail.
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
-use crate::error::SetupError;
+use crate::error::{ImageError, SetupError};
 use crate::guard;
 use crate::options::Options;
+use crate::sniff;
 
 /// One image to compress.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,10 +83,35 @@ pub fn relative_key(rel: &Path, name: &std::ffi::OsStr) -> String {
     parts.join("/")
 }
 
-/// True for names ending in `.jpg` or `.jpeg`, in any case.
+/// True for names ending in `.jpg`, `.jpeg`, `.jfif` or `.jpe`, in any case.
 pub fn is_jpeg_name(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("jpg") || ext.eq_ignore_ascii_case("jpeg"))
+    path.extension().is_some_and(|ext| {
+        ["jpg", "jpeg", "jfif", "jpe"]
+            .iter()
+            .any(|known| ext.eq_ignore_ascii_case(known))
+    })
+}
+
+/// Entries a folder walk never takes: hidden ones (a name starting with `.`: `.thumbnails/`,
+/// macOS's `._*` AppleDouble files and `.DS_Store`, the trash) unless `hidden`, and the
+/// system folders and files of NAS boxes and Windows (`@eaDir`, `#recycle`, `Thumbs.db`...),
+/// always. (`._*` files are metadata, never pictures, even under `hidden`.)
+pub fn is_skipped_in_walks(name: &std::ffi::OsStr, hidden: bool) -> bool {
+    const SYSTEM: [&str; 7] = [
+        "@eaDir",
+        "#recycle",
+        "#snapshot",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+        "Thumbs.db",
+        "desktop.ini",
+    ];
+    let bytes = name.as_encoded_bytes();
+    bytes.starts_with(b"._")
+        || (!hidden && bytes.starts_with(b"."))
+        || SYSTEM
+            .iter()
+            .any(|s| bytes.eq_ignore_ascii_case(s.as_bytes()))
 }
 
 /// The output file name for an input file name: the prefix, then the name unchanged.
@@ -124,6 +151,7 @@ fn scan_inputs(
         seen_dirs: HashSet::new(),
         outputs: HashMap::new(),
         taken_for_outputs: 0,
+        skipped_entries: 0,
     };
     for input in inputs {
         let meta = match fs::metadata(input) {
@@ -150,11 +178,33 @@ fn scan_inputs(
                 source,
             })?;
             scanner.walk(input, Path::new(""), entries)?;
-        } else if is_jpeg_name(input) {
+        } else if is_jpeg_name(input) || !meta.is_file() {
             scanner.add_file(input, Path::new(""))?;
         } else {
-            warn!(target: "ProcessImages", "Skipping {}: not a .jpg or .jpeg file", input.display());
+            // Named explicitly without a JPEG extension (`IMG_1`, `photo.JPG_original`): taken
+            // when its content is a JPEG's (or cannot be read: its read fails with the cause).
+            let refusal = match sniff::head(input) {
+                Ok(head) if !head.is_empty() && !sniff::is_jpeg(&head) => {
+                    Some(match sniff::other_format(&head) {
+                        Some(format) => ImageError::OtherFormat(format),
+                        None => ImageError::NotJpegContent,
+                    })
+                }
+                _ => None,
+            };
+            match refusal {
+                Some(err) => scanner.push_problem(input.clone(), Path::new(""), err.to_string()),
+                None => scanner.add_file(input, Path::new(""))?,
+            }
         }
+    }
+    if scanner.skipped_entries > 0 {
+        info!(
+            target: "ProcessImages",
+            "Skipped {} hidden or system entries in the folders (._*, .thumbnails, @eaDir...; -v names them{})",
+            scanner.skipped_entries,
+            if opts.hidden { "" } else { ", --hidden takes hidden ones" }
+        );
     }
     if scanner.taken_for_outputs > 0 {
         info!(
@@ -182,6 +232,8 @@ struct Scanner<'a> {
     outputs: HashMap<PathBuf, (PathBuf, Option<PathBuf>)>,
     /// Files left out by the prefix rule.
     taken_for_outputs: usize,
+    /// Hidden and system entries left out of the walks.
+    skipped_entries: usize,
 }
 
 impl Scanner<'_> {
@@ -215,6 +267,11 @@ impl Scanner<'_> {
             && !self.opts.prefix.is_empty()
             && guard::resolve(dir, true) == guard::resolve(&self.opts.output_dir.join(rel), true);
         for (name, path) in children {
+            if is_skipped_in_walks(&name, self.opts.hidden) {
+                debug!(target: "ProcessImages", "Skipping {}: a hidden or system entry", path.display());
+                self.skipped_entries += 1;
+                continue;
+            }
             // fs::metadata follows symlinks: a link to a file is a file, to a folder a folder.
             match fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() => {
@@ -239,7 +296,7 @@ impl Scanner<'_> {
                 }
                 Ok(_) | Err(_) if is_jpeg_name(&path) => self.add_file(&path, rel)?,
                 _ => {
-                    debug!(target: "ProcessImages", "Skipping {}: not a .jpg or .jpeg file", path.display())
+                    debug!(target: "ProcessImages", "Skipping {}: not named .jpg, .jpeg, .jfif or .jpe", path.display())
                 }
             }
         }
@@ -293,17 +350,99 @@ impl Scanner<'_> {
     }
 }
 
+/// Why nothing was found, when a hint can help: without `recursive`, the JPEGs that the
+/// sub-folders of the folder inputs hold (`3 sub-folders hold 12 JPEGs: add -r`). The count
+/// stops at 100,000 entries visited.
+pub fn nothing_found_hint(inputs: &[PathBuf], opts: &Options) -> Option<String> {
+    if opts.recursive {
+        return None;
+    }
+    let mut budget = 100_000usize;
+    let (mut folders, mut files) = (0usize, 0usize);
+    for input in inputs.iter().filter(|p| p.is_dir()) {
+        for entry in fs::read_dir(input).into_iter().flatten().flatten() {
+            if is_skipped_in_walks(&entry.file_name(), opts.hidden) || !entry.path().is_dir() {
+                continue;
+            }
+            let found = count_jpegs(&entry.path(), opts.hidden, &mut budget, 0);
+            if found > 0 {
+                folders += 1;
+                files += found;
+            }
+        }
+    }
+    (files > 0).then(|| {
+        let held = match (folders, files) {
+            (1, 1) => "1 sub-folder holds 1 JPEG".to_string(),
+            (1, n) => format!("1 sub-folder holds {n} JPEGs"),
+            (f, n) => format!("{f} sub-folders hold {n} JPEGs"),
+        };
+        format!("{held}: add -r (--recursive) to compress them")
+    })
+}
+
+/// JPEG-named files in `dir` and below (symlinked folders are not followed, so no loops).
+fn count_jpegs(dir: &Path, hidden: bool, budget: &mut usize, depth: usize) -> usize {
+    let mut found = 0;
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if *budget == 0 || depth > 64 {
+            break;
+        }
+        *budget -= 1;
+        if is_skipped_in_walks(&entry.file_name(), hidden) {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => found += count_jpegs(&entry.path(), hidden, budget, depth + 1),
+            _ if is_jpeg_name(&entry.path()) => found += 1,
+            _ => {}
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn jpeg_names_in_any_case() {
-        for name in ["a.jpg", "a.JPG", "a.jpeg", "a.JpEg", "dir/b c.jpg"] {
+        for name in [
+            "a.jpg",
+            "a.JPG",
+            "a.jpeg",
+            "a.JpEg",
+            "dir/b c.jpg",
+            "a.jfif",
+            "a.JPE",
+        ] {
             assert!(is_jpeg_name(Path::new(name)), "{name}");
         }
-        for name in ["a.png", "a.jpg.txt", "jpg", "a.jpe", "a", ".jpg"] {
+        for name in ["a.png", "a.jpg.txt", "jpg", "a.jp", "a", ".jpg"] {
             assert!(!is_jpeg_name(Path::new(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn hidden_and_system_entries_are_skipped_in_walks() {
+        for name in [
+            "._IMG_1.jpg",
+            ".thumbnails",
+            ".DS_Store",
+            "@eaDir",
+            "Thumbs.db",
+        ] {
+            assert!(is_skipped_in_walks(name.as_ref(), false), "{name}");
+        }
+        for name in ["._IMG_1.jpg", "@eaDir", "#recycle"] {
+            assert!(
+                is_skipped_in_walks(name.as_ref(), true),
+                "{name} even with --hidden"
+            );
+        }
+        assert!(!is_skipped_in_walks(".holiday".as_ref(), true));
+        for name in ["IMG_1.jpg", "eaDir", "a._b.jpg"] {
+            assert!(!is_skipped_in_walks(name.as_ref(), false), "{name}");
         }
     }
 

@@ -226,7 +226,10 @@ fn a_corrupt_file_fails_alone_and_leaves_nothing_behind() {
         ]
     );
     assert!(
-        run.stdout.ends_with("Files compressed 4, failed 1\n"),
+        run.stdout.ends_with(
+            "\nFiles compressed 4, failed 1\nFailed:\n  IMAGES/broken.jpg: not a valid JPEG: Premature end of JPEG file \
+             (the file ends early: an incomplete copy or download? --accept-truncated keeps what can be decoded)\n"
+        ),
         "{}",
         run.stdout
     );
@@ -383,9 +386,17 @@ fn help_and_version() {
         "--progress",
         "--quiet",
         "--verbose",
+        "--preserve",
+        "--hidden",
     ] {
         assert!(help.stdout.contains(flag), "--help lacks {flag}");
     }
+    assert!(
+        help.stdout
+            .contains("3 nothing to do: no JPEG found in the inputs"),
+        "{}",
+        help.stdout
+    );
     let version = run(tmp.path(), &["--version"]);
     assert_eq!(
         version.stdout.trim(),
@@ -449,16 +460,19 @@ fn progress_bar_draws_only_when_asked_and_never_garbles_log_lines() {
 }
 
 #[test]
-fn an_input_without_jpegs_is_reported_not_an_error() {
+fn an_input_without_jpegs_is_reported_with_exit_code_3() {
     let tmp = tempdir();
     fs::create_dir(tmp.path().join("empty")).expect("mkdir");
     fs::write(tmp.path().join("empty/readme.txt"), b"no photos").expect("write");
     let run = run(tmp.path(), &["empty", "--quiet"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
+    assert_eq!(run.code, 3, "nothing to do: {}", run.stderr);
+    assert_eq!(
         run.stderr
-            .contains(" WARN No .jpg or .jpeg files found in empty"),
-        "{}",
+            .lines()
+            .map(|l| l.split_once(" WARN ").map(|(_, m)| m))
+            .collect::<Vec<_>>(),
+        [Some("No JPEG files found in empty")],
+        "no hint without sub-folders: {}",
         run.stderr
     );
     let (input, output, _, last) = parse_report(&run.stdout);

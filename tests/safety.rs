@@ -128,7 +128,7 @@ fn bad_inputs_fail_one_by_one_with_their_cause() {
         (
             "png.jpg",
             b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec(),
-            "Not a JPEG file: starts with 0x89 0x50",
+            "is a PNG file (photopress compresses JPEG)",
         ),
         ("soi_only.jpg", vec![0xFF, 0xD8], "Premature end"),
     ];
@@ -153,9 +153,10 @@ fn bad_inputs_fail_one_by_one_with_their_cause() {
         assert!(line.contains(cause), "{name}: {line}");
     }
     assert!(
-        errors
-            .iter()
-            .any(|l| l.contains("IMAGES/dangling.jpg: cannot read the file: No such file")),
+        errors.iter().any(|l| l.ends_with(&format!(
+            "IMAGES/dangling.jpg: is a symlink to {}, which does not exist",
+            tmp.path().join("gone.jpg").display()
+        ))),
         "{}",
         run.stderr
     );
@@ -166,10 +167,50 @@ fn bad_inputs_fail_one_by_one_with_their_cause() {
         "only the good photos have outputs"
     );
     assert!(
-        run.stdout.ends_with("Files compressed 4, failed 7\n"),
+        run.stdout.contains("\nFiles compressed 4, failed 7\n"),
         "{}",
         run.stdout
     );
+    // The report ends with the failed files and their causes (in input order), so that they
+    // do not scroll away with the log; a truncated file's says how to keep what is there.
+    let (_, listed) = run
+        .stdout
+        .split_once("\nFailed:\n")
+        .unwrap_or_else(|| panic!("no failures listed:\n{}", run.stdout));
+    let listed: Vec<&str> = listed.lines().collect();
+    let names: Vec<&str> = listed
+        .iter()
+        .filter_map(|l| l.strip_prefix("  IMAGES/")?.split(':').next())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "dangling.jpg",
+            "empty.jpg",
+            "half.jpg",
+            "header_only.jpg",
+            "png.jpg",
+            "random.jpg",
+            "soi_only.jpg"
+        ],
+        "{}",
+        run.stdout
+    );
+    for (name, _, cause) in &cases {
+        let line = listed
+            .iter()
+            .find(|l| l.starts_with(&format!("  IMAGES/{name}: ")))
+            .unwrap_or_else(|| panic!("{name} not listed"));
+        assert!(line.contains(cause), "{line}");
+        let truncated = cause.contains("Premature end");
+        assert_eq!(
+            line.ends_with(
+                "(the file ends early: an incomplete copy or download? --accept-truncated keeps what can be decoded)"
+            ),
+            truncated,
+            "{line}"
+        );
+    }
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
@@ -395,6 +436,20 @@ fn ctrl_c_finishes_the_images_in_progress_and_starts_no_more() {
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert_eq!(result.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("photopress: interrupted"), "{stderr}");
+    // Acknowledged at once, with what happens now.
+    let ack = stderr
+        .lines()
+        .find_map(|l| l.split_once(" WARN Interrupted: ").map(|(_, m)| m))
+        .unwrap_or_else(|| panic!("no acknowledgement:\n{stderr}"));
+    assert!(
+        [
+            "finishing the image in progress, starting no more",
+            "starting no more images"
+        ]
+        .iter()
+        .any(|what| ack == format!("{what}; Ctrl-C again to stop at once")),
+        "{ack}"
+    );
     // Every image that started also ended, and its output is whole.
     let started = stderr.matches("Start compressing image").count();
     let ended = stderr.matches("End compressing image").count();

@@ -1253,10 +1253,12 @@ fn text_report_counts_each_method() {
         let run = photopress(tmp.path(), "in", "out", &args);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_eq!(methods_line(&run.stdout), line, "{flags:?}");
-        // Just before the files line.
+        // After the four original lines, before the human ones and the files line.
         let lines: Vec<&str> = run.stdout.lines().collect();
         let at = lines.iter().position(|l| *l == line).expect("line");
-        assert_eq!(lines[at + 1], "Files compressed 8, failed 0", "{flags:?}");
+        assert_eq!(at, 4, "{}", run.stdout);
+        assert!(lines[at + 1].starts_with("Size "), "{}", run.stdout);
+        assert_eq!(lines[at + 3], "Files compressed 8, failed 0", "{flags:?}");
     };
     expect(&[], "Methods dct 3, pixel 5");
     expect(&["--method", "dct"], "Methods dct 7, pixel 1");
@@ -1343,7 +1345,9 @@ fn truncated_file_error_is_the_transcoders_in_the_json_report() {
     assert_eq!(entry["method"], "dct", "{entry}");
     assert_eq!(entry["output"], Value::Null);
     assert_eq!(
-        entry["error"], "not a valid JPEG: Premature end of JPEG file",
+        entry["error"],
+        "not a valid JPEG: Premature end of JPEG file (the file ends early: an incomplete copy or \
+         download? --accept-truncated keeps what can be decoded)",
         "{entry}"
     );
 }
