@@ -202,9 +202,11 @@ def cmd_check_plan(a):
         if name not in listed:
             f(f"no {name} in {a.plan}")
             continue
-        for key in get(a.plan, name).decode().splitlines():
-            if not key:
+        for line in get(a.plan, name).decode().splitlines():
+            if not line:
                 continue
+            # A key list line: the key, then optionally TAB size TAB ETag.
+            key = line.split("\t")[0]
             if key in seen:
                 f(f"{key} in shard-{seen[key]}.keys and {name}")
             seen[key] = k
