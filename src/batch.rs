@@ -142,10 +142,20 @@ pub fn run_with(
     storage: &Storage,
 ) -> Result<BatchResult, SetupError> {
     options.validate()?;
-    if storage.output.is_none() {
-        // An output folder that cannot be written is one error before any work, not one
-        // per image.
-        output::check_writable(&options.output_dir)?;
+    // An output that cannot be written is one error before any work, not one per image: a
+    // folder is checked, a bucket prefix gets (and loses) a small probe object.
+    match &storage.output {
+        None => output::check_writable(&options.output_dir)?,
+        Some(bucket) => {
+            let probe = format!("_photopress/.probe-{}", std::process::id());
+            bucket
+                .put(&probe, crate::storage::Bytes::from_static(b"probe"))
+                .and_then(|_| bucket.delete(&probe))
+                .map_err(|err| SetupError::OutputNotWritable {
+                    path: bucket.url().to_string().into(),
+                    message: err.to_string(),
+                })?;
+        }
     }
     let start = Instant::now();
     let threads = options.threads();

@@ -79,8 +79,9 @@ fn main() -> ExitCode {
         ExitCode::from(130)
     } else if result.totals.failed > 0 {
         ExitCode::from(1)
-    } else if result.totals.files == 0 {
+    } else if result.totals.files == 0 && options.shard.count == 1 && cli.keys_from.is_none() {
         // Nothing to do (as oxipng's 3): a script can tell an empty folder from a success.
+        // Not for an array task: a shard (or a key list) with nothing in it is done.
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
