@@ -205,12 +205,7 @@ pub fn run_with(
             .enumerate()
             .map(|(i, k)| (k.clone(), i))
             .collect();
-        // Downloads run ahead of the workers, a few objects each and at most a quarter of the
-        // memory budget (downloaded bytes wait in memory until a worker takes them).
-        let in_flight = match options.max_memory {
-            0 => 512 << 20,
-            budget => (budget / 4).max(64 << 20),
-        };
+        let in_flight = prefetch_bytes(options.max_memory);
         Prefetched {
             prefetcher: bucket.prefetch(keys, 2 * threads + 2, in_flight, options.max_file_size),
             index,
@@ -219,6 +214,12 @@ pub fn run_with(
 
     let output_dir = OutputDir::new(&options.output_dir, options.fsync);
     let mut ctx = Context::new(options, &output_dir);
+    if prefetched.is_some() && options.max_memory > 0 {
+        // The downloads' share of the budget is theirs: the images get the rest.
+        let images =
+            options.max_memory - prefetch_bytes(options.max_memory).min(options.max_memory / 2);
+        ctx.budget = crate::memory::Budget::new(images);
+    }
     ctx.remote = Remote {
         input: storage.input.as_ref(),
         prefetch: prefetched.as_ref(),
@@ -311,6 +312,15 @@ fn largest_first(jobs: &[Job], todo: &[usize]) -> Vec<usize> {
     }
     left.extend(right);
     left
+}
+
+/// Bytes the downloads of object inputs may hold ahead of the workers: a quarter of the memory
+/// budget (at least 64 MiB), 512 MiB without one.
+fn prefetch_bytes(max_memory: u64) -> u64 {
+    match max_memory {
+        0 => 512 << 20,
+        budget => (budget / 4).max(64 << 20),
+    }
 }
 
 /// The order in which `threads` workers are expected to reach the jobs of `order` (each

@@ -18,7 +18,12 @@ use tracing_subscriber::registry::LookupSpan;
 pub fn init(level: Level, bar: ProgressBar) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
-        _ => EnvFilter::new(level.as_str()),
+        // The S3 client's own chatter (a line per retry, per connection) stays below the
+        // photo-by-photo log unless asked for with RUST_LOG.
+        _ => EnvFilter::new(format!(
+            "{},object_store=warn,reqwest=warn,hyper=warn,hyper_util=warn,rustls=warn",
+            level.as_str()
+        )),
     };
     // A second init (tests, library users with their own subscriber) keeps the first.
     let _ = tracing_subscriber::fmt()
