@@ -24,6 +24,7 @@ pub mod output;
 pub mod progress;
 pub mod report;
 pub mod scan;
+pub mod storage;
 pub mod transcode;
 
 pub use batch::{BatchResult, Totals};

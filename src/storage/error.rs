@@ -1,0 +1,112 @@
+//! What went wrong with one storage request, sorted by what a caller does about it: a missing or
+//! forbidden object fails alone, a transient error has already been retried, an invalid key was
+//! never sent. Every message names the object as `s3://bucket/key`.
+//!
+//! Credentials never reach a message: `object_store` signs requests in headers (the URLs it puts
+//! in its errors carry no secrets) and we never format its configuration.
+use std::error::Error as _;
+
+use object_store::client::{HttpError, HttpErrorKind};
+
+use super::url::KeyError;
+
+/// One failed storage operation. `url` is the object or prefix it was about.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{url}: not found")]
+    NotFound { url: String },
+    #[error("{url}: permission denied: {message}")]
+    PermissionDenied { url: String, message: String },
+    /// A network failure or server error that was still failing after the retries.
+    #[error("{url}: storage unavailable after retries: {message}")]
+    Transient { url: String, message: String },
+    #[error("{url}: invalid key: {reason}")]
+    InvalidKey { url: String, reason: String },
+    #[error("{url}: {size} bytes, more than the {limit}-byte limit")]
+    TooLarge { url: String, size: u64, limit: u64 },
+    #[error("{url}: {message}")]
+    Other { url: String, message: String },
+}
+
+impl StorageError {
+    /// The address the error is about.
+    pub fn url(&self) -> &str {
+        match self {
+            StorageError::NotFound { url }
+            | StorageError::PermissionDenied { url, .. }
+            | StorageError::Transient { url, .. }
+            | StorageError::InvalidKey { url, .. }
+            | StorageError::TooLarge { url, .. }
+            | StorageError::Other { url, .. } => url,
+        }
+    }
+
+    pub(crate) fn invalid_key(url: String, reason: &KeyError) -> Self {
+        StorageError::InvalidKey {
+            url,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Sorts an `object_store` error about `url`.
+    pub(crate) fn from_store(url: String, error: object_store::Error) -> Self {
+        use object_store::Error as E;
+        let message = full_message(&error);
+        match error {
+            E::NotFound { .. } => StorageError::NotFound { url },
+            E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
+                StorageError::PermissionDenied { url, message }
+            }
+            E::InvalidPath { .. } => StorageError::InvalidKey {
+                url,
+                reason: message,
+            },
+            _ if is_transient(&error) => StorageError::Transient { url, message },
+            _ => StorageError::Other { url, message },
+        }
+    }
+}
+
+/// The error and its causes, one after the other (object_store's own messages often stop short
+/// of the cause that says what happened, e.g. "connection refused").
+fn full_message(error: &object_store::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// True for the errors `object_store` retries (connection failures, timeouts, 5xx, throttling):
+/// when one reaches us, its retries ran out. `object_store` keeps its retry error type private,
+/// so a status is recognised from its message; a connection failure from its [`HttpError`].
+fn is_transient(error: &object_store::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(http) = cause.downcast_ref::<HttpError>() {
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Connect
+                    | HttpErrorKind::Request
+                    | HttpErrorKind::Timeout
+                    | HttpErrorKind::Interrupted
+            );
+        }
+        source = cause.source();
+    }
+    let text = error.to_string();
+    [
+        "status code: 5",
+        "status code: 429",
+        "SlowDown",
+        "InternalError",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+}

@@ -1,0 +1,108 @@
+//! Uploads in the background, so that a worker goes on to its next image while its output
+//! travels. At most `max_uploads_in_flight` run at once per bucket handle: a worker that submits
+//! one more waits, which bounds the outputs held in memory and pushes back on the compute when
+//! the network is the bottleneck.
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use super::error::StorageError;
+use super::object::{Bucket, Inner};
+
+/// A counting gate on the uploads in flight.
+#[derive(Debug)]
+pub(crate) struct UploadGate {
+    running: Mutex<usize>,
+    freed: Condvar,
+    limit: usize,
+}
+
+impl UploadGate {
+    pub(crate) fn new(limit: usize) -> Self {
+        UploadGate {
+            running: Mutex::new(0),
+            freed: Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Blocks until fewer than `limit` uploads run, then counts one more.
+    fn enter(self: &Arc<Self>) -> Slot {
+        // The counter stays consistent even if a holder panicked: poisoning is ignored.
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        while *running >= self.limit {
+            running = self
+                .freed
+                .wait(running)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *running += 1;
+        Slot(Arc::clone(self))
+    }
+}
+
+/// One upload's place in the gate, given back when the upload ends however it ends (done,
+/// failed, or its task dropped with the runtime).
+struct Slot(Arc<UploadGate>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = self
+            .0
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *running = running.saturating_sub(1);
+        self.0.freed.notify_one();
+    }
+}
+
+/// An upload under way; [`PendingPut::wait`] says how it ended. Dropping it does not stop the
+/// upload, but its error is then lost, and an upload still running when the last handle on the
+/// bucket (this one included) goes away is cancelled (S3 then holds no object at the key, or
+/// the old one).
+#[must_use = "an upload's error is only seen through wait()"]
+#[derive(Debug)]
+pub struct PendingPut {
+    url: String,
+    done: oneshot::Receiver<Result<Option<String>, StorageError>>,
+    /// Keeps the runtime (and so the upload) alive until the caller has its answer.
+    _bucket: Arc<Inner>,
+}
+
+impl PendingPut {
+    /// Blocks until the upload has ended. `Ok` holds the new ETag when the server sent one.
+    /// Not to be called from inside an async runtime.
+    pub fn wait(self) -> Result<Option<String>, StorageError> {
+        self.done.blocking_recv().unwrap_or_else(|_| {
+            Err(StorageError::Other {
+                url: self.url,
+                message: "the upload was cancelled".to_string(),
+            })
+        })
+    }
+}
+
+impl Bucket {
+    /// Starts uploading one whole object (as [`Bucket::put`]) and returns at once, unless
+    /// `max_uploads_in_flight` uploads are running: then it first waits for one to end.
+    pub fn put_background(&self, key_rel: &str, bytes: Bytes) -> PendingPut {
+        let url = self.inner.remote.url.object_url(key_rel);
+        let slot = self.inner.uploads.enter();
+        let (send, done) = oneshot::channel();
+        let remote = self.inner.remote.clone();
+        let key_rel = key_rel.to_string();
+        self.inner.runtime.spawn(async move {
+            let result = remote.put(&key_rel, bytes).await;
+            drop(slot);
+            // The receiver may be gone (dropped PendingPut): nobody to tell.
+            let _ = send.send(result);
+        });
+        PendingPut {
+            url,
+            done,
+            _bucket: Arc::clone(&self.inner),
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! `s3://bucket/prefix` addresses and relative keys.
+//!
+//! A prefix is read like a folder: the objects below `s3://b/photos` are `photos/<relative key>`,
+//! and an empty prefix is the whole bucket. Relative keys come from listings and from key lists
+//! that may be untrusted (`--keys-from`), so every one is checked here before it is joined into
+//! a key: no empty segment, no `.`/`..` segment, no control character, no leading `/` — the same
+//! rules as `object_store`'s `Path::parse`, checked by us so that a bad key is an error about that
+//! key and never a different key (`Path::parse` silently strips a leading `/`).
+use std::fmt;
+
+/// The only scheme we read; other `object_store` backends could be added behind features.
+const SCHEME: &str = "s3://";
+
+/// Why a text is not a usable `s3://bucket/prefix` address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("{0:?} is not an s3:// address")]
+    NotObjectUrl(String),
+    #[error("{0:?} names no bucket (expected s3://bucket/prefix)")]
+    MissingBucket(String),
+    #[error(
+        "{url:?}: {bucket:?} is not a valid bucket name (letters, digits, '.', '-', '_'; at most 255)"
+    )]
+    InvalidBucket { url: String, bucket: String },
+    #[error("{url:?}: invalid prefix: {reason}")]
+    InvalidPrefix { url: String, reason: KeyError },
+}
+
+/// Why a relative key (or a prefix) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("the key is empty")]
+    Empty,
+    #[error("the key starts with '/'")]
+    LeadingSlash,
+    #[error("the key has an empty segment ('//' or a trailing '/')")]
+    EmptySegment,
+    #[error("the key has a '.' or '..' segment")]
+    DotSegment,
+    #[error("the key has a control character (U+{0:04X})")]
+    ControlChar(u32),
+}
+
+/// Checks one relative key (`sub/dir/photo.jpg`) against the rules in the module comment.
+pub fn validate_key_rel(key: &str) -> Result<(), KeyError> {
+    if key.is_empty() {
+        return Err(KeyError::Empty);
+    }
+    if key.starts_with('/') {
+        return Err(KeyError::LeadingSlash);
+    }
+    for segment in key.split('/') {
+        check_segment(segment)?;
+    }
+    Ok(())
+}
+
+fn check_segment(segment: &str) -> Result<(), KeyError> {
+    if segment.is_empty() {
+        return Err(KeyError::EmptySegment);
+    }
+    if segment == "." || segment == ".." {
+        return Err(KeyError::DotSegment);
+    }
+    // `object_store` refuses ASCII control characters only; other control characters (U+0080..)
+    // are refused too, because a key list with them is almost surely corrupt and they would
+    // garble every message that names the key.
+    if let Some(c) = segment.chars().find(|c| c.is_control()) {
+        return Err(KeyError::ControlChar(u32::from(c)));
+    }
+    Ok(())
+}
+
+/// True when `text` is meant as an object address (`s3://…`), whether or not it is valid; a
+/// local path never starts so.
+pub fn is_object_url(text: &str) -> bool {
+    text.starts_with(SCHEME)
+}
+
+/// A parsed `s3://bucket/prefix`: the prefix has no leading or trailing `/` and is empty for
+/// the whole bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectUrl {
+    bucket: String,
+    prefix: String,
+}
+
+impl ObjectUrl {
+    /// Parses `s3://bucket`, `s3://bucket/` or `s3://bucket/some/prefix[/]`. The text after the
+    /// bucket is taken literally (no percent-decoding: S3 keys may contain `%`, `?` and `#`).
+    pub fn parse(url: &str) -> Result<ObjectUrl, UrlError> {
+        let rest = url
+            .strip_prefix(SCHEME)
+            .ok_or_else(|| UrlError::NotObjectUrl(url.to_string()))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(UrlError::MissingBucket(url.to_string()));
+        }
+        let bucket_ok = bucket.len() <= 255
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        if !bucket_ok {
+            return Err(UrlError::InvalidBucket {
+                url: url.to_string(),
+                bucket: bucket.to_string(),
+            });
+        }
+        // A folder-like prefix may end with one `/`; anything else must be a valid key.
+        let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
+        if !prefix.is_empty() {
+            validate_key_rel(prefix).map_err(|reason| UrlError::InvalidPrefix {
+                url: url.to_string(),
+                reason,
+            })?;
+        }
+        Ok(ObjectUrl {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The prefix without leading or trailing `/`; empty for the whole bucket.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The full key of a relative key below this prefix, after checking the relative key.
+    pub fn key(&self, key_rel: &str) -> Result<String, KeyError> {
+        validate_key_rel(key_rel)?;
+        Ok(self.join_unchecked(key_rel))
+    }
+
+    /// `prefix/key_rel` for a key already known to be valid (from our own listing).
+    pub(crate) fn join_unchecked(&self, key_rel: &str) -> String {
+        if self.prefix.is_empty() {
+            key_rel.to_string()
+        } else {
+            format!("{}/{}", self.prefix, key_rel)
+        }
+    }
+
+    /// The relative key of a full key, when the full key lies below this prefix.
+    pub(crate) fn relative<'k>(&self, full_key: &'k str) -> Option<&'k str> {
+        if self.prefix.is_empty() {
+            Some(full_key)
+        } else {
+            full_key
+                .strip_prefix(self.prefix.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+        }
+    }
+
+    /// The address of one object below this prefix, for messages: `s3://bucket/prefix/key`.
+    /// Works for invalid keys too (it only formats).
+    pub fn object_url(&self, key_rel: &str) -> String {
+        format!("{}{}/{}", SCHEME, self.bucket, self.join_unchecked(key_rel))
+    }
+
+    /// The address of a prefix below this one (`sub` → `s3://bucket/prefix/sub`).
+    pub fn child(&self, key_rel: &str) -> Result<ObjectUrl, KeyError> {
+        let prefix = self.key(key_rel)?;
+        Ok(ObjectUrl {
+            bucket: self.bucket.clone(),
+            prefix,
+        })
+    }
+}
+
+impl fmt::Display for ObjectUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", SCHEME, self.bucket)?;
+        if !self.prefix.is_empty() {
+            write!(f, "/{}", self.prefix)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(url: &str) -> ObjectUrl {
+        match ObjectUrl::parse(url) {
+            Ok(parsed) => parsed,
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
+
+    #[test]
+    fn bucket_and_prefix() {
+        let url = parse("s3://photos/2024/summer");
+        assert_eq!((url.bucket(), url.prefix()), ("photos", "2024/summer"));
+        assert_eq!(parse("s3://photos/2024/summer/"), url);
+        assert_eq!(url.to_string(), "s3://photos/2024/summer");
+    }
+
+    #[test]
+    fn whole_bucket() {
+        for text in ["s3://photos", "s3://photos/"] {
+            let url = parse(text);
+            assert_eq!((url.bucket(), url.prefix()), ("photos", ""));
+            assert_eq!(url.to_string(), "s3://photos");
+            assert_eq!(url.key("a/b.jpg"), Ok("a/b.jpg".to_string()));
+        }
+    }
+
+    #[test]
+    fn prefix_text_is_literal() {
+        let url = parse("s3://b/caf\u{e9}%20x?y#z");
+        assert_eq!(url.prefix(), "caf\u{e9}%20x?y#z");
+    }
+
+    #[test]
+    fn bad_urls() {
+        assert!(matches!(
+            ObjectUrl::parse("/tmp/x"),
+            Err(UrlError::NotObjectUrl(_))
+        ));
+        assert!(matches!(
+            ObjectUrl::parse("S3://b/x"),
+            Err(UrlError::NotObjectUrl(_))
+        ));
+        assert!(matches!(
+            ObjectUrl::parse("gs://b/x"),
+            Err(UrlError::NotObjectUrl(_))
+        ));
+        assert!(matches!(
+            ObjectUrl::parse("s3://"),
+            Err(UrlError::MissingBucket(_))
+        ));
+        assert!(matches!(
+            ObjectUrl::parse("s3:///x"),
+            Err(UrlError::MissingBucket(_))
+        ));
+        assert!(matches!(
+            ObjectUrl::parse("s3://user:pw@b/x"),
+            Err(UrlError::InvalidBucket { .. })
+        ));
+        let bad_prefixes = [
+            ("s3://b//x", KeyError::LeadingSlash),
+            ("s3://b/a//x", KeyError::EmptySegment),
+            ("s3://b/a//", KeyError::EmptySegment),
+            ("s3://b/a/../x", KeyError::DotSegment),
+            ("s3://b/./x", KeyError::DotSegment),
+            ("s3://b/a\nb", KeyError::ControlChar(10)),
+        ];
+        for (text, reason) in bad_prefixes {
+            assert_eq!(
+                ObjectUrl::parse(text),
+                Err(UrlError::InvalidPrefix {
+                    url: text.to_string(),
+                    reason
+                }),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn is_object_url_is_the_scheme() {
+        assert!(is_object_url("s3://b"));
+        assert!(is_object_url("s3://"));
+        assert!(!is_object_url("./s3://b"));
+        assert!(!is_object_url("photos"));
+    }
+
+    #[test]
+    fn relative_keys() {
+        for good in [
+            "a.jpg",
+            "sub/a.jpg",
+            "a b/c%20d.jpg",
+            "...",
+            ".hidden/x",
+            "\u{fc}.jpg",
+        ] {
+            assert_eq!(validate_key_rel(good), Ok(()), "{good}");
+        }
+        let bad = [
+            ("", KeyError::Empty),
+            ("/a.jpg", KeyError::LeadingSlash),
+            ("a//b.jpg", KeyError::EmptySegment),
+            ("a/", KeyError::EmptySegment),
+            ("../a.jpg", KeyError::DotSegment),
+            ("a/./b.jpg", KeyError::DotSegment),
+            ("a/..", KeyError::DotSegment),
+            ("a\u{0}b", KeyError::ControlChar(0)),
+            ("a\tb", KeyError::ControlChar(9)),
+            ("a\u{7f}b", KeyError::ControlChar(0x7f)),
+            ("a\u{85}b", KeyError::ControlChar(0x85)),
+        ];
+        for (key, reason) in bad {
+            assert_eq!(validate_key_rel(key), Err(reason.clone()), "{key:?}");
+            assert_eq!(parse("s3://b/out").key(key), Err(reason), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn keys_join_below_the_prefix() {
+        let url = parse("s3://b/out/x");
+        assert_eq!(url.key("sub/a.jpg"), Ok("out/x/sub/a.jpg".to_string()));
+        assert_eq!(url.object_url("sub/a.jpg"), "s3://b/out/x/sub/a.jpg");
+        assert_eq!(url.relative("out/x/sub/a.jpg"), Some("sub/a.jpg"));
+        // A sibling that merely shares the text is not below the prefix.
+        assert_eq!(url.relative("out/xy/a.jpg"), None);
+        assert_eq!(
+            url.child("sub").map(|c| c.to_string()),
+            Ok("s3://b/out/x/sub".into())
+        );
+    }
+}
