@@ -224,8 +224,29 @@ impl Found {
             .collect();
         self.objects
             .retain(|o| !(o.size == 0 && markers.contains(&o.key_rel)));
+        // Two objects under one name: `Path::parse` also drops a leading `/` ("/a.jpg" comes
+        // back as "a.jpg", at the root of a bucket) and a trailing one ("a.jpg/"). A key is
+        // listed once, with the data of the object that has that exact name: the later one in
+        // S3's order for a leading `/`, the non-empty one for a trailing `/`.
+        let mut objects: Vec<ObjectInfo> = Vec::with_capacity(self.objects.len());
+        for object in self.objects {
+            match objects.last_mut() {
+                Some(kept) if kept.key_rel == object.key_rel => {
+                    self.invalid.push(InvalidEntry {
+                        key: object.key_rel.clone(),
+                        reason: "listed twice: another key differs from it only by a leading \
+                                 or trailing '/'"
+                            .to_string(),
+                    });
+                    if object.size > 0 || kept.size == 0 {
+                        *kept = object;
+                    }
+                }
+                _ => objects.push(object),
+            }
+        }
         Listing {
-            objects: self.objects,
+            objects,
             sub_prefixes: self.sub_prefixes.into_iter().collect(),
             invalid: self.invalid,
         }

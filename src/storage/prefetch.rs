@@ -42,6 +42,8 @@ struct State {
     slots: Vec<Slot>,
     /// Every index below `next` has been started (or taken).
     next: usize,
+    /// Every index below `unclaimed` has been claimed.
+    unclaimed: usize,
     /// Started and not taken.
     held: usize,
     /// Bytes reserved by the started, not taken.
@@ -55,6 +57,8 @@ struct Slot {
     phase: Phase,
     /// Someone is blocked taking it: it skips the budget.
     urgent: bool,
+    /// Handed out by [`Prefetcher::next`] (or taken by index).
+    claimed: bool,
     reserved: u64,
     task: Option<AbortHandle>,
 }
@@ -86,6 +90,7 @@ impl Bucket {
                 state: Mutex::new(State {
                     slots,
                     next: 0,
+                    unclaimed: 0,
                     held: 0,
                     bytes: 0,
                     window: window.max(1),
@@ -134,6 +139,7 @@ impl Prefetcher {
             )));
         };
         slot.urgent = true;
+        slot.claimed = true;
         match slot.phase {
             Phase::Taken => {
                 return Err(other(format!("prefetch index {index} taken twice")));
@@ -165,6 +171,24 @@ impl Prefetcher {
         drop(state);
         self.shared.budget.notify_waiters();
         result
+    }
+
+    /// Takes the first object nobody has claimed yet, in the order of the keys, blocking until
+    /// it is downloaded; `None` when every one has been claimed. The way for a pool of workers
+    /// to pull work in download order (`std::iter::from_fn(|| p.next()).par_bridge()`, or a
+    /// loop per worker); use either this or [`Prefetcher::take`] on one prefetcher.
+    pub fn next(&self) -> Option<(usize, Result<Fetched, StorageError>)> {
+        let index = {
+            let mut state = self.lock();
+            let mut index = state.unclaimed;
+            while state.slots.get(index).is_some_and(|slot| slot.claimed) {
+                index += 1;
+            }
+            state.unclaimed = index + 1;
+            state.slots.get_mut(index)?.claimed = true;
+            index
+        };
+        Some((index, self.take(index)))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
