@@ -48,6 +48,9 @@ struct Counts {
     bytes_out: AtomicU64,
     /// Set when the batch is over: the interrupt watcher ends.
     over: AtomicBool,
+    /// Set by whoever acknowledged the interrupt (the watcher, or `finish` when the batch
+    /// ended before the watcher woke up): said once.
+    acknowledged: AtomicBool,
 }
 
 impl Progress {
@@ -147,6 +150,9 @@ impl Progress {
     pub fn finish(&self) {
         self.counts.over.store(true, Ordering::Relaxed);
         self.bar.finish_and_clear();
+        if crate::interrupt::stop_requested() {
+            acknowledge(&self.counts);
+        }
     }
 
     /// A thread that, at the first Ctrl-C (or SIGTERM), clears the bar for good and says what
@@ -159,19 +165,7 @@ impl Progress {
                 if crate::interrupt::stop_requested() {
                     bar.finish_and_clear();
                     bar.set_draw_target(ProgressDrawTarget::hidden());
-                    let in_progress = counts
-                        .started
-                        .load(Ordering::Relaxed)
-                        .saturating_sub(counts.done.load(Ordering::Relaxed));
-                    let finishing = match in_progress {
-                        0 => "starting no more images".to_string(),
-                        1 => "finishing the image in progress, starting no more".to_string(),
-                        n => format!("finishing the {n} images in progress, starting no more"),
-                    };
-                    tracing::warn!(
-                        target: "ProcessImages",
-                        "Interrupted: {finishing}; Ctrl-C again to stop at once"
-                    );
+                    acknowledge(&counts);
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -268,4 +262,24 @@ impl TermLike for Stderr {
     fn flush(&self) -> io::Result<()> {
         io::stderr().flush()
     }
+}
+
+/// Says, once, what an interrupt does now.
+fn acknowledge(counts: &Counts) {
+    if counts.acknowledged.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let in_progress = counts
+        .started
+        .load(Ordering::Relaxed)
+        .saturating_sub(counts.done.load(Ordering::Relaxed));
+    let finishing = match in_progress {
+        0 => "starting no more images".to_string(),
+        1 => "finishing the image in progress, starting no more".to_string(),
+        n => format!("finishing the {n} images in progress, starting no more"),
+    };
+    tracing::warn!(
+        target: "ProcessImages",
+        "Interrupted: {finishing}; Ctrl-C again to stop at once"
+    );
 }
