@@ -63,9 +63,9 @@ pub struct Decoded<'a> {
 pub trait FrameCheck {
     fn check(&self, frame: &Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal>;
 
-    /// Whether any colour model is read (RGB-coded and four-component frames too): for a
-    /// check of the data only, whose coefficients are not written out.
-    fn any_colour(&self) -> bool {
+    /// A check of the data only: any colour model is read (RGB-coded and four-component
+    /// frames too), and the coefficients are decoded and dropped, not kept for an output.
+    fn data_only(&self) -> bool {
         false
     }
 }
@@ -82,7 +82,7 @@ struct Scan {
 struct Reader<'a> {
     input: &'a [u8],
     strict: bool,
-    any_colour: bool,
+    data_only: bool,
     outputs: &'a [[u16; 64]; 2],
     qtables: [Option<[u16; 64]>; 4],
     dc_tables: [Option<Decoder>; 4],
@@ -120,7 +120,7 @@ pub fn read<'a>(
     let mut r = Reader {
         input,
         strict,
-        any_colour: check.any_colour(),
+        data_only: check.data_only(),
         outputs,
         qtables: [None; 4],
         dc_tables: Default::default(),
@@ -217,7 +217,7 @@ impl<'a> Reader<'a> {
         if width == 0 {
             return Err(Refusal::corrupt("Empty JPEG image"));
         }
-        let colours_ok = count == 1 || count == 3 || (self.any_colour && count == 4);
+        let colours_ok = count == 1 || count == 3 || (self.data_only && count == 4);
         if !colours_ok {
             return Err(Refusal::unsupported(format!("{count} colour components")));
         }
@@ -363,7 +363,7 @@ impl<'a> Reader<'a> {
             return Err(Refusal::unsupported(format!("more than {MAX_SCANS} scans")));
         }
         if self.scans == 1 {
-            if !self.any_colour {
+            if !self.data_only {
                 colour_check(frame, self.jfif, self.adobe_transform)?;
             }
             check.check(frame, &self.segments)?;
@@ -466,13 +466,14 @@ impl<'a> Reader<'a> {
                         coefs: zeroed(blocks * 64)?,
                         nonzero: zeroed(blocks)?,
                     });
-                } else {
+                } else if !self.data_only {
+                    // (A check of the data only keeps no baseline coefficients.)
                     self.sparse.push(Sparse::new(blocks)?);
                 }
             }
         }
         if !frame.progressive {
-            let fused = if in_output_order {
+            let fused = if in_output_order && !self.data_only {
                 let blocks: usize = frame
                     .components
                     .iter()
@@ -490,6 +491,7 @@ impl<'a> Reader<'a> {
                     ac: &self.ac_tables,
                     sparse: &mut self.sparse,
                     fused,
+                    discard: self.data_only,
                     output_pred: [0; 4],
                     entries: [0; 64],
                 },
@@ -530,8 +532,11 @@ impl<'a> Reader<'a> {
         }
         // Baseline: the stores its scans filled (none when they became tokens).
         let mut coefficients = self.sparse;
-        for (comp, dense) in frame.components.iter().zip(&self.dense) {
-            coefficients.push(sparsify(comp, dense)?);
+        // A check of the data only needs no output coefficients.
+        if !self.data_only {
+            for (comp, dense) in frame.components.iter().zip(&self.dense) {
+                coefficients.push(sparsify(comp, dense)?);
+            }
         }
         Ok(Decoded {
             frame,
@@ -692,6 +697,8 @@ struct BaselineScan<'s> {
     sparse: &'s mut [Sparse],
     /// The output's symbols, made as blocks are decoded (see [`Decoded::tokens`]).
     fused: Option<Box<Tokens>>,
+    /// A check of the data only: blocks are decoded and dropped.
+    discard: bool,
     /// The output's DC prediction per component (no restarts in the output).
     output_pred: [i32; 4],
     /// Room for one block's entries.
@@ -703,6 +710,9 @@ impl BaselineScan<'_> {
     /// symbols or to the store.
     #[inline(always)]
     fn put(&mut self, si: usize, index: usize, block: usize, dc: i32, n: usize) {
+        if self.discard {
+            return;
+        }
         let entries = &self.entries[..n];
         if let Some(tokens) = self.fused.as_deref_mut() {
             let diff = dc - self.output_pred[si];

@@ -124,7 +124,7 @@ impl decode::FrameCheck for AnyLayout {
         Ok(())
     }
 
-    fn any_colour(&self) -> bool {
+    fn data_only(&self) -> bool {
         true
     }
 }
