@@ -13,7 +13,7 @@ use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
 use crate::header;
 use crate::human;
-use crate::journal;
+use crate::manifest;
 use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
 use crate::output::{self, OutputDir, WriteOptions};
@@ -209,7 +209,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
         Source::File => {
             let (data, meta) = read_input(&job.input, ctx)?;
             let write = WriteOptions::for_input(&meta, ctx.options.fsync, ctx.options.preserve);
-            (data, write, journal::file_version(&meta))
+            (data, write, manifest::file_version(&meta))
         }
         Source::Object { .. } => {
             let (data, version) = fetch_object(job, ctx)?;
@@ -299,7 +299,7 @@ fn fetch_object(job: &Job, ctx: &Context<'_>) -> Result<(Vec<u8>, String), Image
     if fetched.bytes.is_empty() {
         return Err(ImageError::Empty);
     }
-    let version = journal::object_version(fetched.etag.as_deref(), fetched.size);
+    let version = manifest::object_version(fetched.etag.as_deref(), fetched.size);
     Ok((fetched.bytes.to_vec(), version))
 }
 

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::SetupError;
-use crate::scan::Job;
+use crate::job::Job;
 
 /// `path` as the kernel would reach it: absolute, every existing folder on the way resolved
 /// through its symlinks (so `link/..` is the parent of the link's target), the parts that do

@@ -99,34 +99,18 @@ impl Root<'_> {
     }
 }
 
-/// The version of a local file: its size and modification time.
-pub fn file_version(meta: &fs::Metadata) -> String {
-    let mtime_ns = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    format!("size:{},mtime_ns:{mtime_ns}", meta.len())
-}
-
-/// The version of an object: its ETag, else its size.
-pub fn object_version(etag: Option<&str>, size: u64) -> String {
-    match etag {
-        Some(etag) => format!("etag:{etag}"),
-        None => format!("size:{size}"),
-    }
-}
-
 /// A job's input version before it is read (a stat, or the listing's ETag, or a HEAD).
 pub fn version_before(job: &Job, input_bucket: Option<&Bucket>) -> Option<String> {
     match &job.source {
-        Source::File => fs::metadata(&job.input).ok().map(|m| file_version(&m)),
+        Source::File => fs::metadata(&job.input)
+            .ok()
+            .map(|m| manifest::file_version(&m)),
         Source::Object {
             etag: Some(etag), ..
-        } => Some(object_version(Some(etag), 0)),
+        } => Some(manifest::object_version(Some(etag), 0)),
         Source::Object { .. } => {
             let info = input_bucket?.head(&job.key).ok()?;
-            Some(object_version(info.etag.as_deref(), info.size))
+            Some(manifest::object_version(info.etag.as_deref(), info.size))
         }
     }
 }

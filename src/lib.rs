@@ -20,6 +20,7 @@ pub mod guard;
 pub mod header;
 pub mod human;
 pub mod interrupt;
+pub mod job;
 pub mod journal;
 pub mod keylist;
 pub mod location;
