@@ -1,0 +1,707 @@
+//! Object storage through the real binary: a moto S3 server on a free loopback port (see
+//! tests/moto), buckets filled by the test, and photopress run with the standard `AWS_*`
+//! variables pointing at it. Outputs are compared byte for byte with a local run of the same
+//! photos and options, and decoded with an independent decoder (tests/common).
+mod common;
+mod moto;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::SystemTime;
+
+use common::*;
+use moto::Moto;
+use photopress::storage::{Bucket, Bytes};
+
+/// A moto server, and photopress runs that reach it.
+struct S3 {
+    moto: Moto,
+}
+
+impl S3 {
+    fn start() -> S3 {
+        S3 {
+            moto: Moto::start(),
+        }
+    }
+
+    /// Runs photopress in `cwd` with the `AWS_*` variables set for this server (and nothing
+    /// from the environment that could send it elsewhere or pick a shard).
+    fn photopress(&self, cwd: &Path, args: &[&str]) -> Run {
+        let mut cmd = command(cwd);
+        for var in [
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+            "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "SLURM_ARRAY_TASK_ID",
+            "JOB_COMPLETION_INDEX",
+            "AWS_BATCH_JOB_ARRAY_INDEX",
+            "NO_COLOR",
+        ] {
+            cmd.env_remove(var);
+        }
+        let output = cmd
+            .env("AWS_ENDPOINT_URL", self.moto.endpoint())
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .args(args)
+            .output()
+            .expect("run photopress");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn bucket(&self, url: &str) -> Bucket {
+        self.moto.bucket(url)
+    }
+
+    fn create_buckets(&self, names: &[&str]) {
+        for name in names {
+            self.moto.create_bucket(name);
+        }
+    }
+
+    /// Writes `objects` (key relative to `url` → bytes) below `url`.
+    fn upload(&self, url: &str, objects: &[(&str, Vec<u8>)]) {
+        let bucket = self.bucket(url);
+        for (key, bytes) in objects {
+            bucket
+                .put(key, Bytes::from(bytes.clone()))
+                .unwrap_or_else(|e| panic!("put {url}/{key}: {e}"));
+        }
+    }
+
+    /// Every object below `url` (relative key → bytes), the manifest (`_photopress/`) left out.
+    fn objects(&self, url: &str) -> BTreeMap<String, Vec<u8>> {
+        let bucket = self.bucket(url);
+        self.listing(url)
+            .into_keys()
+            .map(|key| {
+                let bytes = bucket
+                    .get(&key, u64::MAX)
+                    .unwrap_or_else(|e| panic!("get {url}/{key}: {e}"))
+                    .bytes
+                    .to_vec();
+                (key, bytes)
+            })
+            .collect()
+    }
+
+    /// Every object below `url` (relative key → ETag and time), `_photopress/` left out.
+    fn listing(&self, url: &str) -> BTreeMap<String, (Option<String>, SystemTime)> {
+        let listing = self
+            .bucket(url)
+            .list("", true)
+            .unwrap_or_else(|e| panic!("list {url}: {e}"));
+        assert!(listing.invalid.is_empty(), "{:?}", listing.invalid);
+        listing
+            .objects
+            .into_iter()
+            .filter(|o| !o.key_rel.starts_with("_photopress/"))
+            .map(|o| (o.key_rel, (o.etag, o.last_modified)))
+            .collect()
+    }
+}
+
+fn photo_bytes(name: &str) -> Vec<u8> {
+    fs::read(photo(name)).expect("read photo")
+}
+
+/// The test tree: keys (relative, `/`-separated) and the demo photo each holds.
+const TREE: [(&str, &str); 4] = [
+    ("leaf.jpg", "leaf.jpg"),
+    ("fig.jpg", "fig.jpg"),
+    ("a/dogs.jpg", "dogs.jpg"),
+    ("a/b/mountains.jpg", "mountains.jpg"),
+];
+
+fn tree_objects() -> Vec<(&'static str, Vec<u8>)> {
+    TREE.iter()
+        .map(|(key, name)| (*key, photo_bytes(name)))
+        .collect()
+}
+
+/// Writes the same tree as files below `dir`.
+fn local_tree(dir: &Path) {
+    for (key, name) in TREE {
+        let path = dir.join(key);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::copy(photo(name), path).expect("copy photo");
+    }
+}
+
+/// Every regular file below `dir` (relative `/`-separated path → bytes), `_photopress/` left
+/// out.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in fs::read_dir(dir).expect("list").flatten() {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(base)
+                .expect("below")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel.starts_with("_photopress") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.insert(rel, fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
+}
+
+/// input → (status, output, error) of a JSON report.
+fn entries(
+    report: &serde_json::Value,
+) -> BTreeMap<String, (String, Option<String>, Option<String>)> {
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            (
+                text(&f["input"]).expect("input"),
+                (
+                    text(&f["status"]).expect("status"),
+                    text(&f["output"]),
+                    text(&f["error"]),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The keys' outputs by the prefix rule: `sub/a.jpg` → `sub/compressed_a.jpg`.
+fn output_key(key: &str, prefix: &str) -> String {
+    match key.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/{prefix}{name}"),
+        None => format!("{prefix}{key}"),
+    }
+}
+
+/// Decodes every output (written to a file for tests/common's decoder) and checks that it has
+/// its input photo's size.
+fn assert_decodes(tmp: &Path, outputs: &BTreeMap<String, Vec<u8>>, prefix: &str) {
+    let dir = tmp.join("decoded");
+    fs::create_dir_all(&dir).expect("mkdir");
+    for (key, name) in TREE {
+        let out_key = output_key(key, prefix);
+        let Some(bytes) = outputs.get(&out_key) else {
+            continue;
+        };
+        let path = dir.join(out_key.replace('/', "_"));
+        fs::write(&path, bytes).expect("write");
+        let (output, input) = (decode(&path), decode(&photo(name)));
+        assert_eq!(
+            (output.width(), output.height()),
+            (input.width(), input.height()),
+            "{out_key}"
+        );
+        assert!(
+            mean_abs_diff(&output, &input) < 12.0,
+            "{out_key} does not look like {name}"
+        );
+    }
+}
+
+fn assert_same_totals(a: &serde_json::Value, b: &serde_json::Value) {
+    for field in [
+        "files",
+        "compressed",
+        "kept_original",
+        "skipped",
+        "failed",
+        "input_bytes",
+        "output_bytes",
+        "dct",
+        "pixel",
+    ] {
+        assert_eq!(a["totals"][field], b["totals"][field], "{field}:\n{a}\n{b}");
+    }
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// The log lines of a level (`ERROR`, `WARN`, ...).
+fn log_lines<'a>(stderr: &'a str, level: &str) -> Vec<&'a str> {
+    let tag = format!(" {level} ");
+    stderr.lines().filter(|l| l.contains(&tag)).collect()
+}
+
+#[test]
+fn bucket_to_bucket_mirrors_the_keys_and_matches_a_local_run() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "small"]);
+    s3.upload("s3://photos/in/2024", &tree_objects());
+    // Neighbours that are not below the prefix `in/2024/` (a prefix is read like a folder).
+    s3.upload(
+        "s3://photos/in",
+        &[
+            ("2024x/leaf.jpg", photo_bytes("leaf.jpg")),
+            ("above.jpg", photo_bytes("fig.jpg")),
+        ],
+    );
+    let tmp = tempdir();
+    local_tree(&tmp.path().join("IMAGES"));
+
+    let local = run(tmp.path(), &["IMAGES", "-r", "-o", "local", "--json"]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let remote = s3.photopress(
+        tmp.path(),
+        &[
+            "s3://photos/in/2024",
+            "-r",
+            "-o",
+            "s3://small/out/2024",
+            "--json",
+        ],
+    );
+    assert_eq!(remote.code, 0, "{}", remote.stderr);
+    let (local, remote_report) = (json(&local), json(&remote));
+    assert_same_totals(&local, &remote_report);
+    assert_eq!(remote_report["totals"]["compressed"], 4, "{remote_report}");
+
+    // Names mirror the keys under the output prefix, with the prefix rule.
+    let expected: BTreeMap<String, (String, Option<String>, Option<String>)> = TREE
+        .iter()
+        .map(|(key, _)| {
+            (
+                format!("s3://photos/in/2024/{key}"),
+                (
+                    "compressed".to_string(),
+                    Some(format!(
+                        "s3://small/out/2024/{}",
+                        output_key(key, "compressed_")
+                    )),
+                    None,
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(entries(&remote_report), expected);
+
+    // Byte-identical to the local run, and nothing written elsewhere in the bucket.
+    let outputs = s3.objects("s3://small/out/2024");
+    assert_eq!(outputs, files(&tmp.path().join("local")));
+    let everything = s3.listing("s3://small");
+    assert!(
+        everything.keys().all(|k| k.starts_with("out/2024/")),
+        "{everything:?}"
+    );
+    assert_decodes(tmp.path(), &outputs, "compressed_");
+    assert!(
+        !remote.stderr.contains("2024x") && !remote.stderr.contains("above.jpg"),
+        "{}",
+        remote.stderr
+    );
+
+    // Without -r: the top level only.
+    let top = s3.photopress(
+        tmp.path(),
+        &["s3://photos/in/2024", "-o", "s3://small/top", "--json"],
+    );
+    assert_eq!(top.code, 0, "{}", top.stderr);
+    let top_report = json(&top);
+    assert_eq!(top_report["totals"]["files"], 2, "{top_report}");
+    assert_eq!(top_report["totals"]["compressed"], 2, "{top_report}");
+    let top_outputs = s3.objects("s3://small/top");
+    let local_top: BTreeMap<String, Vec<u8>> = files(&tmp.path().join("local"))
+        .into_iter()
+        .filter(|(k, _)| !k.contains('/'))
+        .collect();
+    assert_eq!(
+        top_outputs.keys().collect::<Vec<_>>(),
+        ["compressed_fig.jpg", "compressed_leaf.jpg"]
+    );
+    assert_eq!(top_outputs, local_top);
+}
+
+#[test]
+fn local_to_bucket_and_bucket_to_local_give_the_bytes_of_a_local_run() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "small"]);
+    s3.upload("s3://photos/in", &tree_objects());
+    let tmp = tempdir();
+    local_tree(&tmp.path().join("IMAGES"));
+    // Other options than the defaults, the same for all three runs.
+    let options = ["-r", "-q", "55", "--prefix", "s_", "--json"];
+    let with = |input: &str, output: &str| -> Vec<String> {
+        let mut args = vec![input.to_string(), "-o".into(), output.into()];
+        args.extend(options.iter().map(|s| s.to_string()));
+        args
+    };
+
+    let local = run(tmp.path(), &with("IMAGES", "local"));
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let local_files = files(&tmp.path().join("local"));
+    assert_eq!(local_files.len(), 4, "{:?}", local_files.keys());
+
+    let up = s3.photopress(tmp.path(), &args(&with("IMAGES", "s3://small/up")));
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_same_totals(&json(&local), &json(&up));
+    let uploaded = s3.objects("s3://small/up");
+    assert_eq!(uploaded, local_files);
+    assert!(uploaded.contains_key("a/b/s_mountains.jpg"));
+
+    let down = s3.photopress(tmp.path(), &args(&with("s3://photos/in", "down")));
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert_same_totals(&json(&local), &json(&down));
+    assert_eq!(files(&tmp.path().join("down")), local_files);
+    assert_decodes(tmp.path(), &local_files, "s_");
+}
+
+#[test]
+fn a_key_that_vanishes_between_plan_and_task_fails_alone() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "small", "work"]);
+    s3.upload("s3://photos/in", &tree_objects());
+    let tmp = tempdir();
+    let plan = s3.photopress(
+        tmp.path(),
+        &[
+            "plan",
+            "s3://photos/in",
+            "-r",
+            "--shard-count",
+            "1",
+            "--to",
+            "s3://work/plan",
+            "--json",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    assert_eq!(json(&plan)["keys"], 4, "{}", plan.stdout);
+
+    s3.bucket("s3://photos/in")
+        .delete("a/dogs.jpg")
+        .expect("delete");
+    let task = s3.photopress(
+        tmp.path(),
+        &[
+            "s3://photos/in",
+            "-r",
+            "-o",
+            "s3://small/out",
+            "--shard-count",
+            "1",
+            "--shard-index",
+            "0",
+            "--keys-from",
+            "s3://work/plan/shard-0.keys",
+            "--json",
+        ],
+    );
+    assert_eq!(task.code, 1, "{}", task.stderr);
+    let report = json(&task);
+    assert_eq!(report["totals"]["failed"], 1, "{report}");
+    assert_eq!(report["totals"]["compressed"], 3, "{report}");
+    let gone = "s3://photos/in/a/dogs.jpg";
+    for (input, (status, _, error)) in entries(&report) {
+        if input == gone {
+            assert_eq!(status, "failed");
+            let error = error.expect("an error");
+            assert!(error.contains("not found"), "{error}");
+        } else {
+            assert_eq!(status, "compressed", "{input}");
+        }
+    }
+    let errors = log_lines(&task.stderr, "ERROR");
+    assert_eq!(errors.len(), 1, "{}", task.stderr);
+    assert!(
+        errors[0].contains(gone) && errors[0].contains("not found"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        s3.objects("s3://small/out").keys().collect::<Vec<_>>(),
+        [
+            "a/b/compressed_mountains.jpg",
+            "compressed_fig.jpg",
+            "compressed_leaf.jpg"
+        ]
+    );
+}
+
+#[test]
+fn an_output_bucket_that_does_not_exist_is_one_error_before_any_work() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos"]);
+    s3.upload("s3://photos/in", &tree_objects());
+    let tmp = tempdir();
+    for input in ["s3://photos/in", "IMAGES"] {
+        copy_photos(tmp.path());
+        let out = s3.photopress(
+            tmp.path(),
+            &[input, "-r", "-o", "s3://no-such-bucket/out", "--json"],
+        );
+        assert_eq!(out.code, 2, "{input}: {}{}", out.stdout, out.stderr);
+        assert!(
+            !out.stderr.contains("Start compressing") && !out.stderr.contains("Start processing"),
+            "{input}: {}",
+            out.stderr
+        );
+        let errors: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.to_lowercase().contains("error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{input}: {}", out.stderr);
+        assert!(
+            errors[0].contains("s3://no-such-bucket/out"),
+            "{input}: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn a_shard_run_again_over_a_bucket_resumes_and_redoes_nothing() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "small"]);
+    s3.upload("s3://photos/in", &tree_objects());
+    let tmp = tempdir();
+    let shard = |k: &str| {
+        s3.photopress(
+            tmp.path(),
+            &[
+                "s3://photos/in",
+                "-r",
+                "-o",
+                "s3://small/out",
+                "--shard-count",
+                "2",
+                "--shard-index",
+                k,
+                "--json",
+            ],
+        )
+    };
+    let first = shard("0");
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let first_entries = entries(&json(&first));
+    assert!(!first_entries.is_empty(), "shard 0 of the tree is empty");
+    assert!(
+        first_entries.values().all(|(s, _, _)| s == "compressed"),
+        "{first_entries:?}"
+    );
+    let outputs = s3.listing("s3://small/out");
+    assert_eq!(outputs.len(), first_entries.len(), "{outputs:?}");
+    assert!(!first.stderr.contains("Resuming"), "{}", first.stderr);
+
+    let again = shard("0");
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("Resuming"), "{}", again.stderr);
+    assert!(
+        !again.stderr.contains("Start compressing"),
+        "{}",
+        again.stderr
+    );
+    let report = json(&again);
+    let again_entries = entries(&report);
+    assert_eq!(
+        again_entries.keys().collect::<Vec<_>>(),
+        first_entries.keys().collect::<Vec<_>>()
+    );
+    assert!(
+        again_entries.values().all(|(s, _, _)| s == "skipped"),
+        "{again_entries:?}"
+    );
+    assert_eq!(report["totals"]["skipped"], first_entries.len(), "{report}");
+    assert_eq!(report["totals"]["compressed"], 0, "{report}");
+    // The outputs were not written again: same ETags and times.
+    assert_eq!(s3.listing("s3://small/out"), outputs);
+
+    // The other shard does the rest; the job's report sums up all four.
+    let other = shard("1");
+    assert_eq!(other.code, 0, "{}", other.stderr);
+    assert!(!other.stderr.contains("Resuming"), "{}", other.stderr);
+    assert_eq!(
+        entries(&json(&other)).len() + first_entries.len(),
+        4,
+        "{}",
+        other.stdout
+    );
+    let job = s3.photopress(
+        tmp.path(),
+        &["report", "s3://small/out/_photopress/n2", "--json"],
+    );
+    assert_eq!(job.code, 0, "{}{}", job.stdout, job.stderr);
+    let job = json(&job);
+    assert_eq!(job["totals"]["files"], 4, "{job}");
+    assert_eq!(job["totals"]["compressed"], 4, "{job}");
+}
+
+#[test]
+fn invalid_keys_fail_alone_and_the_listing_goes_on() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "small"]);
+    // Raw keys that object_store cannot name, interleaved (in key order) with good ones.
+    let invalid = [
+        ("./z.jpg", "./z.jpg"),
+        ("a//b.jpg", "a//b.jpg"),
+        ("c%01d.jpg", "c\u{1}d.jpg"),
+        ("x/../y.jpg", "x/../y.jpg"),
+    ];
+    for (raw, _) in invalid {
+        s3.moto
+            .put_raw("photos", &format!("in/{raw}"), &photo_bytes("leaf.jpg"));
+    }
+    s3.upload(
+        "s3://photos/in",
+        &[
+            ("b/leaf.jpg", photo_bytes("leaf.jpg")),
+            ("zz/fig.jpg", photo_bytes("fig.jpg")),
+        ],
+    );
+    let tmp = tempdir();
+    let out = s3.photopress(
+        tmp.path(),
+        &["s3://photos/in", "-r", "-o", "s3://small/out", "--json"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = json(&out);
+    let entries = entries(&report);
+    for (_, key) in invalid {
+        let input = format!("s3://photos/in/{key}");
+        let (status, output, error) = entries
+            .get(&input)
+            .unwrap_or_else(|| panic!("{input:?} not reported: {report}"));
+        assert_eq!(status, "failed", "{input:?}");
+        assert_eq!(output, &None, "{input:?}");
+        let error = error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("the key cannot be read"),
+            "{input:?}: {error}"
+        );
+    }
+    for key in ["b/leaf.jpg", "zz/fig.jpg"] {
+        let (status, _, _) = &entries[&format!("s3://photos/in/{key}")];
+        assert_eq!(status, "compressed", "{key}");
+    }
+    assert_eq!(report["totals"]["files"], 6, "{report}");
+    assert_eq!(log_lines(&out.stderr, "ERROR").len(), 4, "{}", out.stderr);
+    let outputs = s3.objects("s3://small/out");
+    assert_eq!(
+        outputs.keys().collect::<Vec<_>>(),
+        ["b/compressed_leaf.jpg", "zz/compressed_fig.jpg"]
+    );
+    for (key, name) in [
+        ("b/compressed_leaf.jpg", "leaf.jpg"),
+        ("zz/compressed_fig.jpg", "fig.jpg"),
+    ] {
+        let path = tmp.path().join(key.replace('/', "_"));
+        fs::write(&path, &outputs[key]).expect("write");
+        assert_eq!(decode(&path).width(), decode(&photo(name)).width(), "{key}");
+    }
+
+    // The same through a key list: each bad line fails alone.
+    fs::write(
+        tmp.path().join("list.keys"),
+        "b/leaf.jpg\na//b.jpg\n../up.jpg\nzz/fig.jpg\n",
+    )
+    .expect("write key list");
+    let listed = s3.photopress(
+        tmp.path(),
+        &[
+            "s3://photos/in",
+            "-o",
+            "s3://small/listed",
+            "--keys-from",
+            "list.keys",
+            "--json",
+        ],
+    );
+    assert_eq!(listed.code, 1, "{}", listed.stderr);
+    let report = json(&listed);
+    assert_eq!(report["totals"]["failed"], 2, "{report}");
+    assert_eq!(report["totals"]["compressed"], 2, "{report}");
+    assert_eq!(
+        s3.objects("s3://small/listed").keys().collect::<Vec<_>>(),
+        ["b/compressed_leaf.jpg", "zz/compressed_fig.jpg"]
+    );
+}
+
+#[test]
+fn broken_objects_fail_alone_with_their_keys_named() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "small"]);
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\
+\x00\x00\x00\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\
+\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+        .to_vec();
+    let leaf = photo_bytes("leaf.jpg");
+    s3.upload(
+        "s3://photos/in",
+        &[
+            ("broken/empty.jpg", Vec::new()),
+            ("broken/png.jpg", png),
+            ("broken/truncated.jpg", leaf[..leaf.len() / 3].to_vec()),
+            ("fig.jpg", photo_bytes("fig.jpg")),
+        ],
+    );
+    let tmp = tempdir();
+    let out = s3.photopress(
+        tmp.path(),
+        &["s3://photos/in", "-r", "-o", "s3://small/out", "--json"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = json(&out);
+    let entries = entries(&report);
+    let errors = log_lines(&out.stderr, "ERROR");
+    for (key, what) in [
+        ("broken/empty.jpg", "empty"),
+        ("broken/png.jpg", "PNG"),
+        ("broken/truncated.jpg", "ends early"),
+    ] {
+        let input = format!("s3://photos/in/{key}");
+        let (status, output, error) = &entries[&input];
+        assert_eq!(status, "failed", "{input}");
+        assert_eq!(output, &None, "{input}");
+        let error = error.as_deref().unwrap_or_default();
+        assert!(error.contains(what), "{input}: {error}");
+        assert!(
+            errors
+                .iter()
+                .any(|l| l.contains(&input) && l.contains(what)),
+            "no ERROR line names {input}:\n{}",
+            out.stderr
+        );
+    }
+    assert_eq!(errors.len(), 3, "{}", out.stderr);
+    assert_eq!(entries["s3://photos/in/fig.jpg"].0, "compressed");
+    assert_eq!(report["totals"]["failed"], 3, "{report}");
+    let outputs = s3.objects("s3://small/out");
+    assert_eq!(outputs.keys().collect::<Vec<_>>(), ["compressed_fig.jpg"]);
+    // The same bytes as a local run of the good photo.
+    fs::create_dir_all(tmp.path().join("IMAGES")).expect("mkdir");
+    fs::copy(photo("fig.jpg"), tmp.path().join("IMAGES/fig.jpg")).expect("copy");
+    let local = run(tmp.path(), &["IMAGES", "-o", "local"]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    assert_eq!(outputs, files(&tmp.path().join("local")));
+}
