@@ -16,7 +16,7 @@ use crate::output::{self, OutputDir, clean_stale_temps};
 use crate::progress::Progress;
 use crate::scan::Job;
 use crate::scan::Source;
-use crate::storage::Bucket;
+use crate::storage::{Bucket, StorageError};
 
 /// Counts and byte totals of a batch. Sizes count the images that have an output (compressed,
 /// kept-original, skipped): their inputs and their outputs, as on disk.
@@ -151,9 +151,17 @@ pub fn run_with(
             bucket
                 .put(&probe, crate::storage::Bytes::from_static(b"probe"))
                 .and_then(|_| bucket.delete(&probe))
-                .map_err(|err| SetupError::OutputNotWritable {
-                    path: bucket.url().to_string().into(),
-                    message: err.to_string(),
+                .map_err(|err| SetupError::OutputBucket {
+                    url: bucket.url().to_string(),
+                    message: match err {
+                        StorageError::NotFound { .. } => {
+                            format!("bucket {} does not exist", bucket.url().bucket())
+                        }
+                        StorageError::PermissionDenied { message, .. } => {
+                            format!("permission denied ({message})")
+                        }
+                        other => other.to_string(),
+                    },
                 })?;
         }
     }

@@ -96,6 +96,8 @@ pub enum SetupError {
     ThreadPool(String),
     #[error("object storage: {0}")]
     Storage(String),
+    #[error("cannot write to the output {url}: {message}")]
+    OutputBucket { url: String, message: String },
     #[error(
         "--keys-from takes exactly one INPUT (the folder or prefix the keys are relative to), not {0}"
     )]

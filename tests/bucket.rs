@@ -473,7 +473,8 @@ fn an_output_bucket_that_does_not_exist_is_one_error_before_any_work() {
             .collect();
         assert_eq!(errors.len(), 1, "{input}: {}", out.stderr);
         assert!(
-            errors[0].contains("s3://no-such-bucket/out"),
+            errors[0].contains("s3://no-such-bucket/out")
+                && errors[0].contains("bucket no-such-bucket does not exist"),
             "{input}: {}",
             errors[0]
         );
