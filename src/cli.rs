@@ -83,7 +83,8 @@ pub struct Cli {
     pub allow_larger: bool,
 
     /// Leave alone the outputs that are up to date: not older than their input, and made at
-    /// this --quality (others are redone, with a line saying why)
+    /// this --quality with the same --method, --best, --strip, --strip-icc, --extended and
+    /// --accept-truncated (others are redone, with a line saying why)
     #[arg(long)]
     pub skip_existing: bool,
 

@@ -55,6 +55,8 @@ pub struct EncodeSettings {
     /// below quality 24, which some decoders refuse). Otherwise tables are clamped to 8 bits,
     /// as Pillow and `cjpeg -baseline` do, and every output is baseline.
     pub extended: bool,
+    /// The [`crate::provenance::settings_id`] of the run, written into each output's marker.
+    pub settings_id: u32,
 }
 
 impl Default for EncodeSettings {
@@ -66,6 +68,7 @@ impl Default for EncodeSettings {
             strict: true,
             best: false,
             extended: false,
+            settings_id: crate::provenance::settings_id(&crate::Options::default()),
         }
     }
 }
@@ -288,7 +291,10 @@ fn start_encoder(
     for (marker, data) in &kept.markers {
         encoder.write_marker(*marker, data);
     }
-    encoder.write_marker(Marker::COM, &crate::provenance::marker(settings.quality));
+    encoder.write_marker(
+        Marker::COM,
+        &crate::provenance::marker(settings.quality, settings.settings_id),
+    );
     Ok(encoder)
 }
 

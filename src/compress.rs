@@ -112,6 +112,7 @@ impl<'a> Context<'a> {
                 strict: !options.accept_truncated,
                 best: options.best,
                 extended: options.extended,
+                settings_id: provenance::settings_id(options),
             },
             budget: Budget::new(options.max_memory),
         }

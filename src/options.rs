@@ -64,7 +64,7 @@ pub struct Options {
     /// where the original would still carry the metadata to remove.
     pub allow_larger: bool,
     /// Leave an output alone when it is up to date: not older than its input and made at this
-    /// quality (see [`crate::provenance::up_to_date`]). Default false.
+    /// quality with these settings (see [`crate::provenance::up_to_date`]). Default false.
     pub skip_existing: bool,
     /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
     /// such files are errors.
@@ -147,6 +147,23 @@ impl Options {
             u8::from(self.accept_truncated),
             u8::from(self.extended),
             self.prefix.to_string_lossy()
+        )
+    }
+
+    /// The options that change an output's bytes, as one string: its hash
+    /// ([`crate::provenance::settings_id`]) goes into each output's marker, so that
+    /// `--skip-existing` redoes an output made with other settings. (Unlike [`Self::fingerprint`],
+    /// not the prefix nor `allow_larger`, which change which file is written, not its bytes.)
+    pub fn output_settings(&self) -> String {
+        format!(
+            "q={};method={};best={};strip={};strip_icc={};extended={};accept_truncated={}",
+            self.quality,
+            self.method.as_str(),
+            u8::from(self.best),
+            u8::from(self.strip),
+            u8::from(self.strip_icc),
+            u8::from(self.extended),
+            u8::from(self.accept_truncated),
         )
     }
 

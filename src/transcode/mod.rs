@@ -87,7 +87,7 @@ pub fn recompress(
         any_subsampling,
     };
     let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
-    let provenance = crate::provenance::marker(settings.quality);
+    let provenance = crate::provenance::marker(settings.quality, settings.settings_id);
     // The kept segments, then the provenance marker (after them: EXIF readers look for
     // APP1 right after the JFIF segment).
     let kept: Vec<(u8, &[u8])> = decoded

@@ -1,0 +1,133 @@
+//! More of the command line people expect (issue 13, continued): a resume that notices any
+//! changed setting, a dry run, JSON lines, shell completions and a man page, excludes.
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout))
+}
+
+fn totals(run: &Run, key: &str) -> u64 {
+    json(run)["totals"][key].as_u64().unwrap_or(u64::MAX)
+}
+
+/// Every file under `dir`, relative, with its bytes.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("under dir");
+                found.push((
+                    rel.to_string_lossy().into_owned(),
+                    fs::read(&path).expect("read"),
+                ));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The settings part (`s=...`) of the photopress marker in a file's header.
+fn marker_settings(path: &Path) -> Option<String> {
+    let data = fs::read(path).expect("read output");
+    let at = data.windows(13).position(|w| w == b"photopress q=")?;
+    let rest = &data[at..];
+    let s = rest.windows(4).position(|w| w == b"; s=")?;
+    Some(String::from_utf8_lossy(rest.get(s + 4..s + 12)?).into_owned())
+}
+
+#[test]
+fn skip_existing_redoes_an_output_made_with_other_settings() {
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    let before = tree(&images);
+    let out = tmp.path().join("COMPRESSED_IMAGES");
+    let leaf = out.join("compressed_leaf.jpg");
+
+    let stripped = run(tmp.path(), &["--strip", "--json"]);
+    assert_eq!(stripped.code, 0, "{}", stripped.stderr);
+    let made_stripped = marker_settings(&leaf).expect("a settings hash in the marker");
+
+    // The same settings: up to date.
+    let again = run(tmp.path(), &["--strip", "--skip-existing", "--json"]);
+    assert_eq!(totals(&again, "skipped"), 4, "{}", again.stderr);
+    assert!(!again.stderr.contains("Not skipping"), "{}", again.stderr);
+
+    // Without --strip, at the same quality: every output is redone, each saying why.
+    let plain = run(tmp.path(), &["--skip-existing", "--json"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert_eq!(totals(&plain, "skipped"), 0, "{}", plain.stderr);
+    assert_eq!(totals(&plain, "compressed"), 4, "{}", plain.stderr);
+    assert!(
+        plain
+            .stderr
+            .contains("INFO Not skipping IMAGES/leaf.jpg: its output was made with other settings"),
+        "{}",
+        plain.stderr
+    );
+    let made_plain = marker_settings(&leaf).expect("a settings hash in the marker");
+    assert_ne!(made_plain, made_stripped);
+
+    // Now up to date for the plain run, and not for --method pixel.
+    let third = run(tmp.path(), &["--skip-existing", "--json"]);
+    assert_eq!(totals(&third, "skipped"), 4, "{}", third.stderr);
+    let pixel = run(
+        tmp.path(),
+        &["--skip-existing", "--method", "pixel", "--json"],
+    );
+    assert_eq!(totals(&pixel, "skipped"), 0, "{}", pixel.stderr);
+    assert_eq!(tree(&images), before, "inputs untouched");
+}
+
+#[test]
+fn an_earlier_marker_without_settings_counts_as_other_settings() {
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    assert_eq!(run(tmp.path(), &["--quiet"]).code, 0);
+    let leaf = tmp.path().join("COMPRESSED_IMAGES/compressed_leaf.jpg");
+    // Rewrite the marker as an earlier photopress wrote it: `photopress q=30` and padding
+    // in a comment of its own (the segment's length is kept).
+    let mut data = fs::read(&leaf).expect("read");
+    let at = data
+        .windows(13)
+        .position(|w| w == b"photopress q=")
+        .expect("marker");
+    let s = at
+        + data[at..]
+            .windows(4)
+            .position(|w| w == b"; s=")
+            .expect("settings");
+    let len_at = at - 2;
+    let body_len = s - at;
+    let old_len = u16::from_be_bytes([data[len_at], data[len_at + 1]]) as usize;
+    data.drain(at + body_len..at + old_len - 2);
+    data[len_at..len_at + 2].copy_from_slice(&((body_len + 2) as u16).to_be_bytes());
+    assert_eq!(&data[at..at + body_len], b"photopress q=30");
+    fs::write(&leaf, &data).expect("write");
+
+    let resumed = run(tmp.path(), &["--skip-existing", "--json"]);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(totals(&resumed, "skipped"), 3, "{}", resumed.stderr);
+    assert!(
+        resumed
+            .stderr
+            .contains("Not skipping IMAGES/leaf.jpg: its output was made by an earlier photopress"),
+        "{}",
+        resumed.stderr
+    );
+    assert!(marker_settings(&leaf).is_some());
+    assert_eq!(
+        fs::read(images.join("leaf.jpg")).ok(),
+        fs::read(photo("leaf.jpg")).ok()
+    );
+}
