@@ -128,6 +128,11 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
+    /// List what would be done (each input, its size, its output, whether --skip-existing
+    /// would skip it) and the total input size; write nothing
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+
     /// When to draw a progress bar on stderr
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,

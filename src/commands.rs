@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use photopress::Options;
 use photopress::location::Location;
 use photopress::shard::Shard;
-use photopress::{journal, plan, storage, summary};
+use photopress::{dryrun, journal, plan, setup, storage, summary};
 
 use crate::cli::{Cli, PlanArgs, ReportArgs};
 
@@ -28,6 +28,27 @@ pub fn places(cli: &Cli) -> Result<(Options, Vec<Location>), String> {
         options.manifest = true;
     }
     Ok((options, inputs))
+}
+
+/// `--dry-run`: the jobs listed as a run would find them, nothing written; exit 3 when there
+/// are none (as a run would), 2 on a usage error.
+pub fn dry_run(cli: &Cli, inputs: &[Location], options: &Options) -> ExitCode {
+    let prepared = match setup::prepare(inputs, cli.keys_from.as_deref(), options) {
+        Ok(prepared) => prepared,
+        Err(err) => return usage(&err.to_string()),
+    };
+    let (planned, totals) = dryrun::plan(&prepared.jobs, options);
+    let text = if cli.json {
+        dryrun::json(&planned, &totals) + "\n"
+    } else {
+        dryrun::text(&planned, &totals)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if planned.is_empty() && options.shard.count == 1 && cli.keys_from.is_none() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// `photopress plan`.

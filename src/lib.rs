@@ -15,6 +15,7 @@
 pub mod batch;
 pub mod codec;
 pub mod compress;
+pub mod dryrun;
 pub mod error;
 pub mod guard;
 pub mod header;

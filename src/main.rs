@@ -44,6 +44,9 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if cli.dry_run {
+        return commands::dry_run(&cli, &inputs, &options);
+    }
     let keys_from = cli.keys_from.as_deref();
     let result = setup::prepare(&inputs, keys_from, &options).and_then(|prepared| {
         progress.start(&prepared.jobs);

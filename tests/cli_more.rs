@@ -131,3 +131,97 @@ fn an_earlier_marker_without_settings_counts_as_other_settings() {
         fs::read(photo("leaf.jpg")).ok()
     );
 }
+
+#[test]
+fn a_dry_run_lists_what_a_run_writes_and_writes_nothing() {
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    fs::create_dir(images.join("sub")).expect("mkdir");
+    fs::copy(photo("leaf.jpg"), images.join("sub/leaf2.jpg")).expect("copy");
+    let before = tree(tmp.path());
+    let args = ["-r", "-o", "out/small", "--json"];
+
+    let dry = run(tmp.path(), &[&args[..], &["-n"]].concat());
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(tree(tmp.path()), before, "nothing written");
+    assert!(!tmp.path().join("out").exists());
+    let listed = json(&dry);
+    let files = listed["files"].as_array().expect("files");
+    let mut outputs: Vec<String> = files
+        .iter()
+        .map(|f| f["output"].as_str().unwrap_or("").to_string())
+        .collect();
+    outputs.sort();
+    let sizes: u64 = files.iter().filter_map(|f| f["input_bytes"].as_u64()).sum();
+    let expected: u64 = tree(&images).iter().map(|(_, b)| b.len() as u64).sum();
+    assert_eq!(sizes, expected);
+    assert_eq!(listed["totals"]["input_bytes"].as_u64(), Some(expected));
+    assert_eq!(listed["totals"]["files"].as_u64(), Some(5));
+    assert!(files.iter().all(|f| f["action"] == "compress"));
+
+    let real = run(tmp.path(), &args);
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let mut written: Vec<String> = tree(&tmp.path().join("out/small"))
+        .into_iter()
+        .map(|(rel, _)| format!("out/small/{rel}"))
+        .collect();
+    written.sort();
+    assert_eq!(outputs, written);
+    assert_eq!(totals(&real, "input_bytes"), expected);
+
+    // After the run, --skip-existing would skip them all; a changed setting, none.
+    let after = tree(tmp.path());
+    let skip = run(
+        tmp.path(),
+        &[&args[..], &["-n", "--skip-existing"]].concat(),
+    );
+    assert_eq!(
+        json(&skip)["totals"]["skip"].as_u64(),
+        Some(5),
+        "{}",
+        skip.stdout
+    );
+    let other = run(
+        tmp.path(),
+        &[&args[..], &["-n", "--skip-existing", "-q", "80"]].concat(),
+    );
+    let other = json(&other);
+    assert_eq!(other["totals"]["compress"].as_u64(), Some(5));
+    assert!(
+        other["files"][0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("made at quality 30, this run asks for 80"),
+        "{other}"
+    );
+    // The text form names each input, its output and what would be done.
+    let text = run(
+        tmp.path(),
+        &["-r", "-o", "out/small", "-n", "--skip-existing"],
+    );
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(
+            "would skip (up to date) IMAGES/sub/leaf2.jpg (1.1 MiB) -> out/small/sub/compressed_leaf2.jpg\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("Dry run: 5 files, 4.5 MiB (4702393 bytes): 0 to compress, 5 to skip"),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(tree(tmp.path()), after, "nothing written");
+}
+
+#[test]
+fn a_dry_run_of_an_empty_folder_exits_3() {
+    let tmp = tempdir();
+    fs::create_dir(tmp.path().join("empty")).expect("mkdir");
+    let dry = run(tmp.path(), &["-n", "empty"]);
+    assert_eq!(dry.code, 3, "{}", dry.stderr);
+    assert!(dry.stdout.contains("Dry run: 0 files"), "{}", dry.stdout);
+    assert_eq!(file_names(tmp.path()), ["empty"]);
+}
