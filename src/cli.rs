@@ -128,6 +128,11 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
+    /// Print one JSON object per file as it finishes (the --json report's files), flushed
+    /// line by line, then one line {"totals": {...}}
+    #[arg(long, conflicts_with = "json")]
+    pub json_lines: bool,
+
     /// List what would be done (each input, its size, its output, whether --skip-existing
     /// would skip it) and the total input size; write nothing
     #[arg(short = 'n', long)]

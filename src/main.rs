@@ -15,7 +15,10 @@ fn main() -> ExitCode {
     photopress::memory::keep_freed_memory();
     photopress::interrupt::install_handler();
     let cli = cli::Cli::parse();
-    let progress = Progress::new(cli.progress_mode());
+    let mut progress = Progress::new(cli.progress_mode());
+    if cli.json_lines {
+        progress = progress.with_json_lines();
+    }
     logging::init(cli.log_level(), progress.bar());
     match &cli.command {
         Some(cli::Command::Plan(args)) => return commands::plan(args, cli.options()),
@@ -67,7 +70,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = if cli.json {
+    let text = if cli.json_lines {
+        progress.json_lines_rest(&result)
+    } else if cli.json {
         report::json(&result) + "\n"
     } else {
         report::text(&result)

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
@@ -36,6 +36,10 @@ pub struct Progress {
     /// done, whatever its outcome.
     sizes: OnceLock<HashMap<PathBuf, u64>>,
     counts: Arc<Counts>,
+    /// `--json-lines`: each outcome is printed on stdout as it comes; counted here by input,
+    /// so that those the batch reports without working on them (done by an earlier run of
+    /// the shard, not started) are printed after it ([`Progress::json_lines_rest`]).
+    json_lines: Option<Mutex<HashMap<PathBuf, usize>>>,
 }
 
 #[derive(Default)]
@@ -71,7 +75,37 @@ impl Progress {
             bar,
             sizes: OnceLock::new(),
             counts: Arc::default(),
+            json_lines: None,
         }
+    }
+
+    /// Print each outcome as one JSON line on stdout when it comes (`--json-lines`).
+    pub fn with_json_lines(mut self) -> Self {
+        self.json_lines = Some(Mutex::default());
+        self
+    }
+
+    /// The JSON lines of the outcomes of `result` not printed as they came, then the totals'
+    /// line (`--json-lines`).
+    pub fn json_lines_rest(&self, result: &crate::BatchResult) -> String {
+        let mut printed = self
+            .json_lines
+            .as_ref()
+            .map(|seen| seen.lock().map(|s| s.clone()).unwrap_or_default())
+            .unwrap_or_default();
+        let mut text = String::new();
+        for outcome in &result.outcomes {
+            match printed.get_mut(&outcome.input) {
+                Some(count) if *count > 0 => *count -= 1,
+                _ => {
+                    text.push_str(&crate::report::json_line(outcome));
+                    text.push('\n');
+                }
+            }
+        }
+        text.push_str(&crate::report::json_totals_line(result));
+        text.push('\n');
+        text
     }
 
     /// A bar that never draws (library use, benchmarks).
@@ -130,6 +164,21 @@ impl Progress {
             .unwrap_or(outcome.input_bytes);
         self.show();
         self.bar.inc(size);
+        if let Some(seen) = &self.json_lines {
+            // One line at once and flushed, for a tool following a long batch; the lock
+            // keeps the count and the printing in the same order across workers.
+            if let Ok(mut seen) = seen.lock() {
+                let line = crate::report::json_line(outcome) + "\n";
+                let mut out = io::stdout().lock();
+                if out
+                    .write_all(line.as_bytes())
+                    .and_then(|()| out.flush())
+                    .is_ok()
+                {
+                    *seen.entry(outcome.input.clone()).or_default() += 1;
+                }
+            }
+        }
     }
 
     fn show(&self) {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::batch::BatchResult;
-use crate::compress::Status;
+use crate::compress::{Outcome, Status};
 use crate::human;
 use crate::options::Method;
 
@@ -130,45 +130,57 @@ struct JsonTotals {
 
 /// The JSON report: `{"files":[...],"totals":{...}}`.
 pub fn json(result: &BatchResult) -> String {
-    let t = &result.totals;
     let report = JsonReport {
-        files: result
-            .outcomes
-            .iter()
-            .map(|o| {
-                let failed = matches!(o.status, Status::Failed(_) | Status::NotStarted);
-                JsonFile {
-                    input: o.input.to_string_lossy().into_owned(),
-                    output: (!failed).then(|| o.output.to_string_lossy().into_owned()),
-                    input_bytes: o.input_bytes,
-                    output_bytes: o.output_bytes,
-                    status: o.status.as_str(),
-                    method: o.method.map(Method::as_str),
-                    error: match &o.status {
-                        Status::Failed(err) => Some(err.to_string()),
-                        _ => None,
-                    },
-                }
-            })
-            .collect(),
-        totals: JsonTotals {
-            files: t.files,
-            compressed: t.compressed,
-            kept_original: t.kept_original,
-            skipped: t.skipped,
-            failed: t.failed,
-            not_started: t.not_started,
-            input_bytes: t.input_bytes,
-            output_bytes: t.output_bytes,
-            dct: t.dct,
-            pixel: t.pixel,
-            rate: t.rate(),
-            duration_ms: result.duration.as_secs_f64() * 1e3,
-            threads: result.threads,
-        },
+        files: result.outcomes.iter().map(json_file).collect(),
+        totals: json_totals(result),
     };
     // Serializing plain strings and numbers cannot fail.
     serde_json::to_string_pretty(&report).unwrap_or_default()
+}
+
+/// One file of the JSON report, as `--json-lines` prints it: one line, no newline.
+pub fn json_line(outcome: &Outcome) -> String {
+    serde_json::to_string(&json_file(outcome)).unwrap_or_default()
+}
+
+/// The last line of `--json-lines`: `{"totals":{...}}`, the JSON report's totals.
+pub fn json_totals_line(result: &BatchResult) -> String {
+    serde_json::json!({ "totals": json_totals(result) }).to_string()
+}
+
+fn json_file(o: &Outcome) -> JsonFile<'_> {
+    let failed = matches!(o.status, Status::Failed(_) | Status::NotStarted);
+    JsonFile {
+        input: o.input.to_string_lossy().into_owned(),
+        output: (!failed).then(|| o.output.to_string_lossy().into_owned()),
+        input_bytes: o.input_bytes,
+        output_bytes: o.output_bytes,
+        status: o.status.as_str(),
+        method: o.method.map(Method::as_str),
+        error: match &o.status {
+            Status::Failed(err) => Some(err.to_string()),
+            _ => None,
+        },
+    }
+}
+
+fn json_totals(result: &BatchResult) -> JsonTotals {
+    let t = &result.totals;
+    JsonTotals {
+        files: t.files,
+        compressed: t.compressed,
+        kept_original: t.kept_original,
+        skipped: t.skipped,
+        failed: t.failed,
+        not_started: t.not_started,
+        input_bytes: t.input_bytes,
+        output_bytes: t.output_bytes,
+        dct: t.dct,
+        pixel: t.pixel,
+        rate: t.rate(),
+        duration_ms: result.duration.as_secs_f64() * 1e3,
+        threads: result.threads,
+    }
 }
 
 #[cfg(test)]

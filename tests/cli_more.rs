@@ -225,3 +225,61 @@ fn a_dry_run_of_an_empty_folder_exits_3() {
     assert!(dry.stdout.contains("Dry run: 0 files"), "{}", dry.stdout);
     assert_eq!(file_names(tmp.path()), ["empty"]);
 }
+
+#[test]
+fn json_lines_give_one_object_per_file_then_the_totals() {
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    // A file that fails, and (after a first run) outputs that are skipped.
+    fs::write(images.join("not.jpg"), b"\x89PNG\r\n\x1a\nrest").expect("write");
+    let before = tree(&images);
+    assert_eq!(run(tmp.path(), &["--quiet", "IMAGES/leaf.jpg"]).code, 0);
+
+    let lines = run(tmp.path(), &["--skip-existing", "--json-lines"]);
+    assert_eq!(lines.code, 1, "{}", lines.stderr);
+    assert!(lines.stdout.ends_with('\n'));
+    let parsed: Vec<serde_json::Value> = lines
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let (last, files) = parsed.split_last().expect("lines");
+    let totals = &last["totals"];
+    assert_eq!(files.len(), 5, "{}", lines.stdout);
+    assert_eq!(totals["files"].as_u64(), Some(5));
+    assert_eq!(totals["skipped"].as_u64(), Some(1));
+    assert_eq!(totals["failed"].as_u64(), Some(1));
+    assert_eq!(totals["compressed"].as_u64(), Some(3));
+    let mut inputs: Vec<&str> = files.iter().filter_map(|f| f["input"].as_str()).collect();
+    inputs.sort();
+    assert_eq!(
+        inputs,
+        [
+            "IMAGES/dogs.jpg",
+            "IMAGES/fig.jpg",
+            "IMAGES/leaf.jpg",
+            "IMAGES/mountains.jpg",
+            "IMAGES/not.jpg"
+        ]
+    );
+    let mut output_bytes = 0;
+    for f in files {
+        match f["status"].as_str() {
+            Some("failed") => {
+                assert_eq!(f["input"], "IMAGES/not.jpg");
+                assert!(f["error"].as_str().unwrap_or("").contains("PNG"), "{f}");
+                assert!(f["output"].is_null());
+            }
+            Some("compressed" | "skipped") => {
+                let output = tmp.path().join(f["output"].as_str().expect("output"));
+                let written = fs::metadata(&output).expect("output written").len();
+                assert_eq!(f["output_bytes"].as_u64(), Some(written), "{f}");
+                output_bytes += written;
+            }
+            other => panic!("{other:?}: {f}"),
+        }
+    }
+    assert_eq!(totals["output_bytes"].as_u64(), Some(output_bytes));
+    assert_eq!(tree(&images), before, "inputs untouched");
+    assert!(run(tmp.path(), &["--json", "--json-lines"]).code == 2);
+}
