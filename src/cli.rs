@@ -165,6 +165,14 @@ pub enum Command {
     Plan(PlanArgs),
     /// Sum up a sharded job from its manifests: the report of the whole job
     Report(ReportArgs),
+    /// Print a shell completion script (e.g. photopress completions bash > /etc/bash_completion.d/photopress)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff; e.g. photopress man | man -l -)
+    Man,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::CommandFactory;
 use photopress::Options;
 use photopress::location::Location;
 use photopress::shard::Shard;
@@ -49,6 +50,28 @@ pub fn dry_run(cli: &Cli, inputs: &[Location], options: &Options) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `photopress completions SHELL`: the completion script, from the clap definition.
+pub fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "photopress", &mut script);
+    let _ = std::io::stdout().lock().write_all(&script);
+    ExitCode::SUCCESS
+}
+
+/// `photopress man`: the man page (roff), from the clap definition.
+pub fn man() -> ExitCode {
+    let mut page = Vec::new();
+    if let Err(err) = clap_mangen::Man::new(Cli::command())
+        .title("PHOTOPRESS")
+        .render(&mut page)
+    {
+        eprintln!("photopress: error: cannot render the man page: {err}");
+        return ExitCode::from(1);
+    }
+    let _ = std::io::stdout().lock().write_all(&page);
+    ExitCode::SUCCESS
 }
 
 /// `photopress plan`.

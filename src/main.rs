@@ -23,6 +23,8 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(cli::Command::Plan(args)) => return commands::plan(args, cli.options()),
         Some(cli::Command::Report(args)) => return commands::report(args),
+        Some(cli::Command::Completions { shell }) => return commands::completions(*shell),
+        Some(cli::Command::Man) => return commands::man(),
         None => {}
     }
     let (options, inputs) = match commands::places(&cli) {

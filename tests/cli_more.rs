@@ -283,3 +283,93 @@ fn json_lines_give_one_object_per_file_then_the_totals() {
     assert_eq!(tree(&images), before, "inputs untouched");
     assert!(run(tmp.path(), &["--json", "--json-lines"]).code == 2);
 }
+
+/// Every long option `photopress --help` names.
+fn long_options(cwd: &Path) -> Vec<String> {
+    let help = run(cwd, &["--help"]);
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    let mut names: Vec<String> = help
+        .stdout
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 20, "{names:?}");
+    names
+}
+
+#[test]
+fn completion_scripts_are_generated_for_each_shell() {
+    let tmp = tempdir();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = run(tmp.path(), &["completions", shell]);
+        assert_eq!(script.code, 0, "{shell}: {}", script.stderr);
+        assert!(script.stdout.contains("quality"), "{shell}");
+        assert!(script.stdout.contains("dry-run"), "{shell}");
+        if shell == "bash" {
+            assert!(script.stdout.contains("--quality"));
+            let checked = std::process::Command::new("bash")
+                .arg("-n")
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut bash| {
+                    use std::io::Write;
+                    bash.stdin
+                        .take()
+                        .expect("stdin")
+                        .write_all(script.stdout.as_bytes())?;
+                    bash.wait()
+                })
+                .expect("run bash -n");
+            assert!(checked.success(), "bash -n refuses the script");
+        }
+    }
+    let bad = run(tmp.path(), &["completions", "tcsh"]);
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        file_names(tmp.path()),
+        Vec::<String>::new(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn the_man_page_names_every_long_option_and_renders() {
+    let tmp = tempdir();
+    let page = run(tmp.path(), &["man"]);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    assert!(page.stdout.contains(".TH PHOTOPRESS 1"), "{}", page.stdout);
+    let roff = page.stdout.replace("\\-", "-");
+    for option in long_options(tmp.path()) {
+        assert!(roff.contains(&option), "{option} is not in the man page");
+    }
+    // Rendered by man itself where it is installed (install-deps does not install it).
+    let rendered = std::process::Command::new("man")
+        .args(["-l", "-"])
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut man) = rendered else {
+        eprintln!("man is not installed: the page's rendering is not checked");
+        return;
+    };
+    {
+        use std::io::Write;
+        let mut stdin = man.stdin.take().expect("stdin");
+        stdin.write_all(page.stdout.as_bytes()).expect("write");
+    }
+    let out = man.wait_with_output().expect("man");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("PHOTOPRESS(1)"), "{text}");
+    assert!(text.contains("--skip-existing"), "{text}");
+}
