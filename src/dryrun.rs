@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::human;
 use crate::options::Options;
 use crate::provenance;
-use crate::scan::{Dest, Job, Source};
+use crate::job::{Dest, Job, Source};
 
 /// What a run would do with one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
