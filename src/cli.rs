@@ -70,6 +70,11 @@ pub struct Cli {
     #[arg(long)]
     pub hidden: bool,
 
+    /// Leave out the inputs whose path below their INPUT (sub/x.jpg) or file name matches this
+    /// glob (repeatable): --exclude '*_thumb.jpg' --exclude 'raw/**'
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub exclude: Vec<String>,
+
     /// Drop EXIF, XMP, IPTC and comments (the EXIF orientation is applied to the pixels)
     #[arg(long)]
     pub strip: bool,
@@ -154,6 +159,12 @@ pub struct Cli {
 const EXIT_CODES: &str = "Exit status: 0 every image compressed (or kept, or skipped as up to date); \
 1 at least one image failed (the others are still done); 2 usage error (nothing done); \
 3 nothing to do: no JPEG found in the inputs; 130 interrupted (Ctrl-C).";
+
+fn parse_glob(text: &str) -> Result<String, String> {
+    globset::Glob::new(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
 
 fn parse_prefix(text: OsString) -> Result<OsString, String> {
     photopress::options::validate_prefix(&text).map(|()| text)
@@ -267,6 +278,7 @@ impl Cli {
             manifest: false,
             preserve: self.preserve,
             hidden: self.hidden,
+            exclude: self.exclude.clone(),
         }
     }
 

@@ -6,9 +6,9 @@ use std::fs;
 use serde::Serialize;
 
 use crate::human;
+use crate::job::{Dest, Job, Source};
 use crate::options::Options;
 use crate::provenance;
-use crate::job::{Dest, Job, Source};
 
 /// What a run would do with one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

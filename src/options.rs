@@ -101,6 +101,9 @@ pub struct Options {
     /// Take hidden files and folders (names starting with `.`) in folder walks. Default false:
     /// they are skipped, as are system entries (`@eaDir`, `Thumbs.db`...) in any case.
     pub hidden: bool,
+    /// Glob patterns (`*_thumb.jpg`, `raw/**`): an input whose relative key (`sub/x.jpg`) or
+    /// file name matches one is left out. Default none.
+    pub exclude: Vec<String>,
 }
 
 impl Default for Options {
@@ -128,6 +131,7 @@ impl Default for Options {
             manifest: false,
             preserve: false,
             hidden: false,
+            exclude: Vec::new(),
         }
     }
 }

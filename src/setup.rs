@@ -82,6 +82,7 @@ pub fn prepare(
         jobs.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| a.input.cmp(&b.input)));
         jobs
     };
+    let jobs = exclude(jobs, &options.exclude)?;
     Ok(Prepared {
         jobs,
         storage: Storage {
@@ -90,6 +91,38 @@ pub fn prepare(
         },
         names: inputs.iter().map(Location::to_string).collect(),
     })
+}
+
+/// The jobs whose key or file name matches none of the `--exclude` patterns.
+fn exclude(jobs: Vec<Job>, patterns: &[String]) -> Result<Vec<Job>, SetupError> {
+    if patterns.is_empty() {
+        return Ok(jobs);
+    }
+    let mut set = globset::GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = globset::Glob::new(pattern)
+            .map_err(|e| SetupError::Usage(format!("--exclude {pattern:?}: {e}")))?;
+        set.add(glob);
+    }
+    let set = set
+        .build()
+        .map_err(|e| SetupError::Usage(format!("--exclude: {e}")))?;
+    let before = jobs.len();
+    let kept: Vec<Job> = jobs
+        .into_iter()
+        .filter(|job| {
+            let name = job.key.rsplit('/').next().unwrap_or(&job.key);
+            let excluded = set.is_match(&job.key) || set.is_match(name);
+            if excluded {
+                tracing::debug!(target: "ProcessImages", "Excluding {} (--exclude)", job.input.display());
+            }
+            !excluded
+        })
+        .collect();
+    if kept.len() < before {
+        tracing::info!(target: "ProcessImages", "Excluded {} files (--exclude)", before - kept.len());
+    }
+    Ok(kept)
 }
 
 /// A key list's entries, and a failing job for each bad line (it fails alone).

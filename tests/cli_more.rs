@@ -373,3 +373,54 @@ fn the_man_page_names_every_long_option_and_renders() {
     assert!(text.contains("PHOTOPRESS(1)"), "{text}");
     assert!(text.contains("--skip-existing"), "{text}");
 }
+
+#[test]
+fn excluded_globs_match_the_relative_path_or_the_file_name() {
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    fs::create_dir_all(images.join("raw/deep")).expect("mkdir");
+    fs::create_dir_all(images.join("trip")).expect("mkdir");
+    fs::copy(photo("leaf.jpg"), images.join("raw/deep/a.jpg")).expect("copy");
+    fs::copy(photo("leaf.jpg"), images.join("trip/fig_thumb.jpg")).expect("copy");
+    fs::copy(photo("leaf.jpg"), images.join("dogs_thumb.jpg")).expect("copy");
+    fs::copy(photo("leaf.jpg"), images.join("trip/kept.jpg")).expect("copy");
+    let before = tree(&images);
+    let done = run(
+        tmp.path(),
+        &[
+            "-r",
+            "--exclude",
+            "*_thumb.jpg",
+            "--exclude",
+            "raw/**",
+            "--exclude",
+            "mountains.jpg",
+            "--json",
+        ],
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert!(
+        done.stderr.contains("INFO Excluded 4 files (--exclude)"),
+        "{}",
+        done.stderr
+    );
+    let written: Vec<String> = tree(&tmp.path().join("COMPRESSED_IMAGES"))
+        .into_iter()
+        .map(|(rel, _)| rel)
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "compressed_dogs.jpg",
+            "compressed_fig.jpg",
+            "compressed_leaf.jpg",
+            "trip/compressed_kept.jpg"
+        ]
+    );
+    assert_eq!(totals(&done, "files"), 4);
+    assert_eq!(tree(&images), before, "inputs untouched");
+
+    let bad = run(tmp.path(), &["--exclude", "a[", "-n"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--exclude"), "{}", bad.stderr);
+}
