@@ -20,7 +20,7 @@ use crate::storage::{Bucket, StorageError};
 
 /// Counts and byte totals of a batch. Sizes count the images that have an output (compressed,
 /// kept-original, skipped): their inputs and their outputs, as on disk.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
     pub files: u64,
     pub compressed: u64,

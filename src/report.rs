@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::batch::BatchResult;
+use crate::batch::{BatchResult, Totals};
 use crate::compress::{Outcome, Status};
 use crate::human;
 use crate::options::Method;
@@ -14,20 +14,23 @@ use crate::options::Method;
 /// How many failed files the text report lists by name (all are in the log and the JSON).
 pub const FAILURES_LISTED: usize = 20;
 
+/// The four lines of the original exercise, as it wrote them (raw bytes, the rate with two
+/// decimals, milliseconds): first in a batch's report and in a whole job's (`summary`).
+pub fn seed_lines(t: &Totals, duration_ms: f64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Total files size {}", t.input_bytes);
+    let _ = writeln!(out, "Total compressed files size {}", t.output_bytes);
+    let _ = writeln!(out, "Compression rate {:.2}", t.rate());
+    let _ = writeln!(out, "Processing duration (ms) {duration_ms:.1}");
+    out
+}
+
 /// The text report, one figure per line: the four lines of the original exercise first, as
 /// they were (raw bytes, rate, milliseconds), then the same in human terms, the counts per
 /// status, and the failed files with their causes, last, so that they do not scroll away.
 pub fn text(result: &BatchResult) -> String {
     let t = &result.totals;
-    let mut out = String::new();
-    let _ = writeln!(out, "Total files size {}", t.input_bytes);
-    let _ = writeln!(out, "Total compressed files size {}", t.output_bytes);
-    let _ = writeln!(out, "Compression rate {:.2}", t.rate());
-    let _ = writeln!(
-        out,
-        "Processing duration (ms) {:.1}",
-        result.duration.as_secs_f64() * 1e3
-    );
+    let mut out = seed_lines(t, result.duration.as_secs_f64() * 1e3);
     if t.dct + t.pixel > 0 {
         let _ = writeln!(out, "Methods dct {}, pixel {}", t.dct, t.pixel);
     }

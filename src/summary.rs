@@ -16,54 +16,36 @@ use crate::manifest::{Record, Status};
 /// Text lists longer than this are cut (the JSON document has them whole).
 const TEXT_LIST_LIMIT: usize = 50;
 
-/// Counts and byte totals of a job.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct JobTotals {
-    pub files: u64,
-    pub compressed: u64,
-    pub kept_original: u64,
-    pub skipped: u64,
-    pub failed: u64,
-    pub not_started: u64,
-    pub input_bytes: u64,
-    pub output_bytes: u64,
-    /// Compressed or kept-original by the DCT-domain transcoder.
-    pub dct: u64,
-    /// Compressed or kept-original through pixels.
-    pub pixel: u64,
-}
+/// Counts and byte totals of a job: a batch's [`Totals`](crate::batch::Totals), summed over
+/// each key's latest record.
+pub type JobTotals = crate::batch::Totals;
 
-impl JobTotals {
-    fn add(&mut self, record: &Record) {
-        self.files += 1;
-        match record.status {
-            Status::Compressed => self.compressed += 1,
-            Status::KeptOriginal => self.kept_original += 1,
-            Status::Skipped => self.skipped += 1,
-            Status::Failed => self.failed += 1,
-            Status::NotStarted => self.not_started += 1,
-        }
-        if matches!(record.status, Status::Compressed | Status::KeptOriginal) {
-            match record.method.as_deref() {
-                Some("dct") => self.dct += 1,
-                Some(_) => self.pixel += 1,
-                None => {}
-            }
-        }
-        if record.status.is_done() {
-            self.input_bytes += record.input_bytes;
-            self.output_bytes += record.output_bytes;
+/// The totals of one record (the same rule as a batch's outcomes: only keys with an output add
+/// bytes; dct/pixel count what was re-encoded).
+fn totals_of(record: &Record) -> JobTotals {
+    let mut t = JobTotals {
+        files: 1,
+        ..JobTotals::default()
+    };
+    match record.status {
+        Status::Compressed => t.compressed = 1,
+        Status::KeptOriginal => t.kept_original = 1,
+        Status::Skipped => t.skipped = 1,
+        Status::Failed => t.failed = 1,
+        Status::NotStarted => t.not_started = 1,
+    }
+    if matches!(record.status, Status::Compressed | Status::KeptOriginal) {
+        match record.method.as_deref() {
+            Some("dct") => t.dct = 1,
+            Some(_) => t.pixel = 1,
+            None => {}
         }
     }
-
-    /// Output bytes over input bytes (0 when nothing has an output).
-    pub fn rate(&self) -> f64 {
-        if self.input_bytes == 0 {
-            0.0
-        } else {
-            self.output_bytes as f64 / self.input_bytes as f64
-        }
+    if record.status.is_done() {
+        t.input_bytes = record.input_bytes;
+        t.output_bytes = record.output_bytes;
     }
+    t
 }
 
 /// A key whose latest record is a failure.
@@ -178,7 +160,7 @@ impl Summarizer {
             };
             let record = &latest.record;
             counted.push(record);
-            totals.add(record);
+            totals = totals.merge(totals_of(record));
             let mut done_by: Vec<u64> = entries
                 .iter()
                 .filter(|e| e.record.status.is_done())
@@ -267,10 +249,7 @@ pub fn summarize(
 pub fn text(summary: &JobSummary) -> String {
     let t = &summary.totals;
     let mut out = String::new();
-    let _ = writeln!(out, "Total files size {}", t.input_bytes);
-    let _ = writeln!(out, "Total compressed files size {}", t.output_bytes);
-    let _ = writeln!(out, "Compression rate {:.2}", t.rate());
-    let _ = writeln!(out, "Processing duration (ms) {:.1}", summary.wall_ms);
+    out.push_str(&crate::report::seed_lines(t, summary.wall_ms));
     let _ = writeln!(out, "Summed image duration (ms) {:.1}", summary.summed_ms);
     if t.dct + t.pixel > 0 {
         let _ = writeln!(out, "Methods dct {}, pixel {}", t.dct, t.pixel);
