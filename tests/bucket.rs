@@ -142,37 +142,6 @@ fn local_tree(dir: &Path) {
     }
 }
 
-/// Every regular file below `dir` (relative `/`-separated path → bytes), `_photopress/` left
-/// out.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("list").flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(base)
-                .expect("below")
-                .to_string_lossy()
-                .replace('\\', "/");
-            if rel.starts_with("_photopress") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else {
-                out.insert(rel, fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
-}
-
 /// input → (status, output, error) of a JSON report.
 fn entries(
     report: &serde_json::Value,
@@ -308,7 +277,7 @@ fn bucket_to_bucket_mirrors_the_keys_and_matches_a_local_run() {
 
     // Byte-identical to the local run, and nothing written elsewhere in the bucket.
     let outputs = s3.objects("s3://small/out/2024");
-    assert_eq!(outputs, files(&tmp.path().join("local")));
+    assert_eq!(outputs, files_below(&tmp.path().join("local")));
     let everything = s3.listing("s3://small");
     assert!(
         everything.keys().all(|k| k.starts_with("out/2024/")),
@@ -331,7 +300,7 @@ fn bucket_to_bucket_mirrors_the_keys_and_matches_a_local_run() {
     assert_eq!(top_report["totals"]["files"], 2, "{top_report}");
     assert_eq!(top_report["totals"]["compressed"], 2, "{top_report}");
     let top_outputs = s3.objects("s3://small/top");
-    let local_top: BTreeMap<String, Vec<u8>> = files(&tmp.path().join("local"))
+    let local_top: BTreeMap<String, Vec<u8>> = files_below(&tmp.path().join("local"))
         .into_iter()
         .filter(|(k, _)| !k.contains('/'))
         .collect();
@@ -359,7 +328,7 @@ fn local_to_bucket_and_bucket_to_local_give_the_bytes_of_a_local_run() {
 
     let local = run(tmp.path(), &with("IMAGES", "local"));
     assert_eq!(local.code, 0, "{}", local.stderr);
-    let local_files = files(&tmp.path().join("local"));
+    let local_files = files_below(&tmp.path().join("local"));
     assert_eq!(local_files.len(), 4, "{:?}", local_files.keys());
 
     let up = s3.photopress(tmp.path(), &args(&with("IMAGES", "s3://small/up")));
@@ -372,7 +341,7 @@ fn local_to_bucket_and_bucket_to_local_give_the_bytes_of_a_local_run() {
     let down = s3.photopress(tmp.path(), &args(&with("s3://photos/in", "down")));
     assert_eq!(down.code, 0, "{}", down.stderr);
     assert_same_totals(&json(&local), &json(&down));
-    assert_eq!(files(&tmp.path().join("down")), local_files);
+    assert_eq!(files_below(&tmp.path().join("down")), local_files);
     assert_decodes(tmp.path(), &local_files, "s_");
 }
 
@@ -704,5 +673,5 @@ fn broken_objects_fail_alone_with_their_keys_named() {
     fs::copy(photo("fig.jpg"), tmp.path().join("IMAGES/fig.jpg")).expect("copy");
     let local = run(tmp.path(), &["IMAGES", "-o", "local"]);
     assert_eq!(local.code, 0, "{}", local.stderr);
-    assert_eq!(outputs, files(&tmp.path().join("local")));
+    assert_eq!(outputs, files_below(&tmp.path().join("local")));
 }

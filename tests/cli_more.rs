@@ -7,10 +7,6 @@ use std::path::Path;
 
 use common::*;
 
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout))
-}
-
 fn totals(run: &Run, key: &str) -> u64 {
     json(run)["totals"][key].as_u64().unwrap_or(u64::MAX)
 }

@@ -57,11 +57,6 @@ fn assert_unchanged(before: &Snapshot, dir: &Path) {
     }
 }
 
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
-}
-
 fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = report["files"]
         .as_array()
@@ -524,6 +519,9 @@ fn a_full_disk_fails_each_affected_file_once_with_its_final_name() {
 }
 
 #[test]
+// What this can check: --fsync writes the same files, into folders it creates. What it cannot:
+// that the fsyncs happen (that needs a power cut or a syscall trace); the code path is
+// output::write_atomic / create_dirs.
 fn fsync_writes_the_same_files_into_new_nested_folders() {
     let tmp = tempdir();
     let images = copy_photos(tmp.path());

@@ -25,36 +25,6 @@ fn photo_tree(dir: &Path) -> PathBuf {
     images
 }
 
-/// Every regular file below `dir` (relative path → bytes), `_photopress/` left out.
-fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("list").flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(base)
-                .expect("below")
-                .to_string_lossy()
-                .into_owned();
-            if rel.starts_with("_photopress") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else {
-                out.insert(rel, fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
-}
-
 fn statuses(report: &serde_json::Value) -> BTreeMap<String, String> {
     report["files"]
         .as_array()
@@ -101,8 +71,8 @@ fn shards_do_every_image_exactly_once_and_the_report_sums_up_the_job() {
     assert_eq!(done.len(), 10, "{done:?}");
     assert!(done.values().all(|&n| n == 1), "{done:?}");
     assert_eq!(
-        outputs(&tmp.path().join("out")),
-        outputs(&tmp.path().join("whole"))
+        files_below(&tmp.path().join("out")),
+        files_below(&tmp.path().join("whole"))
     );
     let report = run(tmp.path(), &["report", "out/_photopress/n3", "--json"]);
     assert_eq!(report.code, 0, "{}{}", report.stdout, report.stderr);
@@ -183,8 +153,8 @@ fn a_plan_writes_one_key_list_per_shard_and_tasks_read_their_own() {
     let whole = run(tmp.path(), &["IMAGES", "-r", "-o", "whole"]);
     assert_eq!(whole.code, 0);
     assert_eq!(
-        outputs(&tmp.path().join("out")),
-        outputs(&tmp.path().join("whole"))
+        files_below(&tmp.path().join("out")),
+        files_below(&tmp.path().join("whole"))
     );
     let report = run(
         tmp.path(),
@@ -326,7 +296,7 @@ fn hostile_key_lists_fail_line_by_line_and_write_nothing_outside() {
         "../IMAGES/leaf.jpg\n/etc/passwd\na//b.jpg\nc/./leaf.jpg\na/fig.jpg\nleaf.jpg\nmissing.jpg\n",
     )
     .expect("write");
-    let before = outputs(&tmp.path().join("IMAGES"));
+    let before = files_below(&tmp.path().join("IMAGES"));
     let task = run(
         tmp.path(),
         &["IMAGES", "-o", "out", "--keys-from", "keys", "--json"],
@@ -336,7 +306,9 @@ fn hostile_key_lists_fail_line_by_line_and_write_nothing_outside() {
     assert_eq!(report["totals"]["compressed"], 2, "{report}");
     assert_eq!(report["totals"]["failed"], 5, "{report}");
     assert_eq!(
-        outputs(&tmp.path().join("out")).keys().collect::<Vec<_>>(),
+        files_below(&tmp.path().join("out"))
+            .keys()
+            .collect::<Vec<_>>(),
         ["a/compressed_fig.jpg", "compressed_leaf.jpg"]
     );
     for line in [
@@ -347,7 +319,7 @@ fn hostile_key_lists_fail_line_by_line_and_write_nothing_outside() {
     ] {
         assert!(task.stderr.contains(line), "{line}: {}", task.stderr);
     }
-    assert_eq!(outputs(&tmp.path().join("IMAGES")), before);
+    assert_eq!(files_below(&tmp.path().join("IMAGES")), before);
     let entries: Vec<String> = fs::read_dir(tmp.path())
         .expect("list")
         .flatten()

@@ -331,3 +331,35 @@ pub fn parse_report(stdout: &str) -> (u64, u64, f64, String) {
         stdout.lines().last().unwrap_or_default().to_string(),
     )
 }
+
+/// The stdout of a `--json` run, parsed (a panic shows both streams).
+pub fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
+}
+
+/// Every regular file below `dir` (its `/`-separated path below `dir` → its bytes), the
+/// manifests' `_photopress/` left out.
+pub fn files_below(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in fs::read_dir(dir).expect("list").flatten() {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(base)
+                .expect("below")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel.starts_with("_photopress") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.insert(rel, fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
