@@ -27,6 +27,9 @@ pub struct Plan {
     pub invalid: Vec<(String, String)>,
 }
 
+/// Largest key list read back.
+const MAX_KEY_LIST: u64 = 4 << 30;
+
 /// The name of shard `index`'s key list.
 pub fn keys_name(index: u64) -> String {
     format!("shard-{index}.keys")
@@ -142,10 +145,24 @@ fn write_files(to: &Location, files: Vec<(String, Vec<u8>)>) -> Result<(), Setup
 
 /// Reads the keys of every shard's list of a plan (for `photopress report --plan`).
 pub fn read_keys(plan: &Location, count: u64) -> Result<Vec<String>, String> {
+    // One connection for every list of a bucket plan (not one per shard).
+    let bucket = match plan {
+        Location::Object(url) => Some(Bucket::connect(url).map_err(|e| e.to_string())?),
+        Location::Local(_) => None,
+    };
     let mut keys = Vec::new();
     for k in 0..count {
-        let place = plan.join(&keys_name(k)).map_err(|e| e.to_string())?;
-        let text = crate::location::read_small(std::ffi::OsStr::new(&place.to_string()), 4 << 30)?;
+        let name = keys_name(k);
+        let place = plan.join(&name).map_err(|e| e.to_string())?;
+        let text = match &bucket {
+            Some(bucket) => bucket
+                .get(&name, MAX_KEY_LIST)
+                .map(|f| f.bytes.to_vec())
+                .map_err(|e| e.to_string())?,
+            None => {
+                crate::location::read_small(std::ffi::OsStr::new(&place.to_string()), MAX_KEY_LIST)?
+            }
+        };
         let (entries, bad) = keylist::parse(&String::from_utf8_lossy(&text));
         for b in bad {
             warn!(target: "ProcessImages", "{place} line {}: {}", b.line, b.reason);
