@@ -20,7 +20,8 @@ pub struct Cli {
 
     /// Folders and/or JPEG files to compress [default: IMAGES], or one bucket prefix
     /// s3://bucket/prefix. From folders: files named .jpg/.jpeg/.jfif/.jpe (any case), hidden
-    /// ones left out; a file named here is taken whatever its name when its content is a JPEG
+    /// ones left out; a file named here is taken whatever its name when its content is a JPEG.
+    /// '-' alone reads one JPEG from stdin and writes the result to stdout
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<OsString>,
 

@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use photopress::Options;
 use photopress::location::Location;
 use photopress::shard::Shard;
-use photopress::{dryrun, journal, plan, setup, storage, summary};
+use photopress::{dryrun, journal, plan, report, setup, storage, stream, summary};
 
 use crate::cli::{Cli, PlanArgs, ReportArgs};
 
@@ -49,6 +49,60 @@ pub fn dry_run(cli: &Cli, inputs: &[Location], options: &Options) -> ExitCode {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// True when the inputs ask for a stream: `-` among them.
+pub fn wants_stream(cli: &Cli) -> bool {
+    cli.inputs.iter().any(|i| i == "-")
+}
+
+/// `photopress -`: one JPEG from stdin to stdout. The per-file line (or JSON line) goes to
+/// stderr with the log; exit 0, 1 when the image failed (nothing written), 2 on a usage error.
+pub fn stream(cli: &Cli, options: &Options) -> ExitCode {
+    use std::io::IsTerminal;
+    if cli.inputs.len() > 1 {
+        return usage("'-' reads one image from stdin and writes it to stdout: give it alone");
+    }
+    let not_for_streams = [
+        (cli.output != photopress::options::DEFAULT_OUTPUT, "-o"),
+        (cli.shard_count.is_some(), "--shard-count"),
+        (cli.keys_from.is_some(), "--keys-from"),
+        (cli.dry_run, "--dry-run"),
+        (cli.skip_existing, "--skip-existing"),
+        (cli.recursive, "-r"),
+    ];
+    if let Some((_, flag)) = not_for_streams.iter().find(|(given, _)| *given) {
+        return usage(&format!(
+            "{flag} does not apply to '-' (stdin to stdout: the output is stdout)"
+        ));
+    }
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        return usage(
+            "refusing to write JPEG data to a terminal: redirect stdout (photopress - < in.jpg > out.jpg)",
+        );
+    }
+    let outcome = stream::compress_stream(std::io::stdin().lock(), &mut stdout.lock(), options);
+    if cli.json || cli.json_lines {
+        eprintln!("{}", report::json_line(&outcome));
+    }
+    match &outcome.status {
+        photopress::Status::Failed(err) => {
+            tracing::error!(target: "CompressOneImage", "Failed to compress image {}: {err}", stream::STDIN_NAME);
+            ExitCode::from(1)
+        }
+        status => {
+            tracing::info!(
+                target: "CompressOneImage",
+                "{} -> {}: {} ({})",
+                stream::STDIN_NAME,
+                stream::STDOUT_NAME,
+                photopress::human::sizes(outcome.input_bytes, outcome.output_bytes),
+                status.as_str()
+            );
+            ExitCode::SUCCESS
+        }
     }
 }
 

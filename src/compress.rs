@@ -223,31 +223,55 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     };
     outcome.version = Some(version);
     outcome.input_bytes = input.len() as u64;
-    if let Some(format) = sniff::other_format(&input) {
+    let (data, status) = match encode(&input, ctx, outcome)? {
+        Encoded::Original(status) => (input, status),
+        Encoded::New(encoded) => (encoded, Status::Compressed),
+    };
+    store(job, &data, write, ctx)?;
+    outcome.output_bytes = data.len() as u64;
+    Ok(status)
+}
+
+/// What [`encode`] made of an input held in memory.
+pub enum Encoded {
+    /// The input's own bytes are the output: [`Status::KeptOriginal`] (re-encoding was not
+    /// smaller, or the input is photopress's own output at this quality or below).
+    Original(Status),
+    /// The new file's bytes.
+    New(Vec<u8>),
+}
+
+/// Re-encodes one JPEG held in memory, with the batch's rules: other formats refused by name,
+/// photopress's own outputs kept, the memory budget reserved, the never-larger rule applied.
+/// Sets `outcome.method`; the caller writes the result.
+pub fn encode(
+    input: &[u8],
+    ctx: &Context<'_>,
+    outcome: &mut Outcome,
+) -> Result<Encoded, ImageError> {
+    if let Some(format) = sniff::other_format(input) {
         return Err(ImageError::OtherFormat(format));
     }
     // Under --strip the original cannot stand in: it still carries the metadata to remove.
     let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
-    if let Some(made) = provenance::find(&input) {
+    if let Some(made) = provenance::find(input) {
         if !ctx.options.strip && made.quality <= ctx.options.quality {
             info!(
                 target: "CompressOneImage",
                 "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
-                job.input.display(), made.quality, ctx.options.quality
+                outcome.input.display(), made.quality, ctx.options.quality
             );
-            store(job, &input, write, ctx)?;
-            outcome.output_bytes = input.len() as u64;
-            return Ok(Status::KeptOriginal);
+            return Ok(Encoded::Original(Status::KeptOriginal));
         }
     }
     // One header reader for the budget and the codecs: a file whose header it cannot read is
     // refused here, never budgeted as nothing.
-    let header = match header::read_frame(&input) {
+    let header = match header::read_frame(input) {
         Ok(header) => header,
         // The transcoder's reader names what is wrong before the frame (a bad table, say),
         // allocating nothing without one; else the header reader's own words.
         Err(err) => {
-            return Err(match transcode::validate(&input) {
+            return Err(match transcode::validate(input) {
                 Err(Refusal::Invalid(why)) => why,
                 _ => ImageError::Decode(err.to_string()),
             });
@@ -258,16 +282,13 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
         needed,
         budget: ctx.budget.limit(),
     })?;
-    let encoded = reencode(&input, ctx, outcome)?;
+    let encoded = reencode(input, ctx, outcome)?;
     drop(reservation);
-    let (data, status) = if keep_original && encoded.len() >= input.len() {
-        (&input, Status::KeptOriginal)
+    if keep_original && encoded.len() >= input.len() {
+        Ok(Encoded::Original(Status::KeptOriginal))
     } else {
-        (&encoded, Status::Compressed)
-    };
-    store(job, data, write, ctx)?;
-    outcome.output_bytes = data.len() as u64;
-    Ok(status)
+        Ok(Encoded::New(encoded))
+    }
 }
 
 /// Writes an output where its job says: a local file (atomically) or an object (whole).

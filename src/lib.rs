@@ -40,6 +40,7 @@ pub mod setup;
 pub mod shard;
 pub mod sniff;
 pub mod storage;
+pub mod stream;
 pub mod summary;
 pub mod transcode;
 

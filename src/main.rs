@@ -27,6 +27,9 @@ fn main() -> ExitCode {
         Some(cli::Command::Man) => return commands::man(),
         None => {}
     }
+    if commands::wants_stream(&cli) {
+        return commands::stream(&cli, &cli.options());
+    }
     let (options, inputs) = match commands::places(&cli) {
         Ok(found) => found,
         Err(message) => {
