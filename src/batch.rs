@@ -375,6 +375,8 @@ fn resume(
                     output_bytes: record.output_bytes,
                     status: Status::Skipped,
                     method: None,
+                    quality: None,
+                    score: None,
                 },
             )),
             None => todo.push(i),
@@ -424,6 +426,8 @@ mod tests {
             output_bytes,
             status,
             method: None,
+            quality: None,
+            score: None,
         }
     }
 

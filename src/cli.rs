@@ -45,10 +45,28 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub keys_from: Option<OsString>,
 
-    /// JPEG quality, 1 (smallest) to 100 (best)
-    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_QUALITY,
-          value_parser = clap::value_parser!(u8).range(1..=100))]
-    pub quality: u8,
+    /// JPEG quality, 1 (smallest) to 100 (best) [default: 30; with --target-quality or
+    /// --target-size, the highest quality the search may choose, default 95]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Option<u8>,
+
+    /// Per image, the lowest quality (up to -q) whose output still scores SCORE against the
+    /// input: ssimulacra2:SCORE (or just SCORE), 100 identical, 90 visually lossless, 70 high,
+    /// 50 medium. Several candidates are encoded and scored per image: slower
+    #[arg(long, value_name = "METRIC:SCORE", value_parser = photopress::target::parse_quality_target,
+          conflicts_with = "target_size")]
+    pub target_quality: Option<photopress::target::QualityTarget>,
+
+    /// Per image, the highest quality (up to -q) whose output fits SIZE: bytes (500K, 2M) or a
+    /// share of the input (40%); an image that does not fit even at quality 1 fails
+    #[arg(long, value_name = "SIZE|PCT", value_parser = photopress::target::parse_size_limit)]
+    pub target_size: Option<photopress::target::SizeLimit>,
+
+    /// Keep the original (kept-original) when re-encoding saves less than this: bytes (20K)
+    /// or a share of the input (5%)
+    #[arg(long, value_name = "SIZE|PCT", value_parser = photopress::target::parse_size_limit,
+          conflicts_with = "allow_larger")]
+    pub min_savings: Option<photopress::target::SizeLimit>,
 
     /// Worker threads [default: one per core]
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
@@ -157,6 +175,9 @@ pub struct Cli {
     pub verbose: u8,
 }
 
+/// The default ceiling of a target's search: above 95, files grow fast for little visible gain.
+const TARGET_CEILING: u8 = 95;
+
 const EXIT_CODES: &str = "Exit status: 0 every image compressed (or kept, or skipped as up to date); \
 1 at least one image failed (the others are still done); 2 usage error (nothing done); \
 3 nothing to do: no JPEG found in the inputs; 130 interrupted (Ctrl-C).";
@@ -252,7 +273,13 @@ impl Cli {
     pub fn options(&self) -> Options {
         Options {
             output_dir: PathBuf::from(&self.output),
-            quality: self.quality,
+            quality: self.quality.unwrap_or(
+                if self.target_quality.is_some() || self.target_size.is_some() {
+                    TARGET_CEILING
+                } else {
+                    DEFAULT_QUALITY
+                },
+            ),
             jobs: self.jobs.map_or(0, usize::from),
             sequential: self.sequential,
             prefix: self.prefix.clone(),
@@ -280,6 +307,9 @@ impl Cli {
             preserve: self.preserve,
             hidden: self.hidden,
             exclude: self.exclude.clone(),
+            target_quality: self.target_quality,
+            target_size: self.target_size,
+            min_savings: self.min_savings,
         }
     }
 

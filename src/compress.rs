@@ -21,6 +21,7 @@ use crate::provenance::{self, Stale};
 use crate::scan::{Dest, Job, Source};
 use crate::sniff;
 use crate::storage::{Bucket, Bytes, Prefetcher};
+use crate::target;
 use crate::transcode::{self, Refusal};
 
 /// What happened to one image.
@@ -72,6 +73,11 @@ pub struct Outcome {
     /// How it was re-encoded ([`Method::Dct`] or [`Method::Pixel`]); `None` when it was not
     /// (skipped, or failed before).
     pub method: Option<Method>,
+    /// The quality of the re-encoded file written (chosen per image under a target); `None`
+    /// when none was written.
+    pub quality: Option<u8>,
+    /// Its `--target-quality` score against the input.
+    pub score: Option<f64>,
 }
 
 /// What every image of a batch shares.
@@ -135,6 +141,8 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         output_bytes: 0,
         status: Status::Compressed,
         method: None,
+        quality: None,
+        score: None,
     };
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
@@ -253,9 +261,14 @@ pub fn encode(
         return Err(ImageError::OtherFormat(format));
     }
     // Under --strip the original cannot stand in: it still carries the metadata to remove.
-    let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
+    // Under --target-size, only if it fits.
+    let limit = ctx.options.target_size.map(|t| t.of(input.len() as u64));
+    let keep_original = !ctx.options.allow_larger
+        && !ctx.options.strip
+        && limit.is_none_or(|limit| input.len() as u64 <= limit);
     if let Some(made) = provenance::find(input) {
-        if !ctx.options.strip && made.quality <= ctx.options.quality {
+        // A target is searched again: the input's quality says nothing of its score or size.
+        if !ctx.options.strip && !ctx.options.has_target() && made.quality <= ctx.options.quality {
             info!(
                 target: "CompressOneImage",
                 "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
@@ -277,18 +290,37 @@ pub fn encode(
             });
         }
     };
-    let needed = memory::working_memory(&header) + input.len() as u64;
+    let mut needed = memory::working_memory(&header) + input.len() as u64;
+    if ctx.options.target_quality.is_some() {
+        needed += (header.width as u64) * (header.height as u64) * crate::metric::BYTES_PER_PIXEL;
+    }
     let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
         needed,
         budget: ctx.budget.limit(),
     })?;
-    let encoded = reencode(input, ctx, outcome)?;
+    let chosen = target::encode_to_target(input, ctx.options, &outcome.input.clone(), |q| {
+        let settings = EncodeSettings {
+            quality: q,
+            ..ctx.settings
+        };
+        reencode(input, ctx, &settings, outcome)
+    })?;
     drop(reservation);
-    if keep_original && encoded.len() >= input.len() {
-        Ok(Encoded::Original(Status::KeptOriginal))
-    } else {
-        Ok(Encoded::New(encoded))
+    let (before, after) = (input.len() as u64, chosen.encoded.len() as u64);
+    let min_saving = ctx.options.min_savings.map_or(1, |m| m.of(before).max(1));
+    if keep_original && before.saturating_sub(after) < min_saving {
+        if after < before {
+            info!(
+                target: "CompressOneImage",
+                "{}: saves {}, less than --min-savings {}: original kept",
+                outcome.input.display(), human::size(before - after), human::size(min_saving)
+            );
+        }
+        return Ok(Encoded::Original(Status::KeptOriginal));
     }
+    outcome.quality = Some(chosen.quality);
+    outcome.score = chosen.score;
+    Ok(Encoded::New(chosen.encoded))
 }
 
 /// Writes an output where its job says: a local file (atomically) or an object (whole).
@@ -406,15 +438,20 @@ fn file_kind(_: &fs::Metadata) -> &'static str {
 }
 
 /// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.
-fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Vec<u8>, ImageError> {
+fn reencode(
+    input: &[u8],
+    ctx: &Context<'_>,
+    settings: &EncodeSettings,
+    outcome: &mut Outcome,
+) -> Result<Vec<u8>, ImageError> {
     let method = ctx.options.method;
     if method == Method::Pixel || (method == Method::Auto && ctx.options.best) {
         outcome.method = Some(Method::Pixel);
-        return pixel_path(input, ctx, outcome);
+        return pixel_path(input, ctx, settings, outcome);
     }
     let name = outcome.input.display();
     let transcoded = catch_unwind(AssertUnwindSafe(|| {
-        transcode::recompress(input, &ctx.settings, method == Method::Dct)
+        transcode::recompress(input, settings, method == Method::Dct)
     }));
     // A panic is a bug of the transcoder: the photo still gets the pixel path.
     let transcoded = transcoded.unwrap_or_else(|_| {
@@ -442,13 +479,18 @@ fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Ve
         }
     }
     outcome.method = Some(Method::Pixel);
-    pixel_path(input, ctx, outcome)
+    pixel_path(input, ctx, settings, outcome)
 }
 
 /// The pixel path, after a check of the entropy-coded data by the transcoder's reader when
 /// corrupt data is an error (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
 /// as zeros, without a word).
-fn pixel_path(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<Vec<u8>, ImageError> {
+fn pixel_path(
+    input: &[u8],
+    ctx: &Context<'_>,
+    settings: &EncodeSettings,
+    outcome: &Outcome,
+) -> Result<Vec<u8>, ImageError> {
     if ctx.settings.strict {
         let checked = catch_unwind(AssertUnwindSafe(|| transcode::validate(input)));
         match checked {
@@ -462,7 +504,7 @@ fn pixel_path(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<Vec<
             }
         }
     }
-    codec::recompress(input, &ctx.settings)
+    codec::recompress(input, settings)
 }
 
 fn output_file_name(path: &Path) -> std::path::Display<'_> {

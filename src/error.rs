@@ -42,6 +42,8 @@ pub enum ImageError {
         #[source]
         source: io::Error,
     },
+    #[error("does not fit in {} even at quality 1 (smallest: {}); a smaller size needs fewer pixels", crate::human::size(*limit), crate::human::size(*smallest))]
+    DoesNotFit { limit: u64, smallest: u64 },
     #[error("{0}")]
     Scan(String),
     #[error("{0}")]
@@ -90,6 +92,8 @@ pub enum SetupError {
     InvalidPrefix(String),
     #[error("cannot write to the output folder {}: {message}", path.display())]
     OutputNotWritable { path: PathBuf, message: String },
+    #[error("{0}")]
+    Targets(String),
     #[error("quality must be between 1 and 100, got {0}")]
     InvalidQuality(u8),
     #[error("cannot start the worker threads: {0}")]

@@ -28,6 +28,7 @@ pub mod location;
 pub mod logging;
 pub mod manifest;
 pub mod memory;
+pub mod metric;
 pub mod objects;
 pub mod options;
 pub mod output;
@@ -42,6 +43,7 @@ pub mod sniff;
 pub mod storage;
 pub mod stream;
 pub mod summary;
+pub mod target;
 pub mod transcode;
 
 pub use batch::{BatchResult, Totals};

@@ -104,6 +104,15 @@ pub struct Options {
     /// Glob patterns (`*_thumb.jpg`, `raw/**`): an input whose relative key (`sub/x.jpg`) or
     /// file name matches one is left out. Default none.
     pub exclude: Vec<String>,
+    /// Instead of `quality`, the lowest quality (up to `quality`, the ceiling) whose output
+    /// scores at least this against the input. Default none.
+    pub target_quality: Option<crate::target::QualityTarget>,
+    /// Instead of `quality`, the highest quality (up to `quality`) whose output fits this size;
+    /// an image that does not fit even at quality 1 fails. Default none.
+    pub target_size: Option<crate::target::SizeLimit>,
+    /// Keep the original (`kept-original`) when re-encoding saves less than this. Default
+    /// none: only an output that is not smaller is replaced by the original.
+    pub min_savings: Option<crate::target::SizeLimit>,
 }
 
 impl Default for Options {
@@ -132,6 +141,9 @@ impl Default for Options {
             preserve: false,
             hidden: false,
             exclude: Vec::new(),
+            target_quality: None,
+            target_size: None,
+            min_savings: None,
         }
     }
 }
@@ -141,7 +153,7 @@ impl Options {
     /// resumed run redoes what was done with other settings.
     pub fn fingerprint(&self) -> String {
         format!(
-            "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}",
+            "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}{}",
             self.quality,
             self.method.as_str(),
             u8::from(self.best),
@@ -150,7 +162,8 @@ impl Options {
             u8::from(self.allow_larger),
             u8::from(self.accept_truncated),
             u8::from(self.extended),
-            self.prefix.to_string_lossy()
+            self.prefix.to_string_lossy(),
+            self.targets()
         )
     }
 
@@ -160,7 +173,7 @@ impl Options {
     /// not the prefix nor `allow_larger`, which change which file is written, not its bytes.)
     pub fn output_settings(&self) -> String {
         format!(
-            "q={};method={};best={};strip={};strip_icc={};extended={};accept_truncated={}",
+            "q={};method={};best={};strip={};strip_icc={};extended={};accept_truncated={}{}",
             self.quality,
             self.method.as_str(),
             u8::from(self.best),
@@ -168,7 +181,29 @@ impl Options {
             u8::from(self.strip_icc),
             u8::from(self.extended),
             u8::from(self.accept_truncated),
+            self.targets()
         )
+    }
+
+    /// The targets, for the settings strings: empty without any (so that the outputs of runs
+    /// without targets keep their settings hash).
+    fn targets(&self) -> String {
+        let mut text = String::new();
+        if let Some(t) = &self.target_quality {
+            text.push_str(&format!(";target_quality={t}"));
+        }
+        if let Some(t) = &self.target_size {
+            text.push_str(&format!(";target_size={t}"));
+        }
+        if let Some(t) = &self.min_savings {
+            text.push_str(&format!(";min_savings={t}"));
+        }
+        text
+    }
+
+    /// True when the quality is searched per image (`quality` is then the ceiling).
+    pub fn has_target(&self) -> bool {
+        self.target_quality.is_some() || self.target_size.is_some()
     }
 
     /// Checks the values a library user could set wrong; the command line checks them too.
@@ -176,6 +211,16 @@ impl Options {
         use crate::error::SetupError;
         if !(1..=100).contains(&self.quality) {
             return Err(SetupError::InvalidQuality(self.quality));
+        }
+        if self.target_quality.is_some() && self.target_size.is_some() {
+            return Err(SetupError::Targets(
+                "--target-quality and --target-size cannot be combined: choose one".into(),
+            ));
+        }
+        if self.min_savings.is_some() && self.allow_larger {
+            return Err(SetupError::Targets(
+                "--min-savings and --allow-larger cannot be combined: one keeps originals, the other never does".into(),
+            ));
         }
         validate_prefix(&self.prefix)
             .map_err(|_| SetupError::InvalidPrefix(self.prefix.to_string_lossy().into_owned()))

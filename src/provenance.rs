@@ -158,11 +158,14 @@ pub fn up_to_date(input: &Path, output: &Path, opts: &Options) -> Result<(u64, u
         .map_err(|_| Stale::Missing)?;
     let asked = opts.quality;
     match find(&head) {
-        Some(made) if made.quality == asked => match made.settings {
-            Some(id) if id == settings_id(opts) => Ok(sizes),
-            Some(_) => Err(Stale::OtherSettings),
-            None => Err(Stale::UnknownSettings),
-        },
+        // Under a target the quality was chosen per image, up to the ceiling `asked`.
+        Some(made) if made.quality == asked || (opts.has_target() && made.quality <= asked) => {
+            match made.settings {
+                Some(id) if id == settings_id(opts) => Ok(sizes),
+                Some(_) => Err(Stale::OtherSettings),
+                None => Err(Stale::UnknownSettings),
+            }
+        }
         Some(made)
             if made.quality < asked
                 && !opts.strip

@@ -111,6 +111,11 @@ struct JsonFile<'a> {
     output_bytes: u64,
     status: &'a str,
     method: Option<&'a str>,
+    /// The quality written (chosen per image under a target).
+    quality: Option<u8>,
+    /// The `--target-quality` score of the output against the input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
     error: Option<String>,
 }
 
@@ -160,6 +165,8 @@ fn json_file(o: &Outcome) -> JsonFile<'_> {
         output_bytes: o.output_bytes,
         status: o.status.as_str(),
         method: o.method.map(Method::as_str),
+        quality: o.quality,
+        score: o.score.map(|s| (s * 100.0).round() / 100.0),
         error: match &o.status {
             Status::Failed(err) => Some(err.to_string()),
             _ => None,
@@ -207,6 +214,8 @@ mod tests {
                 output_bytes: 1000,
                 status: Status::Compressed,
                 method: Some(Method::Dct),
+                quality: None,
+                score: None,
             },
             Outcome {
                 key: "b.jpg".into(),
@@ -219,6 +228,8 @@ mod tests {
                 output_bytes: 0,
                 status: Status::Failed(crate::error::ImageError::Empty),
                 method: None,
+                quality: None,
+                score: None,
             },
         ];
         let totals = outcomes

@@ -30,6 +30,8 @@ pub fn compress_stream(reader: impl Read, writer: &mut impl Write, options: &Opt
         output_bytes: 0,
         status: Status::Compressed,
         method: None,
+        quality: None,
+        score: None,
     };
     // Never created: the output is the stream.
     let no_folder = OutputDir::new(PathBuf::new(), false);
