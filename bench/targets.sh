@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench/targets.sh [CORPUS_DIR] [N] [SCORE]
+#
+# --target-quality and --target-size on the first N photos (by name; default all) of a corpus
+# (default bench/corpus/photos, built by ../shared/bench/make_corpus.sh bench/corpus), all
+# under --strip (image bytes only), one run each (the searches take minutes):
+#   1. --target-quality ssimulacra2:SCORE (default 70): wall time, bytes, the qualities chosen;
+#   2. every output scored again by an independent scorer (examples/ssimulacra2.rs: decoded by
+#      libjpeg-turbo instead of zune-jpeg, scored by the ssimulacra2 crate's own entry point):
+#      the worst score must reach SCORE (up to the decoders' rounding);
+#   3. the fixed quality that reaches the same worst-case score: the highest quality the search
+#      chose (scores grow with quality), run with -q: wall time and bytes against 1;
+#   4. --target-size 25%: how many outputs fit, how many cannot (fail), wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=${1:-bench/corpus/photos}
+n=${2:-0}
+score=${3:-70}
+[ -d "$corpus" ] || { echo "no corpus at $corpus (run ../shared/bench/make_corpus.sh bench/corpus)" >&2; exit 2; }
+cargo build --release --quiet --bin photopress --example ssimulacra2
+bin=target/release/photopress
+scorer=target/release/examples/ssimulacra2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/in"
+mapfile -t photos < <(find "$corpus" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | sort)
+[ "$n" -gt 0 ] && photos=("${photos[@]:0:$n}")
+for p in "${photos[@]}"; do ln -s "$(realpath "$p")" "$work/in/"; done
+echo "photos: ${#photos[@]} from $corpus, $(du -shL "$work/in" | cut -f1)"
+
+timed() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); echo "scale=2; ($t1 - $t0)/1" | bc; }
+
+t_target=$(timed "$bin" "$work/in" -o "$work/tq" --strip --target-quality "ssimulacra2:$score" \
+  --json --progress never --quiet >"$work/tq.json")
+python3 - "$work/tq.json" >"$work/tq.tsv" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in d["files"]:
+    print(f["input"], f["output"], f["quality"], f.get("score"), f["output_bytes"], f["status"], sep="\t")
+PY
+qmax=$(cut -f3 "$work/tq.tsv" | sort -n | tail -1)
+bytes_target=$(python3 -c "import json;print(json.load(open('$work/tq.json'))['totals']['output_bytes'])")
+args=()
+while IFS=$'\t' read -r input output _ _ _ status; do
+  [ "$status" = compressed ] && args+=("$input" "$output")
+done <"$work/tq.tsv"
+"$scorer" "${args[@]}" >"$work/tq.scores"
+worst_target=$(sort -n "$work/tq.scores" | head -1 | cut -f1)
+
+t_fixed=$(timed "$bin" "$work/in" -o "$work/fixed" --strip -q "$qmax" --json --progress never --quiet >"$work/fixed.json")
+bytes_fixed=$(python3 -c "import json;print(json.load(open('$work/fixed.json'))['totals']['output_bytes'])")
+args=()
+for f in "$work"/in/*; do args+=("$f" "$work/fixed/compressed_$(basename "$f")"); done
+"$scorer" "${args[@]}" >"$work/fixed.scores"
+worst_fixed=$(sort -n "$work/fixed.scores" | head -1 | cut -f1)
+
+set +e
+t_size=$(timed "$bin" "$work/in" -o "$work/ts" --strip --target-size 25% --json --progress never --quiet >"$work/ts.json")
+set -e
+python3 - "$work/ts.json" <<'PY' >"$work/ts.txt"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+fit = sum(1 for f in d["files"] if f["status"] in ("compressed", "kept-original")
+          and f["output_bytes"] <= f["input_bytes"] * 25 // 100)
+over = sum(1 for f in d["files"] if f["status"] in ("compressed", "kept-original")
+           and f["output_bytes"] > f["input_bytes"] * 25 // 100)
+failed = sum(1 for f in d["files"] if f["status"] == "failed")
+print(f"{fit} fit, {over} over the limit, {failed} cannot fit (failed)")
+PY
+
+echo
+echo "| run | wall s | output bytes | worst SSIMULACRA 2 (independent) |"
+echo "|---|---:|---:|---:|"
+echo "| --target-quality ssimulacra2:$score (qualities $(cut -f3 "$work/tq.tsv" | sort -n | head -1)..$qmax) | $t_target | $bytes_target | $worst_target |"
+echo "| -q $qmax (the fixed quality whose worst case reaches it) | $t_fixed | $bytes_fixed | $worst_fixed |"
+echo
+echo "bytes: target / fixed = $(echo "scale=3; $bytes_target / $bytes_fixed" | bc)"
+echo "--target-size 25%: $(cat "$work/ts.txt"), $t_size s"
