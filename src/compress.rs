@@ -18,6 +18,7 @@ use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
 use crate::output::{self, OutputDir, WriteOptions};
 use crate::provenance::{self, Stale};
+use crate::resize;
 use crate::scan::{Dest, Job, Source};
 use crate::sniff;
 use crate::storage::{Bucket, Bytes, Prefetcher};
@@ -72,6 +73,8 @@ pub struct Outcome {
     /// How it was re-encoded ([`Method::Dct`] or [`Method::Pixel`]); `None` when it was not
     /// (skipped, or failed before).
     pub method: Option<Method>,
+    /// The output's width and height as displayed, when it was resized; `None` otherwise.
+    pub dimensions: Option<(usize, usize)>,
 }
 
 /// What every image of a batch shares.
@@ -135,6 +138,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         output_bytes: 0,
         status: Status::Compressed,
         method: None,
+        dimensions: None,
     };
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
@@ -158,9 +162,12 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
                 ),
                 _ => info!(
                     target: "CompressOneImage",
-                    "End compressing image, new image saved as {}: {}",
+                    "End compressing image, new image saved as {}: {}{}",
                     output_file_name(&job.output),
-                    human::sizes(outcome.input_bytes, outcome.output_bytes)
+                    human::sizes(outcome.input_bytes, outcome.output_bytes),
+                    outcome
+                        .dimensions
+                        .map_or(String::new(), |(w, h)| format!(", resized to {w}x{h}"))
                 ),
             }
             outcome.status = status;
@@ -226,10 +233,17 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     if let Some(format) = sniff::other_format(&input) {
         return Err(ImageError::OtherFormat(format));
     }
-    // Under --strip the original cannot stand in: it still carries the metadata to remove.
-    let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
+    // The size it comes out at, when the resize limits ask for another. (A header that cannot
+    // be read fails below, as without limits.)
+    let plan = ctx.options.resize.as_ref().and_then(|limits| {
+        let frame = header::read_frame(&input).ok()?;
+        resize::plan(&input, &frame, limits)
+    });
+    // Under --strip the original cannot stand in: it still carries the metadata to remove;
+    // nor when resized: it has another size.
+    let keep_original = !ctx.options.allow_larger && !ctx.options.strip && plan.is_none();
     if let Some(made) = provenance::find(&input) {
-        if !ctx.options.strip && made.quality <= ctx.options.quality {
+        if !ctx.options.strip && plan.is_none() && made.quality <= ctx.options.quality {
             info!(
                 target: "CompressOneImage",
                 "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
@@ -253,12 +267,33 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
             });
         }
     };
-    let needed = memory::working_memory(&header) + input.len() as u64;
+    let needed = match &plan {
+        Some(plan) => {
+            let (w, h) = plan.target;
+            if w as u64 * h as u64 > codec::MAX_PIXELS {
+                return Err(ImageError::Unsupported(format!(
+                    "resized to {w}x{h}, it would be more than the {} pixels photopress accepts",
+                    codec::MAX_PIXELS
+                )));
+            }
+            memory::working_memory_resized(&header, plan.scaled, plan.target)
+        }
+        None => memory::working_memory(&header),
+    } + input.len() as u64;
     let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
         needed,
         budget: ctx.budget.limit(),
     })?;
-    let encoded = reencode(&input, ctx, outcome)?;
+    let encoded = match &plan {
+        Some(plan) => {
+            outcome.method = Some(Method::Pixel);
+            check_data(&input, ctx, outcome)?;
+            let encoded = codec::recompress_resized(&input, &ctx.settings, plan)?;
+            outcome.dimensions = Some(plan.displayed());
+            encoded
+        }
+        None => reencode(&input, ctx, outcome)?,
+    };
     drop(reservation);
     let (data, status) = if keep_original && encoded.len() >= input.len() {
         (&input, Status::KeptOriginal)
@@ -424,10 +459,16 @@ fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Ve
     pixel_path(input, ctx, outcome)
 }
 
-/// The pixel path, after a check of the entropy-coded data by the transcoder's reader when
-/// corrupt data is an error (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
-/// as zeros, without a word).
+/// The pixel path, after [`check_data`].
 fn pixel_path(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<Vec<u8>, ImageError> {
+    check_data(input, ctx, outcome)?;
+    codec::recompress(input, &ctx.settings)
+}
+
+/// When corrupt data is an error, the entropy-coded data is checked by the transcoder's reader
+/// before libjpeg decodes it (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
+/// as zeros, without a word).
+fn check_data(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<(), ImageError> {
     if ctx.settings.strict {
         let checked = catch_unwind(AssertUnwindSafe(|| transcode::validate(input)));
         match checked {
@@ -441,7 +482,7 @@ fn pixel_path(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<Vec<
             }
         }
     }
-    codec::recompress(input, &ctx.settings)
+    Ok(())
 }
 
 fn output_file_name(path: &Path) -> std::path::Display<'_> {

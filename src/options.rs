@@ -104,6 +104,9 @@ pub struct Options {
     /// Glob patterns (`*_thumb.jpg`, `raw/**`): an input whose relative key (`sub/x.jpg`) or
     /// file name matches one is left out. Default none.
     pub exclude: Vec<String>,
+    /// Resize each image to fit these limits (as displayed, after its EXIF orientation) before
+    /// it is encoded. Default none: images keep their size.
+    pub resize: Option<crate::resize::Resize>,
 }
 
 impl Default for Options {
@@ -132,6 +135,7 @@ impl Default for Options {
             preserve: false,
             hidden: false,
             exclude: Vec::new(),
+            resize: None,
         }
     }
 }
@@ -151,7 +155,7 @@ impl Options {
             u8::from(self.accept_truncated),
             u8::from(self.extended),
             self.prefix.to_string_lossy()
-        )
+        ) + &self.resize_settings()
     }
 
     /// The options that change an output's bytes, as one string: its hash
@@ -168,7 +172,14 @@ impl Options {
             u8::from(self.strip_icc),
             u8::from(self.extended),
             u8::from(self.accept_truncated),
-        )
+        ) + &self.resize_settings()
+    }
+
+    /// The resize limits for [`Self::fingerprint`] and [`Self::output_settings`]: nothing
+    /// without them, so that the settings of runs without resizing stay what they were.
+    fn resize_settings(&self) -> String {
+        self.resize
+            .map_or_else(String::new, |r| format!(";resize:{}", r.describe()))
     }
 
     /// Checks the values a library user could set wrong; the command line checks them too.
@@ -176,6 +187,9 @@ impl Options {
         use crate::error::SetupError;
         if !(1..=100).contains(&self.quality) {
             return Err(SetupError::InvalidQuality(self.quality));
+        }
+        if let Some(resize) = &self.resize {
+            resize.validate().map_err(SetupError::Usage)?;
         }
         validate_prefix(&self.prefix)
             .map_err(|_| SetupError::InvalidPrefix(self.prefix.to_string_lossy().into_owned()))

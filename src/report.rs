@@ -112,6 +112,11 @@ struct JsonFile<'a> {
     status: &'a str,
     method: Option<&'a str>,
     error: Option<String>,
+    /// The output's size as displayed, for resized files only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    width: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -164,6 +169,8 @@ fn json_file(o: &Outcome) -> JsonFile<'_> {
             Status::Failed(err) => Some(err.to_string()),
             _ => None,
         },
+        width: o.dimensions.map(|d| d.0),
+        height: o.dimensions.map(|d| d.1),
     }
 }
 
@@ -207,6 +214,7 @@ mod tests {
                 output_bytes: 1000,
                 status: Status::Compressed,
                 method: Some(Method::Dct),
+                dimensions: None,
             },
             Outcome {
                 key: "b.jpg".into(),
@@ -219,6 +227,7 @@ mod tests {
                 output_bytes: 0,
                 status: Status::Failed(crate::error::ImageError::Empty),
                 method: None,
+                dimensions: None,
             },
         ];
         let totals = outcomes
