@@ -377,6 +377,7 @@ fn resume(
                     method: None,
                     quality: None,
                     score: None,
+                    dimensions: None,
                 },
             )),
             None => todo.push(i),
@@ -428,6 +429,7 @@ mod tests {
             method: None,
             quality: None,
             score: None,
+            dimensions: None,
         }
     }
 

@@ -8,12 +8,14 @@ use photopress::Options;
 use photopress::options::Method;
 use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_QUALITY};
 use photopress::progress::ProgressMode;
+use photopress::resize::{MAX_SIDE, Resize};
 use tracing::Level;
 
 /// Compress every JPEG photo of a folder in parallel, and report exactly what it saved.
 #[derive(Debug, Parser)]
 #[command(name = "photopress", version, about, long_about = None, after_help = EXIT_CODES)]
 #[command(args_conflicts_with_subcommands = true)]
+#[command(group(clap::ArgGroup::new("size_limit").multiple(true).args(["long_edge", "width", "height"])))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -54,7 +56,7 @@ pub struct Cli {
     /// input: ssimulacra2:SCORE (or just SCORE), 100 identical, 90 visually lossless, 70 high,
     /// 50 medium. Several candidates are encoded and scored per image: slower
     #[arg(long, value_name = "METRIC:SCORE", value_parser = photopress::target::parse_quality_target,
-          conflicts_with = "target_size")]
+          conflicts_with_all = ["target_size", "size_limit"])]
     pub target_quality: Option<photopress::target::QualityTarget>,
 
     /// Per image, the highest quality (up to -q) whose output fits SIZE: bytes (500K, 2M) or a
@@ -102,13 +104,32 @@ pub struct Cli {
     #[arg(long)]
     pub strip_icc: bool,
 
-    /// Keep the re-encoded file even when it is not smaller than the original
+    /// Resize so that the longer side is at most N pixels (aspect kept; sizes are as displayed,
+    /// after the EXIF orientation; never enlarged without --upscale)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SIDE)))]
+    pub long_edge: Option<u32>,
+
+    /// Resize so that the displayed width is at most N pixels (aspect kept; with --long-edge
+    /// or --height, the image fits within all of them)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SIDE)))]
+    pub width: Option<u32>,
+
+    /// Resize so that the displayed height is at most N pixels (aspect kept)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SIDE)))]
+    pub height: Option<u32>,
+
+    /// Enlarge images smaller than --long-edge/--width/--height until they meet one
+    #[arg(long, requires = "size_limit")]
+    pub upscale: bool,
+
+    /// Keep the re-encoded file even when it is not smaller than the original (a resized
+    /// output is always kept: the original has another size)
     #[arg(long)]
     pub allow_larger: bool,
 
     /// Leave alone the outputs that are up to date: not older than their input, and made at
-    /// this --quality with the same --method, --best, --strip, --strip-icc, --extended and
-    /// --accept-truncated (others are redone, with a line saying why)
+    /// this --quality with the same --method, --best, --strip, --strip-icc, --extended,
+    /// --accept-truncated and resize limits (others are redone, with a line saying why)
     #[arg(long)]
     pub skip_existing: bool,
 
@@ -310,6 +331,13 @@ impl Cli {
             target_quality: self.target_quality,
             target_size: self.target_size,
             min_savings: self.min_savings,
+            resize: (self.long_edge.is_some() || self.width.is_some() || self.height.is_some())
+                .then_some(Resize {
+                    long_edge: self.long_edge,
+                    width: self.width,
+                    height: self.height,
+                    upscale: self.upscale,
+                }),
         }
     }
 

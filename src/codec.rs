@@ -9,6 +9,8 @@
 //!   while they are in cache; `--strip` on a rotated photo needs the whole picture (to turn it
 //!   upright).
 //!
+//! And a third for resizing ([`recompress_resized`], in `codec/resized.rs`).
+//!
 //! libjpeg reports fatal errors by unwinding; every call into it runs under `catch_unwind`,
 //! and the unwind becomes that file's error.
 use std::os::raw::c_int;
@@ -20,6 +22,10 @@ use mozjpeg::{ALL_MARKERS, ColorSpace, Compress, Decompress, Marker};
 use mozjpeg_sys as ffi;
 
 use crate::error::ImageError;
+use crate::resize::swaps_axes;
+
+mod resized;
+pub use resized::recompress_resized;
 
 /// Largest image accepted, in pixels (libjpeg's own limit is 65500 on a side): its working
 /// memory is a few bytes a pixel.
@@ -320,17 +326,6 @@ pub fn exif_orientation<'a>(markers: impl Iterator<Item = (Marker, &'a [u8])>) -
         .find_map(|(_, data)| data.strip_prefix(b"Exif\0\0"))
         .and_then(Orientation::from_exif_chunk)
         .unwrap_or(Orientation::NoTransforms)
-}
-
-/// True for the orientations that turn the picture a quarter: width and height trade places.
-fn swaps_axes(orientation: Orientation) -> bool {
-    matches!(
-        orientation,
-        Orientation::Rotate90
-            | Orientation::Rotate270
-            | Orientation::Rotate90FlipH
-            | Orientation::Rotate270FlipH
-    )
 }
 
 /// Turns `width` x `height` pixels of `channels` bytes each by `orientation` (EXIF semantics:

@@ -18,6 +18,7 @@ use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
 use crate::output::{self, OutputDir, WriteOptions};
 use crate::provenance::{self, Stale};
+use crate::resize;
 use crate::scan::{Dest, Job, Source};
 use crate::sniff;
 use crate::storage::{Bucket, Bytes, Prefetcher};
@@ -78,6 +79,8 @@ pub struct Outcome {
     pub quality: Option<u8>,
     /// Its `--target-quality` score against the input.
     pub score: Option<f64>,
+    /// The output's width and height as displayed, when it was resized; `None` otherwise.
+    pub dimensions: Option<(usize, usize)>,
 }
 
 /// What every image of a batch shares.
@@ -143,6 +146,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         method: None,
         quality: None,
         score: None,
+        dimensions: None,
     };
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
@@ -166,9 +170,12 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
                 ),
                 _ => info!(
                     target: "CompressOneImage",
-                    "End compressing image, new image saved as {}: {}",
+                    "End compressing image, new image saved as {}: {}{}",
                     output_file_name(&job.output),
-                    human::sizes(outcome.input_bytes, outcome.output_bytes)
+                    human::sizes(outcome.input_bytes, outcome.output_bytes),
+                    outcome
+                        .dimensions
+                        .map_or(String::new(), |(w, h)| format!(", resized to {w}x{h}"))
                 ),
             }
             outcome.status = status;
@@ -260,15 +267,26 @@ pub fn encode(
     if let Some(format) = sniff::other_format(input) {
         return Err(ImageError::OtherFormat(format));
     }
-    // Under --strip the original cannot stand in: it still carries the metadata to remove.
-    // Under --target-size, only if it fits.
+    // The size it comes out at, when the resize limits ask for another. (A header that cannot
+    // be read fails below, as without limits.)
+    let plan = ctx.options.resize.as_ref().and_then(|limits| {
+        let frame = header::read_frame(input).ok()?;
+        resize::plan(input, &frame, limits)
+    });
+    // Under --strip the original cannot stand in: it still carries the metadata to remove;
+    // nor when resized: it has another size; under --target-size, only if it fits.
     let limit = ctx.options.target_size.map(|t| t.of(input.len() as u64));
     let keep_original = !ctx.options.allow_larger
         && !ctx.options.strip
+        && plan.is_none()
         && limit.is_none_or(|limit| input.len() as u64 <= limit);
     if let Some(made) = provenance::find(input) {
         // A target is searched again: the input's quality says nothing of its score or size.
-        if !ctx.options.strip && !ctx.options.has_target() && made.quality <= ctx.options.quality {
+        if !ctx.options.strip
+            && plan.is_none()
+            && !ctx.options.has_target()
+            && made.quality <= ctx.options.quality
+        {
             info!(
                 target: "CompressOneImage",
                 "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
@@ -290,7 +308,19 @@ pub fn encode(
             });
         }
     };
-    let mut needed = memory::working_memory(&header) + input.len() as u64;
+    let mut needed = match &plan {
+        Some(plan) => {
+            let (w, h) = plan.target;
+            if w as u64 * h as u64 > codec::MAX_PIXELS {
+                return Err(ImageError::Unsupported(format!(
+                    "resized to {w}x{h}, it would be more than the {} pixels photopress accepts",
+                    codec::MAX_PIXELS
+                )));
+            }
+            memory::working_memory_resized(&header, plan.scaled, plan.target)
+        }
+        None => memory::working_memory(&header),
+    } + input.len() as u64;
     if ctx.options.target_quality.is_some() {
         needed += (header.width as u64) * (header.height as u64) * crate::metric::BYTES_PER_PIXEL;
     }
@@ -298,13 +328,24 @@ pub fn encode(
         needed,
         budget: ctx.budget.limit(),
     })?;
-    let chosen = target::encode_to_target(input, ctx.options, &outcome.input.clone(), |q| {
+    if plan.is_some() {
+        outcome.method = Some(Method::Pixel);
+        check_data(input, ctx, outcome)?;
+    }
+    let name = outcome.input.clone();
+    let chosen = target::encode_to_target(input, ctx.options, &name, |q| {
         let settings = EncodeSettings {
             quality: q,
             ..ctx.settings
         };
-        reencode(input, ctx, &settings, outcome)
+        match &plan {
+            Some(plan) => codec::recompress_resized(input, &settings, plan),
+            None => reencode(input, ctx, &settings, outcome),
+        }
     })?;
+    if let Some(plan) = &plan {
+        outcome.dimensions = Some(plan.displayed());
+    }
     drop(reservation);
     let (before, after) = (input.len() as u64, chosen.encoded.len() as u64);
     let min_saving = ctx.options.min_savings.map_or(1, |m| m.of(before).max(1));
@@ -482,15 +523,21 @@ fn reencode(
     pixel_path(input, ctx, settings, outcome)
 }
 
-/// The pixel path, after a check of the entropy-coded data by the transcoder's reader when
-/// corrupt data is an error (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
-/// as zeros, without a word).
+/// The pixel path, after [`check_data`].
 fn pixel_path(
     input: &[u8],
     ctx: &Context<'_>,
     settings: &EncodeSettings,
     outcome: &Outcome,
 ) -> Result<Vec<u8>, ImageError> {
+    check_data(input, ctx, outcome)?;
+    codec::recompress(input, settings)
+}
+
+/// When corrupt data is an error, the entropy-coded data is checked by the transcoder's reader
+/// before libjpeg decodes it (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
+/// as zeros, without a word).
+fn check_data(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<(), ImageError> {
     if ctx.settings.strict {
         let checked = catch_unwind(AssertUnwindSafe(|| transcode::validate(input)));
         match checked {
@@ -504,7 +551,7 @@ fn pixel_path(
             }
         }
     }
-    codec::recompress(input, settings)
+    Ok(())
 }
 
 fn output_file_name(path: &Path) -> std::path::Display<'_> {

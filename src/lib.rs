@@ -36,6 +36,7 @@ pub mod plan;
 pub mod progress;
 pub mod provenance;
 pub mod report;
+pub mod resize;
 pub mod scan;
 pub mod setup;
 pub mod shard;

@@ -113,6 +113,9 @@ pub struct Options {
     /// Keep the original (`kept-original`) when re-encoding saves less than this. Default
     /// none: only an output that is not smaller is replaced by the original.
     pub min_savings: Option<crate::target::SizeLimit>,
+    /// Resize each image to fit these limits (as displayed, after its EXIF orientation) before
+    /// it is encoded. Default none: images keep their size.
+    pub resize: Option<crate::resize::Resize>,
 }
 
 impl Default for Options {
@@ -144,6 +147,7 @@ impl Default for Options {
             target_quality: None,
             target_size: None,
             min_savings: None,
+            resize: None,
         }
     }
 }
@@ -164,7 +168,7 @@ impl Options {
             u8::from(self.extended),
             self.prefix.to_string_lossy(),
             self.targets()
-        )
+        ) + &self.resize_settings()
     }
 
     /// The options that change an output's bytes, as one string: its hash
@@ -182,7 +186,14 @@ impl Options {
             u8::from(self.extended),
             u8::from(self.accept_truncated),
             self.targets()
-        )
+        ) + &self.resize_settings()
+    }
+
+    /// The resize limits for [`Self::fingerprint`] and [`Self::output_settings`]: nothing
+    /// without them, so that the settings of runs without resizing stay what they were.
+    fn resize_settings(&self) -> String {
+        self.resize
+            .map_or_else(String::new, |r| format!(";resize:{}", r.describe()))
     }
 
     /// The targets, for the settings strings: empty without any (so that the outputs of runs
@@ -221,6 +232,14 @@ impl Options {
             return Err(SetupError::Targets(
                 "--min-savings and --allow-larger cannot be combined: one keeps originals, the other never does".into(),
             ));
+        }
+        if self.target_quality.is_some() && self.resize.is_some() {
+            return Err(SetupError::Targets(
+                "--target-quality cannot be combined with resizing yet: the score compares pictures of one size".into(),
+            ));
+        }
+        if let Some(resize) = &self.resize {
+            resize.validate().map_err(SetupError::Usage)?;
         }
         validate_prefix(&self.prefix)
             .map_err(|_| SetupError::InvalidPrefix(self.prefix.to_string_lossy().into_owned()))

@@ -121,7 +121,7 @@ pub enum Stale {
     #[error("its output was made at quality {made}, this run asks for {asked}")]
     OtherQuality { made: u8, asked: u8 },
     #[error(
-        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended or --accept-truncated)"
+        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-truncated or the resize limits)"
     )]
     OtherSettings,
     #[error(
@@ -137,7 +137,8 @@ const HEADER_READ: u64 = 1 << 20;
 /// Whether the output of `input` at `output` is up to date for a run under `opts`: a regular
 /// file (not a link), not older than its input (`--preserve` gives it the same time), whose
 /// marker says it was made at this quality with these settings ([`settings_id`]) — or that is the input itself, copied as it was
-/// because it is a photopress output of a lower quality than this one (not under `--strip`).
+/// because it is a photopress output of a lower quality than this one (not under `--strip`,
+/// nor with resize limits: the copy may be larger than they allow).
 /// Returns the input's and the output's sizes.
 pub fn up_to_date(input: &Path, output: &Path, opts: &Options) -> Result<(u64, u64), Stale> {
     let out = fs::symlink_metadata(output).map_err(|_| Stale::Missing)?;
@@ -169,6 +170,7 @@ pub fn up_to_date(input: &Path, output: &Path, opts: &Options) -> Result<(u64, u
         Some(made)
             if made.quality < asked
                 && !opts.strip
+                && opts.resize.is_none()
                 && inp.len() == out.len()
                 && same_bytes(input, output) =>
         {
@@ -260,7 +262,7 @@ mod tests {
         let base = Options::default();
         let id = settings_id(&base);
         assert_eq!(id, settings_id(&base.clone()), "stable");
-        let changed: [fn(&mut Options); 8] = [
+        let changed: [fn(&mut Options); 10] = [
             |o| o.quality = 31,
             |o| o.method = crate::options::Method::Dct,
             |o| o.best = true,
@@ -269,6 +271,18 @@ mod tests {
             |o| o.extended = true,
             |o| o.accept_truncated = true,
             |o| o.method = crate::options::Method::Pixel,
+            |o| {
+                o.resize = Some(crate::resize::Resize {
+                    long_edge: Some(2048),
+                    ..Default::default()
+                })
+            },
+            |o| {
+                o.resize = Some(crate::resize::Resize {
+                    width: Some(2048),
+                    ..Default::default()
+                })
+            },
         ];
         for (i, change) in changed.iter().enumerate() {
             let mut other = base.clone();

@@ -117,6 +117,11 @@ struct JsonFile<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     score: Option<f64>,
     error: Option<String>,
+    /// The output's size as displayed, for resized files only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    width: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    height: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -171,6 +176,8 @@ fn json_file(o: &Outcome) -> JsonFile<'_> {
             Status::Failed(err) => Some(err.to_string()),
             _ => None,
         },
+        width: o.dimensions.map(|d| d.0),
+        height: o.dimensions.map(|d| d.1),
     }
 }
 
@@ -216,6 +223,7 @@ mod tests {
                 method: Some(Method::Dct),
                 quality: None,
                 score: None,
+                dimensions: None,
             },
             Outcome {
                 key: "b.jpg".into(),
@@ -230,6 +238,7 @@ mod tests {
                 method: None,
                 quality: None,
                 score: None,
+                dimensions: None,
             },
         ];
         let totals = outcomes

@@ -32,6 +32,7 @@ pub fn compress_stream(reader: impl Read, writer: &mut impl Write, options: &Opt
         method: None,
         quality: None,
         score: None,
+        dimensions: None,
     };
     // Never created: the output is the stream.
     let no_folder = OutputDir::new(PathBuf::new(), false);

@@ -432,3 +432,36 @@ fn bad_target_values_are_usage_errors_before_any_work() {
         assert!(!tmp.path().join("out").exists(), "{args:?} wrote");
     }
 }
+
+#[test]
+fn target_size_applies_to_the_resized_picture() {
+    let tmp = tempdir();
+    quarter_photos(tmp.path());
+    let run = run(
+        tmp.path(),
+        &[
+            "in",
+            "-o",
+            "out",
+            "--long-edge",
+            "300",
+            "--target-size",
+            "12K",
+            "--json",
+            "--progress",
+            "never",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for f in files(&run) {
+        assert_eq!(f["status"], "compressed", "{f}");
+        assert!(
+            f["output_bytes"].as_u64().unwrap_or(u64::MAX) <= 12 << 10,
+            "{f}"
+        );
+        let out = PathBuf::from(f["output"].as_str().unwrap_or_default());
+        let (_, w, h) = rgb(&tmp.path().join(out));
+        assert_eq!(w.max(h), 300, "{f}");
+        assert!(f["quality"].as_u64().unwrap_or(0) > 1, "{f}");
+    }
+}
