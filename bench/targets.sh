@@ -21,17 +21,25 @@ cargo build --release --quiet --bin photopress --example ssimulacra2
 bin=target/release/photopress
 scorer=target/release/examples/ssimulacra2
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+[ -n "${KEEP_WORK:-}" ] && echo "work: $work" || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/in"
 mapfile -t photos < <(find "$corpus" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | sort)
 [ "$n" -gt 0 ] && photos=("${photos[@]:0:$n}")
 for p in "${photos[@]}"; do ln -s "$(realpath "$p")" "$work/in/"; done
 echo "photos: ${#photos[@]} from $corpus, $(du -shL "$work/in" | cut -f1)"
 
-timed() { local t0 t1; t0=$(date +%s.%N); "$@"; t1=$(date +%s.%N); echo "scale=2; ($t1 - $t0)/1" | bc; }
+# timed OUT CMD...: runs CMD with its stdout into OUT; prints the wall seconds.
+timed() {
+  local out=$1 t0 t1
+  shift
+  t0=$(date +%s.%N)
+  "$@" >"$out" || true
+  t1=$(date +%s.%N)
+  echo "scale=2; ($t1 - $t0)/1" | bc
+}
 
-t_target=$(timed "$bin" "$work/in" -o "$work/tq" --strip --target-quality "ssimulacra2:$score" \
-  --json --progress never --quiet >"$work/tq.json")
+t_target=$(timed "$work/tq.json" "$bin" "$work/in" -o "$work/tq" --strip \
+  --target-quality "ssimulacra2:$score" --json --progress never --quiet)
 python3 - "$work/tq.json" >"$work/tq.tsv" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -47,16 +55,16 @@ done <"$work/tq.tsv"
 "$scorer" "${args[@]}" >"$work/tq.scores"
 worst_target=$(sort -n "$work/tq.scores" | head -1 | cut -f1)
 
-t_fixed=$(timed "$bin" "$work/in" -o "$work/fixed" --strip -q "$qmax" --json --progress never --quiet >"$work/fixed.json")
+t_fixed=$(timed "$work/fixed.json" "$bin" "$work/in" -o "$work/fixed" --strip -q "$qmax" --json \
+  --progress never --quiet)
 bytes_fixed=$(python3 -c "import json;print(json.load(open('$work/fixed.json'))['totals']['output_bytes'])")
 args=()
 for f in "$work"/in/*; do args+=("$f" "$work/fixed/compressed_$(basename "$f")"); done
 "$scorer" "${args[@]}" >"$work/fixed.scores"
 worst_fixed=$(sort -n "$work/fixed.scores" | head -1 | cut -f1)
 
-set +e
-t_size=$(timed "$bin" "$work/in" -o "$work/ts" --strip --target-size 25% --json --progress never --quiet >"$work/ts.json")
-set -e
+t_size=$(timed "$work/ts.json" "$bin" "$work/in" -o "$work/ts" --strip --target-size 25% --json \
+  --progress never --quiet)
 python3 - "$work/ts.json" <<'PY' >"$work/ts.txt"
 import json, os, sys
 d = json.load(open(sys.argv[1]))
