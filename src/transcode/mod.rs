@@ -16,9 +16,13 @@
 mod bits;
 mod decode;
 mod encode;
+mod frame;
 mod huffman;
+mod progressive;
 mod quant;
+mod scan;
 mod store;
+mod tokens;
 
 use image::metadata::Orientation;
 use mozjpeg::Marker;
@@ -119,8 +123,8 @@ pub fn validate(input: &[u8]) -> Result<(), Refusal> {
 /// Every layout and colour model: the data is read and dropped.
 struct AnyLayout;
 
-impl decode::FrameCheck for AnyLayout {
-    fn check(&self, _: &decode::Frame, _: &[(u8, &[u8])]) -> Result<(), Refusal> {
+impl frame::FrameCheck for AnyLayout {
+    fn check(&self, _: &frame::Frame, _: &[(u8, &[u8])]) -> Result<(), Refusal> {
         Ok(())
     }
 
@@ -143,12 +147,10 @@ struct Coverage<'s> {
     any_subsampling: bool,
 }
 
-impl decode::FrameCheck for Coverage<'_> {
-    fn check(&self, frame: &decode::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
+impl frame::FrameCheck for Coverage<'_> {
+    fn check(&self, frame: &frame::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
         let c = &frame.components;
-        let is_420 = c.len() == 3
-            && (c[0].h, c[0].v) == (2, 2)
-            && c[1..].iter().all(|c| (c.h, c.v) == (1, 1));
+        let is_420 = crate::header::is_420(c.iter().map(|c| (c.h, c.v)));
         if !self.any_subsampling && c.len() == 3 && !is_420 {
             let factors: Vec<String> = c.iter().map(|c| format!("{}x{}", c.h, c.v)).collect();
             return Err(Refusal::unsupported(format!(
