@@ -9,6 +9,7 @@
 //! memory used is bounded by the frame's declared size, which is checked first.
 use super::Refusal;
 use super::bits::BitReader;
+use super::chroma;
 use super::frame::{Decoded, Frame, FrameCheck, colour_check};
 use super::huffman::{Decoder, Spec};
 use super::progressive::{Dense, ProgressiveScan, sparsify};
@@ -39,6 +40,8 @@ struct Reader<'a> {
     density: Option<(u8, u16, u16)>,
     scans: usize,
     tokens: Option<Box<Tokens>>,
+    /// The chroma downsampling the output needs (see [`FrameCheck::to_420`]).
+    merge: Option<chroma::Merge>,
 }
 
 fn be16(data: &[u8], at: usize) -> usize {
@@ -77,6 +80,7 @@ pub fn read<'a>(
         density: None,
         scans: 0,
         tokens: None,
+        merge: None,
     };
     let mut pos = 2;
     let mut ended = false;
@@ -239,6 +243,14 @@ impl<'a> Reader<'a> {
                 colour_check(frame, self.jfif, self.adobe_transform)?;
             }
             check.check(frame, &self.segments)?;
+            if check.to_420() && !self.data_only && !chroma::is_420(frame) {
+                self.merge = chroma::merge(frame);
+                if self.merge.is_some() {
+                    for c in &mut frame.components[1..] {
+                        c.raw = true;
+                    }
+                }
+            }
         }
         let scan = Scan::parse(
             body,
@@ -256,6 +268,7 @@ impl<'a> Reader<'a> {
         // no other baseline scan can follow it: each component has one).
         let in_output_order = !frame.progressive
             && self.scans == 1
+            && self.merge.is_none()
             && scan.components.len() == frame.components.len()
             && scan.components.iter().enumerate().all(|(i, c)| c.0 == i);
         if self.scans == 1 && !in_output_order {
@@ -338,6 +351,17 @@ impl<'a> Reader<'a> {
                 coefficients.push(sparsify(comp, dense)?);
             }
         }
+        // Chroma to downsample: the luma moves to the 4:2:0 grid, the chroma is mapped.
+        let (frame, coefficients) = match self.merge {
+            Some(merge) if !self.data_only => {
+                let map = |i: usize| {
+                    chroma::Map::new(merge, &frame.components[i].table, &self.outputs[1])
+                };
+                let maps = [map(1), map(2)];
+                chroma::to_420(frame, coefficients, &maps)?
+            }
+            _ => (frame, coefficients),
+        };
         Ok(Decoded {
             frame,
             coefficients,

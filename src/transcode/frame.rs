@@ -19,6 +19,10 @@ pub struct Component {
     pub coded_w: usize,
     pub coded_h: usize,
     pub requant: Option<Requant>,
+    /// The input's quantization table, latched at the component's first scan (zigzag).
+    pub table: [u16; 64],
+    /// Its coefficients are kept as the input has them, for the chroma downsampling.
+    pub raw: bool,
     pub scanned: bool,
 }
 
@@ -53,6 +57,12 @@ pub trait FrameCheck {
     /// A check of the data only: any colour model is read (RGB-coded and four-component
     /// frames too), and the coefficients are decoded and dropped, not kept for an output.
     fn data_only(&self) -> bool {
+        false
+    }
+
+    /// The output is 4:2:0: a frame with other chroma sampling is downsampled (the check
+    /// refuses those [`super::chroma::merge`] cannot map).
+    fn to_420(&self) -> bool {
         false
     }
 }
@@ -105,6 +115,8 @@ impl Frame {
                 coded_w: 0,
                 coded_h: 0,
                 requant: None,
+                table: [0; 64],
+                raw: false,
                 scanned: false,
             });
         }

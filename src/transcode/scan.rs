@@ -58,8 +58,15 @@ impl Scan {
                         comp.tq
                     )));
                 };
-                let output = &outputs[usize::from(index > 0)];
+                // A component to downsample keeps the input's values (requantized by the
+                // downsampling, from the table kept here).
+                let output = if comp.raw {
+                    table
+                } else {
+                    &outputs[usize::from(index > 0)]
+                };
                 comp.requant = Some(Requant::new(table, output));
+                comp.table = *table;
             }
             if !frame.progressive && comp.scanned {
                 return Err(Refusal::corrupt(format!(
