@@ -1,15 +1,15 @@
 //! The DCT-domain transcoder: re-encodes a JPEG without going through pixels. The input's
 //! entropy-coded coefficients are decoded, requantized to the output quality's tables
 //! (`round(c × q_in / q_out)`) and kept sparse, then written as one baseline scan with
-//! optimized Huffman tables. No inverse or forward DCT, no colour conversion, no resampling:
-//! the work left is the entropy decoding of the input, which is what libjpeg spends most of
-//! its decoding time on anyway.
+//! optimized Huffman tables. No colour conversion and no pixel DCT (chroma downsampling, below,
+//! is a fixed map on coefficients): the work left is the entropy decoding of the input, which
+//! is what libjpeg spends most of its decoding time on anyway.
 //!
 //! It covers Huffman-coded 8-bit baseline, extended and progressive JPEGs, gray or YCbCr. The
 //! rest (arithmetic coding, 12-bit, lossless, CMYK, RGB-coded) is refused with
 //! [`Refusal::NotCovered`], and the caller uses the pixel path. The output keeps the input's
 //! chroma subsampling, or is 4:2:0 when asked: 4:4:4, 4:2:2 and 4:4:0 chroma is then
-//! downsampled in the DCT domain (`chroma.rs`), the one place with a (fixed, separable) DCT.
+//! downsampled in the DCT domain (`chroma.rs`).
 //!
 //! Safe Rust: every length, marker, table index, Huffman code and coefficient position of the
 //! input is checked, and memory is bounded by the frame's declared size (checked against the
