@@ -23,6 +23,9 @@
 #                      worth quoting)
 #   LAYOUT=baseline    which 4:2:0 photos: baseline (SOF0/SOF1), progressive (SOF2), or all.
 #                      IMAGES/ holds no 4:2:0 baseline photo: try it with LAYOUT=all.
+#                      LAYOUT=subsampled: the 4:4:4, 4:2:2 and 4:4:0 photos (any Huffman
+#                      coding), timed as pixel against auto, which downsamples their chroma
+#                      in the DCT domain (--method dct would keep it, a different output).
 #   PHOTOPRESS=PATH    the binary to time (default: cargo build --release, target/release)
 #   KEEP_WORK=1        keep the scratch folder (links, outputs, hyperfine JSON)
 set -euo pipefail
@@ -40,7 +43,7 @@ if [ $# -ge 1 ]; then
   CORPUS_ARG=$(cd "$1" && pwd)
 fi
 [ $# -le 1 ] || die "usage: $0 [CORPUS_DIR]"
-case $LAYOUT in baseline|progressive|all) ;; *) die "LAYOUT must be baseline, progressive or all" ;; esac
+case $LAYOUT in baseline|progressive|all|subsampled) ;; *) die "LAYOUT must be baseline, progressive, all or subsampled" ;; esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number"
 [ "$RUNS" -ge 5 ] || log "RUNS=$RUNS: fewer than 5 runs, a smoke test rather than a measurement"
 
@@ -130,11 +133,14 @@ for name in sorted(os.listdir(corpus)):
     else:
         marker, factors, width, height, adobe = f
         coding = {0xC0: "baseline", 0xC1: "baseline", 0xC2: "progressive"}.get(marker)
-        if factors != [(2, 2), (1, 1), (1, 1)] or adobe == 0:
+        wanted = [[(2, 2), (1, 1), (1, 1)]]
+        if layout == "subsampled":
+            wanted = [[(1, 1)] * 3, [(2, 1), (1, 1), (1, 1)], [(1, 2), (1, 1), (1, 1)]]
+        if factors not in wanted or adobe == 0:
             why = "not YCbCr 4:2:0 (" + ",".join(f"{h}x{v}" for h, v in factors) + ")"
         elif coding is None:
             why = f"coding SOF{marker - 0xC0} (not Huffman baseline/progressive)"
-        elif layout != "all" and coding != layout:
+        elif layout not in ("all", "subsampled") and coding != layout:
             why = coding
         else:
             why = None
@@ -152,7 +158,10 @@ PY
 log "$N_FILES photos ($LAYOUT 4:2:0), $IN_BYTES bytes, $MEGAPIXELS MP, from $CORPUS"
 
 # ------------------------------------------------------------------- time --
-METHODS=(pixel dct)
+# The transcoder's method: dct, or auto where the chroma is downsampled.
+TRANSCODER=dct
+[ "$LAYOUT" = subsampled ] && TRANSCODER=auto
+METHODS=(pixel "$TRANSCODER")
 cmd() {  # cmd METHOD [OUTDIR]: the command line, quoted for a shell
   printf '%q ' "$PHOTOPRESS" --quiet --progress never --sequential --method "$1" \
     -q "$QUALITY" -o "${2:-$OUT}" "$IN"
@@ -171,8 +180,8 @@ print(t.get("dct", 0), t.get("pixel", 0), t["output_bytes"], t["failed"])' "$WOR
   DID[$m]="$dct/$pixel"
   BYTES[$m]=$bytes
 done
-[ "${DID[dct]%/*}" = "$N_FILES" ] ||
-  log "warning: --method dct transcoded only ${DID[dct]%/*} of $N_FILES images (the rest took the pixel path)"
+[ "${DID[$TRANSCODER]%/*}" = "$N_FILES" ] ||
+  log "warning: --method $TRANSCODER transcoded only ${DID[$TRANSCODER]%/*} of $N_FILES images (the rest took the pixel path)"
 
 hf_args=()
 for m in "${METHODS[@]}"; do hf_args+=(-n "$m" "$(cmd "$m")"); done
@@ -208,7 +217,7 @@ for r in json.load(open(sys.argv[1]))["results"]:
     print(r["command"], r["median"])' "$WORK/hyperfine.json")
 echo "# photopress: pixel path against DCT-domain transcoder, CPU"
 echo
-printf '%s, %s, CPU %s; %s YCbCr 4:2:0 photos (LAYOUT=%s), %s bytes, %s MP (%s); quality %s, --sequential; hyperfine --warmup 1 --runs %s; CPU = median of %s runs of user+sys.\n' \
+printf '%s, %s, CPU %s; %s YCbCr photos (LAYOUT=%s), %s bytes, %s MP (%s); quality %s, --sequential; hyperfine --warmup 1 --runs %s; CPU = median of %s runs of user+sys.\n' \
   "$(date -u '+%Y-%m-%d %H:%M UTC')" "$("$PHOTOPRESS" --version 2>/dev/null | head -n1)" \
   "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)" \
   "$N_FILES" "$LAYOUT" "$IN_BYTES" "$MEGAPIXELS" "$CORPUS" "$QUALITY" "$RUNS" "$RUNS"
@@ -222,6 +231,6 @@ for m in "${METHODS[@]}"; do
     'BEGIN { printf "| --method %s | %.3f | %.3f | %.1f | %d | %s |\n", m, w, c, mp / c, b, d }'
 done
 echo
-awk -v p="$(median <<<"${CPU[pixel]}")" -v d="$(median <<<"${CPU[dct]}")" \
-  'BEGIN { if (d > 0) printf "CPU ratio pixel / dct: %.2fx\n", p / d; else print "CPU ratio: n/a (dct took no measurable time)" }'
-echo "CPU seconds per run: pixel ${CPU[pixel]}; dct ${CPU[dct]}"
+awk -v p="$(median <<<"${CPU[pixel]}")" -v d="$(median <<<"${CPU[$TRANSCODER]}")" -v t="$TRANSCODER" \
+  'BEGIN { if (d > 0) printf "CPU ratio pixel / %s: %.2fx (%s / pixel: %.2fx)\n", t, p / d, t, d / p; else print "CPU ratio: n/a (the transcoder took no measurable time)" }'
+echo "CPU seconds per run: pixel ${CPU[pixel]}; $TRANSCODER ${CPU[$TRANSCODER]}"

@@ -120,38 +120,40 @@ fn pipeline(c: &mut Criterion) {
 }
 
 /// The pixel path against the DCT-domain transcoder, on the same images, read into memory
-/// first: the YCbCr 4:2:0 ones (what `--method auto` transcodes; the other layouts take the
-/// pixel path either way), baseline and progressive apart, since the transcoder's cost differs
-/// (a progressive input is gathered whole before it is requantized). Each iteration re-encodes
-/// every image of its set in turn on this one thread, at the default settings (quality 30,
-/// metadata kept), as `photopress --sequential --method pixel|dct` does.
-/// IDs: `method/pixel/baseline`, `method/dct/baseline`, `method/pixel/progressive`,
-/// `method/dct/progressive` (a set with no image is left out).
+/// first: the YCbCr 4:2:0 ones, baseline and progressive apart, since the transcoder's cost
+/// differs (a progressive input is gathered whole before it is requantized), and the 4:4:4,
+/// 4:2:2 and 4:4:0 ones, whose chroma the transcoder downsamples to 4:2:0 as `--method auto`
+/// does. Each iteration re-encodes every image of its set in turn on this one thread, at the
+/// default settings (quality 30, metadata kept), as `photopress --sequential --method
+/// pixel|auto` does. IDs: `method/pixel/baseline`, `method/dct/baseline`,
+/// `method/pixel/progressive`, `method/dct/progressive`, `method/pixel/downsampled`,
+/// `method/dct/downsampled` (a set with no image is left out).
 fn methods(c: &mut Criterion) {
     photopress::memory::keep_freed_memory();
     let inputs = [bench_dir()];
     let base = Options::default();
     let jobs = scan::scan(&inputs, &base).expect("scan the bench folder");
     let settings = EncodeSettings::default();
-    let (mut baseline, mut progressive) = (Vec::new(), Vec::new());
+    let (mut baseline, mut progressive, mut downsampled) = (Vec::new(), Vec::new(), Vec::new());
     let mut others = 0;
     for job in &jobs {
         let data = std::fs::read(&job.input).expect("read");
         // The transcoder must take it (it refuses arithmetic coding, for one).
-        if !is_ycbcr_420(&data) || transcode::recompress(&data, &settings, false).is_err() {
-            others += 1;
-            continue;
-        }
-        match header::read_frame(&data) {
+        let frame = header::read_frame(&data);
+        match frame {
+            _ if transcode::recompress(&data, &settings, false).is_err() => others += 1,
+            Ok(frame) if frame.components.len() == 3 && !frame.is_420() => downsampled.push(data),
+            Ok(frame) if !frame.is_420() => others += 1,
             Ok(frame) if frame.progressive() => progressive.push(data),
             Ok(_) => baseline.push(data),
             Err(_) => others += 1,
         }
     }
     eprintln!(
-        "method: {} baseline and {} progressive 4:2:0 images, {others} others left out, from {}",
+        "method: {} baseline and {} progressive 4:2:0 images, {} to downsample, {others} others left out, from {}",
         baseline.len(),
         progressive.len(),
+        downsampled.len(),
         inputs[0].display()
     );
 
@@ -160,7 +162,11 @@ fn methods(c: &mut Criterion) {
     // One iteration is a whole set (seconds on a big corpus): the same number of iterations in
     // every sample. The measurement time is criterion's (5 s, or `--measurement-time`).
     group.sampling_mode(SamplingMode::Flat);
-    for (coding, set) in [("baseline", &baseline), ("progressive", &progressive)] {
+    for (coding, set) in [
+        ("baseline", &baseline),
+        ("progressive", &progressive),
+        ("downsampled", &downsampled),
+    ] {
         if set.is_empty() {
             continue;
         }
@@ -182,20 +188,6 @@ fn methods(c: &mut Criterion) {
         });
     }
     group.finish();
-}
-
-/// A YCbCr JPEG with 4:2:0 chroma (sampling factors 2x2, 1x1, 1x1), as libjpeg reads its header.
-fn is_ycbcr_420(data: &[u8]) -> bool {
-    let Ok(d) = mozjpeg::Decompress::new_mem(data) else {
-        return false;
-    };
-    let c = d.components();
-    d.color_space() == mozjpeg::ColorSpace::JCS_YCbCr
-        && c.len() == 3
-        && (c[0].h_samp_factor, c[0].v_samp_factor) == (2, 2)
-        && c[1..]
-            .iter()
-            .all(|c| (c.h_samp_factor, c.v_samp_factor) == (1, 1))
 }
 
 criterion_group!(benches, pipeline, methods);

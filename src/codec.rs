@@ -190,13 +190,11 @@ pub(crate) fn check_size(width: usize, height: usize, file_len: usize) -> Result
 
 /// True for a YCbCr JPEG with 4:2:0 chroma: the output's own layout.
 fn is_ycbcr_420<R>(decoder: &Decompress<R>) -> bool {
-    let c = decoder.components();
-    decoder.color_space() == ColorSpace::JCS_YCbCr
-        && c.len() == 3
-        && (c[0].h_samp_factor, c[0].v_samp_factor) == (2, 2)
-        && c[1..]
-            .iter()
-            .all(|c| (c.h_samp_factor, c.v_samp_factor) == (1, 1))
+    let factors = decoder.components().iter().map(|c| {
+        let factor = |f: i32| usize::try_from(f).unwrap_or(0);
+        (factor(c.h_samp_factor), factor(c.v_samp_factor))
+    });
+    decoder.color_space() == ColorSpace::JCS_YCbCr && crate::header::is_420(factors)
 }
 
 /// The 4:2:0 path: Y, Cb and Cr planes straight from the decoder to the encoder.

@@ -67,9 +67,19 @@ impl FrameHeader {
 
     /// A YCbCr (or any three-component) frame with 4:2:0 chroma: luma 2x2, chroma 1x1.
     pub fn is_420(&self) -> bool {
-        let c = &self.components;
-        c.len() == 3 && (c[0].h, c[0].v) == (2, 2) && c[1..].iter().all(|c| (c.h, c.v) == (1, 1))
+        is_420(self.components.iter().map(|c| (c.h, c.v)))
     }
+}
+
+/// True when a frame's sampling factors `(h, v)`, in frame order, are 4:2:0 as photopress
+/// writes it: three components, luma 2x2, chroma 1x1. The one test of "is it the output's
+/// layout", for the pixel path, the transcoder and the header alike.
+pub fn is_420<T: Into<usize>>(factors: impl IntoIterator<Item = (T, T)>) -> bool {
+    let mut factors = factors.into_iter().map(|(h, v)| (h.into(), v.into()));
+    factors.next() == Some((2, 2))
+        && factors.next() == Some((1, 1))
+        && factors.next() == Some((1, 1))
+        && factors.next().is_none()
 }
 
 /// The next marker at or after `pos`: its code and the position after it. Bytes before it

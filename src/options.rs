@@ -17,8 +17,10 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 512 << 20;
 /// How an image is re-encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
-    /// The DCT-domain transcoder where it applies (a 4:2:0 or grayscale baseline/progressive
-    /// Huffman JPEG, not under `best`), the pixel path otherwise.
+    /// The DCT-domain transcoder where it applies (an 8-bit YCbCr or grayscale baseline or
+    /// progressive Huffman JPEG, not under `best`), writing 4:2:0 as the pixel path does:
+    /// 4:4:4, 4:2:2 and 4:4:0 chroma is downsampled in the DCT domain. The pixel path
+    /// otherwise (4:1:1, CMYK, arithmetic coding, 12-bit, lossless, `strip` on a rotated photo).
     #[default]
     Auto,
     /// Requantize the input's coefficients without decoding to pixels; the output keeps the

@@ -1116,7 +1116,7 @@ fn layout_fixtures() -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
-fn auto_takes_dct_for_420_and_gray_and_pixel_for_every_other_layout() {
+fn auto_takes_dct_for_every_layout_it_can_write_as_420_and_pixel_for_411() {
     let tmp = tempdir();
     write_files(tmp.path(), "in", &layout_fixtures());
     let report = photopress_json(tmp.path(), "in", "out", &["--allow-larger"]);
@@ -1126,14 +1126,19 @@ fn auto_takes_dct_for_420_and_gray_and_pixel_for_every_other_layout() {
             ("420.jpg", "dct"),
             ("420_progressive.jpg", "dct"),
             ("gray.jpg", "dct"),
-            ("422.jpg", "pixel"),
-            ("444.jpg", "pixel"),
+            ("422.jpg", "dct"),
+            ("444.jpg", "dct"),
             ("411.jpg", "pixel"),
-            ("440.jpg", "pixel"),
+            ("440.jpg", "dct"),
         ],
     );
-    assert_eq!(report["totals"]["dct"], 3);
-    assert_eq!(report["totals"]["pixel"], 4);
+    assert_eq!(report["totals"]["dct"], 6);
+    assert_eq!(report["totals"]["pixel"], 1);
+    // Every colour output is 4:2:0, as the pixel path's (the chroma was downsampled).
+    for name in ["420.jpg", "422.jpg", "444.jpg", "440.jpg", "411.jpg"] {
+        let (_, sampling) = frame(&fs::read(tmp.path().join("out").join(name)).expect("output"));
+        assert_eq!(sampling, Layout::Yuv420.sampling(), "{name}");
+    }
 }
 
 #[test]
@@ -1276,7 +1281,7 @@ fn text_report_counts_each_method() {
         assert!(lines[at + 1].starts_with("Size "), "{}", run.stdout);
         assert_eq!(lines[at + 3], "Files compressed 8, failed 0", "{flags:?}");
     };
-    expect(&[], "Methods dct 3, pixel 5");
+    expect(&[], "Methods dct 6, pixel 2");
     expect(&["--method", "dct"], "Methods dct 7, pixel 1");
     expect(&["--method", "pixel"], "Methods dct 0, pixel 8");
 }
@@ -1470,14 +1475,18 @@ fn garbage_fails(layout: Layout) {
 // 6. The library
 
 #[test]
-fn library_transcodes_422_only_when_any_subsampling_is_asked() {
+fn library_keeps_422_when_any_subsampling_is_asked_and_writes_420_otherwise() {
     let (w, h) = (96, 64);
     let input = Layout::Yuv422.encode(w, h, false, Vec::new());
     let settings = EncodeSettings::default();
-    match transcode::recompress(&input, &settings, false) {
+    let output = transcode::recompress(&input, &settings, false).expect("4:2:2 downsampled");
+    assert_eq!(frame(&output), (0xC0, Layout::Yuv420.sampling()));
+    // 4:1:1 cannot be mapped to 4:2:0 in the DCT domain: left to the pixel path.
+    let input_411 = Layout::Yuv411.encode(w, h, false, Vec::new());
+    match transcode::recompress(&input_411, &settings, false) {
         Err(Refusal::NotCovered(_)) => {}
-        Err(other) => panic!("4:2:2 without any_subsampling: {other}"),
-        Ok(_) => panic!("4:2:2 without any_subsampling was transcoded"),
+        Err(other) => panic!("4:1:1 without any_subsampling: {other}"),
+        Ok(_) => panic!("4:1:1 without any_subsampling was transcoded"),
     }
     let output = transcode::recompress(&input, &settings, true).expect("4:2:2 transcoded");
     assert_eq!(frame(&output), (0xC0, Layout::Yuv422.sampling()));

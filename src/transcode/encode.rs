@@ -1,9 +1,10 @@
 //! Writing the output: the kept segments, the tables, the frame, and one baseline scan
 //! entropy-coded from the sparse store with optimized Huffman tables (a statistics pass over
 //! the same blocks first, as libjpeg's `optimize_coding`).
-use super::decode::Decoded;
-use super::huffman::{self, Encoder, category};
-use super::store::{Sparse, position, value};
+use super::frame::Decoded;
+use super::huffman::{self, Encoder};
+use super::store::Sparse;
+use super::tokens::{Counts, Sink, encode_block};
 
 /// The output's blocks in scan order, handed to `f(component index, block index)`.
 fn for_each_block(decoded: &Decoded, mut f: impl FnMut(usize, usize)) {
@@ -25,88 +26,6 @@ fn for_each_block(decoded: &Decoded, mut f: impl FnMut(usize, usize)) {
                 }
             }
         }
-    }
-}
-
-/// Where symbols go: counted, or written.
-pub trait Sink {
-    /// A symbol of table `table` (0, 1: DC; 2, 3: AC) followed by `size` raw bits.
-    fn put(&mut self, table: usize, symbol: u8, raw: u32, size: u32);
-}
-
-/// Symbol counts per table (0, 1: DC luminance, chrominance; 2, 3: AC).
-pub struct Counts([[u32; 256]; 4]);
-
-impl Default for Counts {
-    fn default() -> Self {
-        Counts([[0; 256]; 4])
-    }
-}
-
-impl Sink for Counts {
-    #[inline(always)]
-    fn put(&mut self, table: usize, symbol: u8, _raw: u32, _size: u32) {
-        self.0[table][usize::from(symbol)] += 1;
-    }
-}
-
-/// The output's symbols, in order, with their counts: what a statistics pass would count and
-/// an encoding pass would write, made once. A token is `symbol | table << 8 | size << 10 |
-/// raw << 16`.
-pub struct Tokens {
-    counts: Counts,
-    tokens: Vec<u32>,
-}
-
-impl Tokens {
-    pub fn with_capacity(n: usize) -> Result<Self, super::Refusal> {
-        let mut tokens = Vec::new();
-        tokens
-            .try_reserve(n)
-            .map_err(|_| super::Refusal::no_memory())?;
-        Ok(Tokens {
-            counts: Counts::default(),
-            tokens,
-        })
-    }
-}
-
-impl Sink for Tokens {
-    #[inline(always)]
-    fn put(&mut self, table: usize, symbol: u8, raw: u32, size: u32) {
-        self.counts.put(table, symbol, raw, size);
-        self.tokens
-            .push(u32::from(symbol) | (table as u32) << 8 | size << 10 | raw << 16);
-    }
-}
-
-/// The bits of a value of `size` bits as JPEG codes it (negative values minus one).
-#[inline(always)]
-fn raw_bits(v: i32, size: u32) -> u32 {
-    (if v < 0 { v - 1 } else { v }) as u32 & ((1u32 << size) - 1)
-}
-
-/// One block's symbols: its DC difference and its AC entries, with table set `t` (0: luminance,
-/// 1: chrominance).
-#[inline(always)]
-pub fn encode_block(sink: &mut impl Sink, t: usize, diff: i32, entries: &[u32]) {
-    let size = category(diff);
-    sink.put(t, size as u8, raw_bits(diff, size), size);
-    let mut last = 0;
-    for &e in entries {
-        let pos = position(e);
-        let v = value(e);
-        let mut run = pos - last - 1;
-        while run > 15 {
-            sink.put(2 + t, 0xF0, 0, 0);
-            run -= 16;
-        }
-        let size = category(v);
-        sink.put(2 + t, ((run << 4) | size) as u8, raw_bits(v, size), size);
-        last = pos;
-    }
-    if last < 63 {
-        sink.put(2 + t, 0x00, 0, 0);
     }
 }
 

@@ -1,24 +1,30 @@
 //! The DCT-domain transcoder: re-encodes a JPEG without going through pixels. The input's
 //! entropy-coded coefficients are decoded, requantized to the output quality's tables
 //! (`round(c × q_in / q_out)`) and kept sparse, then written as one baseline scan with
-//! optimized Huffman tables. No inverse or forward DCT, no colour conversion, no resampling:
-//! the work left is the entropy decoding of the input, which is what libjpeg spends most of
-//! its decoding time on anyway.
+//! optimized Huffman tables. No colour conversion and no pixel DCT (chroma downsampling, below,
+//! is a fixed map on coefficients): the work left is the entropy decoding of the input, which
+//! is what libjpeg spends most of its decoding time on anyway.
 //!
 //! It covers Huffman-coded 8-bit baseline, extended and progressive JPEGs, gray or YCbCr. The
 //! rest (arithmetic coding, 12-bit, lossless, CMYK, RGB-coded) is refused with
 //! [`Refusal::NotCovered`], and the caller uses the pixel path. The output keeps the input's
-//! chroma subsampling; a caller wanting 4:2:0 output asks for 4:2:0 (or gray) input only.
+//! chroma subsampling, or is 4:2:0 when asked: 4:4:4, 4:2:2 and 4:4:0 chroma is then
+//! downsampled in the DCT domain (`chroma.rs`).
 //!
 //! Safe Rust: every length, marker, table index, Huffman code and coefficient position of the
 //! input is checked, and memory is bounded by the frame's declared size (checked against the
 //! same limits as the pixel path before anything is allocated).
 mod bits;
+mod chroma;
 mod decode;
 mod encode;
+mod frame;
 mod huffman;
+mod progressive;
 mod quant;
+mod scan;
 mod store;
+mod tokens;
 
 use image::metadata::Orientation;
 use mozjpeg::Marker;
@@ -63,9 +69,10 @@ impl std::fmt::Display for Refusal {
 }
 
 /// Re-encodes a JPEG in the DCT domain at `settings.quality`, keeping the segments the pixel
-/// path keeps. With `any_subsampling` false, only inputs whose layout is the pixel path's
-/// output layout (YCbCr 4:2:0, or gray) are taken, so that both paths give the same kind of
-/// file; otherwise the input's subsampling is kept.
+/// path keeps. With `any_subsampling` false, the output has the pixel path's layout (YCbCr
+/// 4:2:0, or gray), so that both paths give the same kind of file: 4:4:4, 4:2:2 and 4:4:0
+/// chroma is downsampled, other layouts (4:1:1) are refused. Otherwise the input's
+/// subsampling is kept.
 ///
 /// `settings.best` is not used: trellis quantization needs the pixel path.
 pub fn recompress(
@@ -119,8 +126,8 @@ pub fn validate(input: &[u8]) -> Result<(), Refusal> {
 /// Every layout and colour model: the data is read and dropped.
 struct AnyLayout;
 
-impl decode::FrameCheck for AnyLayout {
-    fn check(&self, _: &decode::Frame, _: &[(u8, &[u8])]) -> Result<(), Refusal> {
+impl frame::FrameCheck for AnyLayout {
+    fn check(&self, _: &frame::Frame, _: &[(u8, &[u8])]) -> Result<(), Refusal> {
         Ok(())
     }
 
@@ -143,16 +150,13 @@ struct Coverage<'s> {
     any_subsampling: bool,
 }
 
-impl decode::FrameCheck for Coverage<'_> {
-    fn check(&self, frame: &decode::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
+impl frame::FrameCheck for Coverage<'_> {
+    fn check(&self, frame: &frame::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
         let c = &frame.components;
-        let is_420 = c.len() == 3
-            && (c[0].h, c[0].v) == (2, 2)
-            && c[1..].iter().all(|c| (c.h, c.v) == (1, 1));
-        if !self.any_subsampling && c.len() == 3 && !is_420 {
+        if !self.any_subsampling && c.len() == 3 && chroma::merge(frame).is_none() {
             let factors: Vec<String> = c.iter().map(|c| format!("{}x{}", c.h, c.v)).collect();
             return Err(Refusal::unsupported(format!(
-                "sampling factors {} (the output is 4:2:0)",
+                "sampling factors {} (the output is 4:2:0, which they cannot be mapped to)",
                 factors.join(",")
             )));
         }
@@ -170,5 +174,9 @@ impl decode::FrameCheck for Coverage<'_> {
             }
         }
         Ok(())
+    }
+
+    fn to_420(&self) -> bool {
+        !self.any_subsampling
     }
 }

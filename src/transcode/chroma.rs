@@ -1,0 +1,381 @@
+//! Chroma downsampling in the DCT domain: a 4:4:4, 4:2:2 or 4:4:0 frame becomes 4:2:0, as the
+//! pixel path's output is, without going through pixels. Two or four input chroma blocks make
+//! one output block by a fixed linear map on their coefficients (Dugad & Ahuja): each input
+//! block's low-frequency half along a merged axis is its 4-point-DCT picture at half the
+//! resolution; the halves side by side, through a forward 8-point DCT, are the output block.
+//! The map is precomputed per axis (8 × 8), and fused with the requantization: the input's
+//! coefficients are dequantized, mapped and quantized to the output's table in one step.
+//!
+//! The luma is not touched: its blocks move to the 4:2:0 frame's grid, whose partial MCUs may
+//! need one more column or row of blocks (outside the picture: the edge block's DC, no AC).
+use super::Refusal;
+use super::frame::{Component, Frame};
+use super::quant::{MAX_COEF, NATURAL_ORDER};
+use super::store::Sparse;
+use super::store::{position, value};
+use crate::header;
+
+/// How many input chroma blocks make one output block, across and down (1 or 2 each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Merge {
+    pub across: usize,
+    pub down: usize,
+}
+
+/// The merge a three-component frame needs to become 4:2:0: full-resolution luma, both chroma
+/// components alike, at full or half resolution along each axis. `None` for the layouts it
+/// cannot map (4:1:1: chroma at a quarter of the width would need upsampling).
+pub fn merge(frame: &Frame) -> Option<Merge> {
+    let [y, cb, cr] = frame.components.as_slice() else {
+        return None;
+    };
+    let hmax = y.h.max(cb.h).max(cr.h);
+    let vmax = y.v.max(cb.v).max(cr.v);
+    if (y.h, y.v) != (hmax, vmax) || (cb.h, cb.v) != (cr.h, cr.v) {
+        return None;
+    }
+    let ratio = |max: usize, c: usize| match (max % c, max / c) {
+        (0, 1) => Some(2),
+        (0, 2) => Some(1),
+        _ => None,
+    };
+    Some(Merge {
+        across: ratio(hmax, cb.h)?,
+        down: ratio(vmax, cb.v)?,
+    })
+}
+
+/// True when the frame needs no change of grid to be 4:2:0 (it is 4:2:0 as the output writes
+/// it: luma 2x2, chroma 1x1).
+pub fn is_420(frame: &Frame) -> bool {
+    header::is_420(frame.components.iter().map(|c| (c.h, c.v)))
+}
+
+/// The 1-D map of one axis, `out[u] = Σ m[u][i] × in[i]`: with two blocks merged, `in` is the
+/// first four coefficients of each (block-major); with one, all eight of the block.
+fn axis(merged: bool) -> [[f64; 8]; 8] {
+    let mut m = [[0.0; 8]; 8];
+    if !merged {
+        for (u, row) in m.iter_mut().enumerate() {
+            row[u] = 1.0;
+        }
+        return m;
+    }
+    let c = |k: usize| if k == 0 { 1.0 / 2f64.sqrt() } else { 1.0 };
+    let pi = std::f64::consts::PI;
+    // Orthonormal DCTs, as JPEG's: dct8[u][x], idct4[x][k].
+    let dct8 = |u: usize, x: usize| {
+        c(u) * (2.0 / 8.0f64).sqrt() * ((2 * x + 1) as f64 * u as f64 * pi / 16.0).cos()
+    };
+    let idct4 = |x: usize, k: usize| {
+        c(k) * (2.0 / 4.0f64).sqrt() * ((2 * x + 1) as f64 * k as f64 * pi / 8.0).cos()
+    };
+    for (u, row) in m.iter_mut().enumerate() {
+        for block in 0..2 {
+            for k in 0..4 {
+                // A 4-point inverse of an 8-point block's coefficients is √2 too large (a
+                // flat block's DC is 8·a/√8 in 8 points, 4·a/√4 in 4): scaled so that a flat
+                // block keeps its DC.
+                row[block * 4 + k] = (0..4)
+                    .map(|x| dct8(u, block * 4 + x) * idct4(x, k))
+                    .sum::<f64>()
+                    / 2f64.sqrt();
+            }
+        }
+    }
+    m
+}
+
+/// A block mirrored left-right (bit 0) and/or top-bottom (bit 1).
+#[derive(Clone, Copy, Debug, Default)]
+struct Flip(u8);
+
+/// Per zigzag position: bit 0 set for an odd horizontal frequency, bit 1 for an odd vertical one.
+const PARITY: [u8; 64] = {
+    let mut p = [0u8; 64];
+    let mut k = 0;
+    while k < 64 {
+        let n = NATURAL_ORDER[k];
+        p[k] = (n % 2) as u8 | (((n / 8) % 2) as u8) << 1;
+        k += 1;
+    }
+    p
+};
+
+/// The fused map of one component: for each input block of a merge group and each of its
+/// used coefficients (zigzag order), its contribution to the output block's 64 coefficients
+/// (zigzag order), dequantized by the input's table and divided by the output's step.
+pub struct Map {
+    merge: Merge,
+    /// Indexed by `group block × 64 + input zigzag position`; `None` for unused positions.
+    weights: Vec<Option<Box<[f32; 64]>>>,
+}
+
+impl Map {
+    /// The map of a component with input table `input` and output table `output` (zigzag).
+    pub fn new(merge: Merge, input: &[u16; 64], output: &[u16; 64]) -> Self {
+        let h = axis(merge.across == 2);
+        let v = axis(merge.down == 2);
+        // Coefficients of an input block that the map uses, per axis.
+        let (nu, nv) = (8 / merge.across, 8 / merge.down);
+        let mut weights = Vec::with_capacity(merge.across * merge.down * 64);
+        for by in 0..merge.down {
+            for bx in 0..merge.across {
+                for (k, &natural) in NATURAL_ORDER.iter().enumerate() {
+                    let (iv, iu) = (natural / 8, natural % 8);
+                    if iv >= nv || iu >= nu {
+                        weights.push(None);
+                        continue;
+                    }
+                    let (i, j) = (by * nv + iv, bx * nu + iu);
+                    let mut w = [0f32; 64];
+                    for (o, slot) in w.iter_mut().enumerate() {
+                        let (ov, ou) = (NATURAL_ORDER[o] / 8, NATURAL_ORDER[o] % 8);
+                        let scale = f64::from(input[k]) / f64::from(output[o].max(1));
+                        *slot = (v[ov][i] * h[ou][j] * scale) as f32;
+                    }
+                    weights.push(Some(Box::new(w)));
+                }
+            }
+        }
+        Map { merge, weights }
+    }
+
+    /// One output block from its group's input blocks, each a DC value, AC entries and a
+    /// mirroring ([`Flip`]), into `out` as sparse entries; returns the DC value.
+    fn block(&self, inputs: &[(i32, &[u32], Flip)], out: &mut Vec<u32>) -> i32 {
+        let mut acc = [0f32; 64];
+        let mut add = |g: usize, k: usize, c: i32, flip: Flip| {
+            if let Some(w) = &self.weights[g * 64 + k] {
+                // Mirroring a block negates its odd frequencies along the mirrored axis.
+                let odd = (flip.0 & PARITY[k]).count_ones() % 2 == 1;
+                let c = if odd { -c as f32 } else { c as f32 };
+                for (a, w) in acc.iter_mut().zip(w.iter()) {
+                    *a += c * w;
+                }
+            }
+        };
+        for (g, &(dc, entries, flip)) in inputs.iter().enumerate() {
+            add(g, 0, dc, flip);
+            for &e in entries {
+                add(g, position(e) as usize, value(e), flip);
+            }
+        }
+        let quantize = |a: f32| (a.round() as i32).clamp(-MAX_COEF, MAX_COEF);
+        for (k, &a) in acc.iter().enumerate().skip(1) {
+            let q = quantize(a);
+            if q != 0 {
+                out.push(Sparse::entry(k, q));
+            }
+        }
+        quantize(acc[0])
+    }
+}
+
+/// Turns `frame` and its stores (luma requantized, chroma as the input has them) into the
+/// 4:2:0 frame of the same size and its stores. `maps` are the chroma components' maps.
+pub fn to_420(
+    frame: Frame,
+    mut stores: Vec<Sparse>,
+    maps: &[Map; 2],
+) -> Result<(Frame, Vec<Sparse>), Refusal> {
+    let (width, height) = (frame.width, frame.height);
+    let mcus_x = width.div_ceil(16);
+    let mcus_y = height.div_ceil(16);
+    let mut components = frame.components;
+    if components.len() != 3 || stores.len() != 3 {
+        return Err(Refusal::unsupported(
+            "chroma downsampling of a non-YCbCr frame",
+        ));
+    }
+    let chroma_stores = stores.split_off(1);
+    let luma_store = stores
+        .pop()
+        .ok_or_else(|| Refusal::unsupported("no luma"))?;
+    let mut out = Vec::with_capacity(3);
+    out.push(regrid(luma_store, &components[0], 2 * mcus_x, 2 * mcus_y)?);
+    for ((comp, store), map) in components[1..].iter().zip(&chroma_stores).zip(maps) {
+        out.push(downsample(store, comp, map, mcus_x, mcus_y)?);
+    }
+    for (i, c) in components.iter_mut().enumerate() {
+        let (h, v) = if i == 0 { (2, 2) } else { (1, 1) };
+        c.h = h;
+        c.v = v;
+        c.coded_w = (width * h).div_ceil(2).div_ceil(8);
+        c.coded_h = (height * v).div_ceil(2).div_ceil(8);
+        c.blocks_w = mcus_x * h;
+        c.blocks_h = mcus_y * v;
+    }
+    Ok((
+        Frame {
+            components,
+            mcus_x,
+            mcus_y,
+            ..frame
+        },
+        out,
+    ))
+}
+
+/// The luma's blocks on a grid of `w` × `h` blocks: those of the picture as they are, the
+/// ones past it (partial MCUs) the edge block's DC with no AC, which costs two symbols. The
+/// entries are not copied.
+fn regrid(store: Sparse, comp: &Component, w: usize, h: usize) -> Result<Sparse, Refusal> {
+    let (cw, ch) = (comp.coded_w.max(1), comp.coded_h.max(1));
+    let mut out = Sparse::new(0)?;
+    let n = w * h;
+    out.dc = super::store::zeroed(n)?;
+    out.start = super::store::zeroed(n)?;
+    out.len = super::store::zeroed(n)?;
+    for by in 0..h {
+        for bx in 0..w {
+            let from = by.min(ch - 1) * comp.blocks_w + bx.min(cw - 1);
+            let to = by * w + bx;
+            let (Some(&dc), Some(&start), Some(&len)) = (
+                store.dc.get(from),
+                store.start.get(from),
+                store.len.get(from),
+            ) else {
+                continue;
+            };
+            out.dc[to] = dc;
+            if bx < cw && by < ch {
+                out.start[to] = start;
+                out.len[to] = len;
+            }
+        }
+    }
+    out.ac = store.ac;
+    Ok(out)
+}
+
+/// A chroma component's output blocks (`w` × `h`), each from its merge group of input blocks;
+/// group blocks past the input's picture are its edge blocks mirrored, a smooth continuation
+/// as libjpeg's replicated edge samples are (a plain copy would put an edge in the middle of
+/// the output block, and ringing on the picture's side of it).
+fn downsample(
+    store: &Sparse,
+    comp: &Component,
+    map: &Map,
+    w: usize,
+    h: usize,
+) -> Result<Sparse, Refusal> {
+    let (cw, ch) = (comp.coded_w.max(1), comp.coded_h.max(1));
+    let Merge { across, down } = map.merge;
+    let mut out = Sparse::new(w * h)?;
+    let mut entries = Vec::with_capacity(64);
+    let mut inputs: Vec<(i32, &[u32], Flip)> = Vec::with_capacity(4);
+    for oy in 0..h {
+        for ox in 0..w {
+            inputs.clear();
+            for dy in 0..down {
+                for dx in 0..across {
+                    let (x, y) = (ox * across + dx, oy * down + dy);
+                    let flip = Flip(u8::from(x >= cw) | u8::from(y >= ch) << 1);
+                    let b = y.min(ch - 1) * comp.blocks_w + x.min(cw - 1);
+                    match store.dc.get(b) {
+                        Some(&dc) => inputs.push((i32::from(dc), store.entries(b), flip)),
+                        None => inputs.push((0, &[], flip)),
+                    }
+                }
+            }
+            entries.clear();
+            let dc = map.block(&inputs, &mut entries);
+            let b = oy * w + ox;
+            out.begin(b, dc);
+            out.ac.extend_from_slice(&entries);
+            out.end(b);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat_map(merge: Merge) -> Map {
+        Map::new(merge, &[1; 64], &[1; 64])
+    }
+
+    #[test]
+    fn a_flat_picture_keeps_its_dc() {
+        for merge in [
+            Merge { across: 2, down: 2 },
+            Merge { across: 2, down: 1 },
+            Merge { across: 1, down: 2 },
+        ] {
+            let map = flat_map(merge);
+            let inputs = vec![(400, &[][..], Flip(0)); merge.across * merge.down];
+            let mut out = Vec::new();
+            assert_eq!(map.block(&inputs, &mut out), 400, "{merge:?}");
+            assert!(out.is_empty(), "{merge:?}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn a_step_between_blocks_is_a_horizontal_ramp() {
+        // Left block dark, right block light: the output's DC is their mean, and the energy
+        // goes to the first horizontal frequencies only.
+        let map = flat_map(Merge { across: 2, down: 1 });
+        let mut out = Vec::new();
+        let dc = map.block(&[(-200, &[], Flip(0)), (200, &[], Flip(0))], &mut out);
+        assert_eq!(dc, 0);
+        assert!(!out.is_empty());
+        for &e in &out {
+            let natural = NATURAL_ORDER[position(e) as usize];
+            assert_eq!(natural / 8, 0, "vertical frequency in {out:?}");
+        }
+        // The first AC coefficient is negative (dark to light) and the largest: a step of
+        // ±25 levels over 8 rows, 8 × 25 × (cos π/16 + … + cos 7π/16) / √8 ≈ 181.
+        assert_eq!(position(out[0]), 1);
+        assert_eq!(value(out[0]), -181);
+        assert!(out.iter().all(|&e| value(e).abs() <= 181));
+    }
+
+    #[test]
+    fn a_block_beside_its_mirror_image_is_symmetric() {
+        // A horizontal ramp (zigzag 1: u = 1) beside its mirror image: a tent, symmetric about
+        // the output block's middle, so no odd horizontal frequency is left.
+        let map = flat_map(Merge { across: 2, down: 1 });
+        let ramp = [Sparse::entry(1, -120)];
+        let mut out = Vec::new();
+        let dc = map.block(&[(80, &ramp, Flip(0)), (80, &ramp, Flip(1))], &mut out);
+        assert_eq!(dc, 80);
+        assert!(!out.is_empty());
+        for &e in &out {
+            let natural = NATURAL_ORDER[position(e) as usize];
+            assert_eq!(natural % 2, 0, "odd horizontal frequency in {out:?}");
+        }
+    }
+
+    #[test]
+    fn the_axis_map_is_the_pixel_average_for_smooth_blocks() {
+        // A 1-D ramp over 16 samples: its two 8-point DCTs, low halves mapped, give the DCT of
+        // the 8 pair averages up to the truncated high frequencies (small for a ramp).
+        let pixels: Vec<f64> = (0..16).map(|x| x as f64 * 4.0).collect();
+        let dct = |s: &[f64], u: usize| {
+            let c = if u == 0 { 1.0 / 2f64.sqrt() } else { 1.0 };
+            c * 0.5
+                * s.iter()
+                    .enumerate()
+                    .map(|(x, v)| {
+                        v * ((2 * x + 1) as f64 * u as f64 * std::f64::consts::PI / 16.0).cos()
+                    })
+                    .sum::<f64>()
+        };
+        let mut input = [0.0; 8];
+        for block in 0..2 {
+            for k in 0..4 {
+                input[block * 4 + k] = dct(&pixels[block * 8..block * 8 + 8], k);
+            }
+        }
+        let averages: Vec<f64> = pixels.chunks(2).map(|p| (p[0] + p[1]) / 2.0).collect();
+        let m = axis(true);
+        for u in 0..8 {
+            let got: f64 = (0..8).map(|i| m[u][i] * input[i]).sum();
+            let want = dct(&averages, u);
+            assert!((got - want).abs() < 1.0, "u {u}: {got} vs {want}");
+        }
+    }
+}

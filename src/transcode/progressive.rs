@@ -1,0 +1,212 @@
+//! Progressive scans: every scan of a coefficient is needed before it is known, so they fill
+//! a dense store per component ([`Dense`]), requantized into the sparse form at the end.
+use super::Refusal;
+use super::bits::BitReader;
+use super::frame::Component;
+use super::huffman::{Decoder, extend};
+use super::scan::{BlockDecoder, Predictions, Scan};
+use super::store::Sparse;
+
+/// A progressive component's coefficients as its scans build them: 64 a block in zigzag
+/// order, and a mask of each block's non-zero AC positions (so that refinement and the final
+/// requantization visit those only).
+pub struct Dense {
+    pub coefs: Vec<i16>,
+    pub nonzero: Vec<u64>,
+}
+
+/// The requantized sparse form of a progressive component's dense coefficients.
+pub fn sparsify(comp: &Component, dense: &Dense) -> Result<Sparse, Refusal> {
+    let blocks = comp.blocks_w * comp.blocks_h;
+    let mut sparse = Sparse::new(blocks)?;
+    let Some(requant) = &comp.requant else {
+        return Ok(sparse);
+    };
+    for (b, (block, &mask)) in dense
+        .coefs
+        .chunks_exact(64)
+        .zip(&dense.nonzero)
+        .enumerate()
+        .take(blocks)
+    {
+        sparse.begin(b, requant.apply(i32::from(block[0]), 0));
+        let mut mask = mask & !1;
+        while mask != 0 {
+            let k = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let q = requant.apply(i32::from(block[k]), k);
+            if q != 0 {
+                sparse.push(k, q);
+            }
+        }
+        sparse.end(b);
+    }
+    Ok(sparse)
+}
+
+pub struct ProgressiveScan<'s> {
+    pub scan: &'s Scan,
+    pub dc: &'s [Option<Decoder>; 4],
+    pub ac: &'s [Option<Decoder>; 4],
+    pub dense: &'s mut [Dense],
+    pub eobrun: u32,
+}
+
+impl BlockDecoder for (ProgressiveScan<'_>, Predictions) {
+    fn block(&mut self, bits: &mut BitReader, si: usize, block: usize) -> Result<(), Refusal> {
+        let (scan, preds) = self;
+        let (index, td, ta) = scan.scan.components[si];
+        let (ss, se, ah, al) = (scan.scan.ss, scan.scan.se, scan.scan.ah, scan.scan.al);
+        let dense = &mut scan.dense[index];
+        let (Some(coefs), Some(nonzero)) = (
+            dense.coefs.get_mut(block * 64..block * 64 + 64),
+            dense.nonzero.get_mut(block),
+        ) else {
+            return Ok(());
+        };
+        if ss == 0 {
+            if ah == 0 {
+                let Some(dc) = &scan.dc[td] else {
+                    return Ok(());
+                };
+                let size = u32::from(bits.symbol(dc)?);
+                let diff = extend(bits.bits(size), size);
+                preds.0[si] = preds.0[si].wrapping_add(diff);
+                coefs[0] = (preds.0[si].wrapping_shl(al)) as i16;
+            } else if bits.bit() {
+                coefs[0] |= (1i32 << al) as i16;
+            }
+            return Ok(());
+        }
+        let Some(ac) = &scan.ac[ta] else {
+            return Ok(());
+        };
+        if ah == 0 {
+            ac_first(bits, ac, coefs, nonzero, (ss, se, al), &mut scan.eobrun)
+        } else {
+            ac_refine(bits, ac, coefs, nonzero, (ss, se, al), &mut scan.eobrun)
+        }
+    }
+
+    fn zero_block(&mut self, _si: usize, _block: usize) {}
+
+    fn restart(&mut self) {
+        self.1.0 = [0; 4];
+        self.0.eobrun = 0;
+    }
+}
+
+/// A first AC scan of one block: band `ss..=se` at point transform `al`.
+fn ac_first(
+    bits: &mut BitReader,
+    ac: &Decoder,
+    coefs: &mut [i16],
+    nonzero: &mut u64,
+    (ss, se, al): (usize, usize, u32),
+    eobrun: &mut u32,
+) -> Result<(), Refusal> {
+    if *eobrun > 0 {
+        *eobrun -= 1;
+        return Ok(());
+    }
+    let mut k = ss;
+    while k <= se {
+        let symbol = bits.symbol(ac)?;
+        let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 15));
+        if size == 0 {
+            if run < 15 {
+                *eobrun = (1 << run) + bits.bits(run) - 1;
+                break;
+            }
+            k += 16;
+            continue;
+        }
+        k += run as usize;
+        if k > se {
+            if bits.is_strict() {
+                return Err(Refusal::corrupt(
+                    "Corrupt JPEG data: coefficient past the end of a band",
+                ));
+            }
+            break;
+        }
+        let value = extend(bits.bits(size), size).wrapping_shl(al) as i16;
+        coefs[k] = value;
+        *nonzero = (*nonzero & !(1 << k)) | u64::from(value != 0) << k;
+        k += 1;
+    }
+    Ok(())
+}
+
+/// A refinement AC scan of one block (libjpeg's `decode_mcu_AC_refine`).
+fn ac_refine(
+    bits: &mut BitReader,
+    ac: &Decoder,
+    coefs: &mut [i16],
+    nonzero: &mut u64,
+    (ss, se, al): (usize, usize, u32),
+    eobrun: &mut u32,
+) -> Result<(), Refusal> {
+    let p1 = (1i32 << al) as i16;
+    let m1 = (-1i32 << al) as i16;
+    // A correction bit for an already non-zero coefficient: 1 = one more step away from 0.
+    let refine = |bits: &mut BitReader, c: &mut i16| {
+        if bits.bit() && (*c & p1) == 0 {
+            *c = if *c >= 0 {
+                c.wrapping_add(p1)
+            } else {
+                c.wrapping_add(m1)
+            };
+        }
+    };
+    let mut k = ss;
+    if *eobrun == 0 {
+        while k <= se {
+            let symbol = bits.symbol(ac)?;
+            let mut run = i32::from(symbol >> 4);
+            let size = symbol & 15;
+            let mut new_value = 0i16;
+            if size != 0 {
+                if size != 1 && bits.is_strict() {
+                    return Err(Refusal::corrupt("Corrupt JPEG data: bad Huffman code"));
+                }
+                new_value = if bits.bit() { p1 } else { m1 };
+            } else if run != 15 {
+                *eobrun = (1 << run) + bits.bits(run as u32);
+                break;
+            }
+            // Skip `run` zero coefficients, refining the non-zero ones passed on the way.
+            while k <= se {
+                let c = &mut coefs[k];
+                if *c != 0 {
+                    refine(bits, c);
+                } else {
+                    if run == 0 {
+                        break;
+                    }
+                    run -= 1;
+                }
+                k += 1;
+            }
+            if new_value != 0 && k <= se {
+                coefs[k] = new_value;
+                *nonzero |= 1 << k;
+            }
+            k += 1;
+        }
+    }
+    if *eobrun > 0 {
+        // The rest of the band: a correction bit for each non-zero coefficient, in order.
+        if k <= se {
+            let band = (u64::MAX >> (63 - se)) & (u64::MAX << k);
+            let mut mask = *nonzero & band;
+            while mask != 0 {
+                let k = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                refine(bits, &mut coefs[k]);
+            }
+        }
+        *eobrun -= 1;
+    }
+    Ok(())
+}
