@@ -372,8 +372,8 @@ mod tests {
         }
         let averages: Vec<f64> = pixels.chunks(2).map(|p| (p[0] + p[1]) / 2.0).collect();
         let m = axis(true);
-        for u in 0..8 {
-            let got: f64 = (0..8).map(|i| m[u][i] * input[i]).sum();
+        for (u, row) in m.iter().enumerate() {
+            let got: f64 = row.iter().zip(&input).map(|(w, x)| w * x).sum();
             let want = dct(&averages, u);
             assert!((got - want).abs() < 1.0, "u {u}: {got} vs {want}");
         }
