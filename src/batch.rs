@@ -375,6 +375,7 @@ fn resume(
                     output_bytes: record.output_bytes,
                     status: Status::Skipped,
                     method: None,
+                    progressive: None,
                 },
             )),
             None => todo.push(i),
@@ -424,6 +425,7 @@ mod tests {
             output_bytes,
             status,
             method: None,
+            progressive: None,
         }
     }
 

@@ -72,6 +72,9 @@ pub struct Outcome {
     /// How it was re-encoded ([`Method::Dct`] or [`Method::Pixel`]); `None` when it was not
     /// (skipped, or failed before).
     pub method: Option<Method>,
+    /// Whether the output written is a progressive JPEG (its frame header says); `None` when
+    /// nothing was written this run.
+    pub progressive: Option<bool>,
 }
 
 /// What every image of a batch shares.
@@ -106,12 +109,14 @@ impl<'a> Context<'a> {
             options,
             output_dir,
             settings: EncodeSettings {
-                quality: options.quality,
+                quality: options.output_quality(),
                 keep_metadata: !options.strip,
                 keep_icc: !options.strip_icc,
                 strict: !options.accept_truncated,
                 best: options.best,
                 extended: options.extended,
+                progressive: options.progressive,
+                lossless: options.lossless,
                 settings_id: provenance::settings_id(options),
             },
             budget: Budget::new(options.max_memory),
@@ -135,6 +140,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         output_bytes: 0,
         status: Status::Compressed,
         method: None,
+        progressive: None,
     };
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
@@ -228,7 +234,8 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     }
     // Under --strip the original cannot stand in: it still carries the metadata to remove.
     let keep_original = !ctx.options.allow_larger && !ctx.options.strip;
-    if let Some(made) = provenance::find(&input) {
+    // (Under --lossless nothing is lost, so a photopress output can be optimized again.)
+    if let Some(made) = provenance::find(&input).filter(|_| !ctx.options.lossless) {
         if !ctx.options.strip && made.quality <= ctx.options.quality {
             info!(
                 target: "CompressOneImage",
@@ -237,6 +244,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
             );
             store(job, &input, write, ctx)?;
             outcome.output_bytes = input.len() as u64;
+            outcome.progressive = header::read_frame(&input).ok().map(|f| f.progressive());
             return Ok(Status::KeptOriginal);
         }
     }
@@ -267,6 +275,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     };
     store(job, data, write, ctx)?;
     outcome.output_bytes = data.len() as u64;
+    outcome.progressive = header::read_frame(data).ok().map(|f| f.progressive());
     Ok(status)
 }
 
@@ -387,6 +396,9 @@ fn file_kind(_: &fs::Metadata) -> &'static str {
 /// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.
 fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Vec<u8>, ImageError> {
     let method = ctx.options.method;
+    if ctx.options.lossless {
+        return lossless(input, ctx, outcome);
+    }
     if method == Method::Pixel || (method == Method::Auto && ctx.options.best) {
         outcome.method = Some(Method::Pixel);
         return pixel_path(input, ctx, outcome);
@@ -422,6 +434,25 @@ fn reencode(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Ve
     }
     outcome.method = Some(Method::Pixel);
     pixel_path(input, ctx, outcome)
+}
+
+/// `--lossless`: the transcoder with the input's coefficients, or a per-file error (the pixel
+/// path cannot keep them).
+fn lossless(input: &[u8], ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Vec<u8>, ImageError> {
+    outcome.method = Some(Method::Dct);
+    let transcoded = catch_unwind(AssertUnwindSafe(|| {
+        transcode::recompress(input, &ctx.settings, true)
+    }));
+    match transcoded {
+        Ok(Ok(encoded)) => Ok(encoded),
+        Ok(Err(Refusal::NotCovered(why))) => Err(ImageError::Unsupported(format!(
+            "--lossless does not cover this file ({why}); it needs a lossy re-encode"
+        ))),
+        Ok(Err(Refusal::Invalid(err))) => Err(err),
+        Err(_) => Err(ImageError::Unsupported(
+            "--lossless: the transcoder failed (a bug: please report it)".into(),
+        )),
+    }
 }
 
 /// The pixel path, after a check of the entropy-coded data by the transcoder's reader when

@@ -83,6 +83,16 @@ pub struct Options {
     /// Allow 16-bit quantization tables (extended-sequential output below quality 24).
     /// Default false: 8-bit tables, baseline output at every quality.
     pub extended: bool,
+    /// Progressive outputs (SOF2): the transcoder writes jpegli's successive-approximation
+    /// scan script, the pixel path mozjpeg's progressive mode. Default false: baseline
+    /// outputs whatever the input's mode (under `best`, the pixel path's outputs are
+    /// progressive anyway).
+    pub progressive: bool,
+    /// Optimize only: keep each input's coefficients and quantization tables, redo the
+    /// entropy coding (optimized Huffman tables, progressive with `progressive`); `quality`,
+    /// `method` and `best` do not apply. Inputs the transcoder does not cover fail. Default
+    /// false.
+    pub lossless: bool,
     /// Largest input file read, in bytes; larger ones fail before being read. Default
     /// [`DEFAULT_MAX_FILE_SIZE`].
     pub max_file_size: u64,
@@ -125,6 +135,8 @@ impl Default for Options {
             max_memory: crate::memory::default_limit(),
             fsync: false,
             extended: false,
+            progressive: false,
+            lossless: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             output_url: None,
             shard: crate::shard::Shard::ALL,
@@ -141,8 +153,8 @@ impl Options {
     /// resumed run redoes what was done with other settings.
     pub fn fingerprint(&self) -> String {
         format!(
-            "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}",
-            self.quality,
+            "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}{}",
+            self.output_quality(),
             self.method.as_str(),
             u8::from(self.best),
             u8::from(self.strip),
@@ -150,7 +162,8 @@ impl Options {
             u8::from(self.allow_larger),
             u8::from(self.accept_truncated),
             u8::from(self.extended),
-            self.prefix.to_string_lossy()
+            self.prefix.to_string_lossy(),
+            self.scan_settings(),
         )
     }
 
@@ -160,15 +173,35 @@ impl Options {
     /// not the prefix nor `allow_larger`, which change which file is written, not its bytes.)
     pub fn output_settings(&self) -> String {
         format!(
-            "q={};method={};best={};strip={};strip_icc={};extended={};accept_truncated={}",
-            self.quality,
+            "q={};method={};best={};strip={};strip_icc={};extended={};accept_truncated={}{}",
+            self.output_quality(),
             self.method.as_str(),
             u8::from(self.best),
             u8::from(self.strip),
             u8::from(self.strip_icc),
             u8::from(self.extended),
             u8::from(self.accept_truncated),
+            self.scan_settings(),
         )
+    }
+
+    /// `;progressive=1`, `;lossless=1`, or both, or nothing: the settings strings of runs
+    /// without them stay what they were, so their outputs stay up to date.
+    fn scan_settings(&self) -> String {
+        let mut s = String::new();
+        if self.progressive {
+            s.push_str(";progressive=1");
+        }
+        if self.lossless {
+            s.push_str(";lossless=1");
+        }
+        s
+    }
+
+    /// The quality an output is made at, as its provenance marker says: `quality`, or 100
+    /// under `lossless` (no loss: a later lossy run at any quality re-encodes it).
+    pub fn output_quality(&self) -> u8 {
+        if self.lossless { 100 } else { self.quality }
     }
 
     /// Checks the values a library user could set wrong; the command line checks them too.

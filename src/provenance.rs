@@ -121,7 +121,7 @@ pub enum Stale {
     #[error("its output was made at quality {made}, this run asks for {asked}")]
     OtherQuality { made: u8, asked: u8 },
     #[error(
-        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended or --accept-truncated)"
+        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-truncated, --progressive or --lossless)"
     )]
     OtherSettings,
     #[error(
@@ -156,7 +156,7 @@ pub fn up_to_date(input: &Path, output: &Path, opts: &Options) -> Result<(u64, u
     fs::File::open(output)
         .and_then(|file| file.take(HEADER_READ).read_to_end(&mut head))
         .map_err(|_| Stale::Missing)?;
-    let asked = opts.quality;
+    let asked = opts.output_quality();
     match find(&head) {
         Some(made) if made.quality == asked => match made.settings {
             Some(id) if id == settings_id(opts) => Ok(sizes),

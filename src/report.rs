@@ -111,6 +111,8 @@ struct JsonFile<'a> {
     output_bytes: u64,
     status: &'a str,
     method: Option<&'a str>,
+    /// The output's mode (progressive or baseline), when one was written this run.
+    progressive: Option<bool>,
     error: Option<String>,
 }
 
@@ -160,6 +162,7 @@ fn json_file(o: &Outcome) -> JsonFile<'_> {
         output_bytes: o.output_bytes,
         status: o.status.as_str(),
         method: o.method.map(Method::as_str),
+        progressive: o.progressive,
         error: match &o.status {
             Status::Failed(err) => Some(err.to_string()),
             _ => None,
@@ -207,6 +210,7 @@ mod tests {
                 output_bytes: 1000,
                 status: Status::Compressed,
                 method: Some(Method::Dct),
+                progressive: None,
             },
             Outcome {
                 key: "b.jpg".into(),
@@ -219,6 +223,7 @@ mod tests {
                 output_bytes: 0,
                 status: Status::Failed(crate::error::ImageError::Empty),
                 method: None,
+                progressive: None,
             },
         ];
         let totals = outcomes

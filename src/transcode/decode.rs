@@ -32,6 +32,8 @@ pub struct Component {
     pub coded_w: usize,
     pub coded_h: usize,
     requant: Option<Requant>,
+    /// The input's table, latched at the component's first scan (see [`FrameCheck::keep_tables`]).
+    pub input_table: Option<[u16; 64]>,
     scanned: bool,
 }
 
@@ -66,6 +68,18 @@ pub trait FrameCheck {
     /// A check of the data only: any colour model is read (RGB-coded and four-component
     /// frames too), and the coefficients are decoded and dropped, not kept for an output.
     fn data_only(&self) -> bool {
+        false
+    }
+
+    /// The output keeps the input's quantization tables: coefficients are copied as they are,
+    /// not requantized (`--lossless`), and `outputs` is not used.
+    fn keep_tables(&self) -> bool {
+        false
+    }
+
+    /// The output needs the coefficients ([`Decoded::coefficients`]), not the symbols of one
+    /// baseline scan ([`Decoded::tokens`]): progressive output.
+    fn coefficients(&self) -> bool {
         false
     }
 }
@@ -239,6 +253,7 @@ impl<'a> Reader<'a> {
                 coded_w: 0,
                 coded_h: 0,
                 requant: None,
+                input_table: None,
                 scanned: false,
             });
         }
@@ -397,8 +412,13 @@ impl<'a> Reader<'a> {
                         comp.tq
                     )));
                 };
-                let output = &self.outputs[usize::from(index > 0)];
+                let output = if check.keep_tables() {
+                    table
+                } else {
+                    &self.outputs[usize::from(index > 0)]
+                };
                 comp.requant = Some(Requant::new(table, output));
+                comp.input_table = Some(*table);
             }
             if !frame.progressive && comp.scanned {
                 return Err(Refusal::corrupt(format!(
@@ -455,6 +475,7 @@ impl<'a> Reader<'a> {
         // order: its blocks go straight to the output's symbols, with no store in between (and
         // no other baseline scan can follow it: each component has one).
         let in_output_order = !frame.progressive
+            && !check.coefficients()
             && self.scans == 1
             && scan.components.len() == frame.components.len()
             && scan.components.iter().enumerate().all(|(i, c)| c.0 == i);
@@ -582,7 +603,7 @@ fn sparsify(comp: &Component, dense: &Dense) -> Result<Sparse, Refusal> {
         .enumerate()
         .take(blocks)
     {
-        sparse.begin(b, requant.apply(i32::from(block[0]), 0));
+        sparse.begin(b, requant.apply_dc(i32::from(block[0])));
         let mut mask = mask & !1;
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;
@@ -745,7 +766,7 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         let size = u32::from(bits.symbol(dc)?);
         let diff = extend(bits.bits(size), size);
         preds.0[si] = preds.0[si].wrapping_add(diff);
-        let dc = requant.apply(preds.0[si], 0);
+        let dc = requant.apply_dc(preds.0[si]);
         // The block's entries gather in a buffer, then go out at once.
         let entries = &mut scan.entries;
         let mut n = 0;
