@@ -472,7 +472,38 @@ fn pixel_path(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<Vec<
             }
         }
     }
+    if ctx.settings.progressive && !ctx.settings.best {
+        return progressive_pixels(input, ctx);
+    }
     codec::recompress(input, &ctx.settings)
+}
+
+/// `--progressive` on the pixel path: a baseline encode, then its coefficients re-scanned
+/// with the transcoder's script (a few % smaller than libjpeg's standard progressive
+/// script; the same pixels). What the transcoder does not cover (CMYK) gets mozjpeg's
+/// progressive mode.
+fn progressive_pixels(input: &[u8], ctx: &Context<'_>) -> Result<Vec<u8>, ImageError> {
+    let baseline = EncodeSettings {
+        progressive: false,
+        ..ctx.settings
+    };
+    let encoded = codec::recompress(input, &baseline)?;
+    // Everything in the encoder's output is kept (what to strip is already stripped); its
+    // provenance marker is written again, the same.
+    let rescan = EncodeSettings {
+        lossless: true,
+        keep_metadata: true,
+        keep_icc: true,
+        strict: true,
+        ..ctx.settings
+    };
+    let rescanned = catch_unwind(AssertUnwindSafe(|| {
+        transcode::recompress(&encoded, &rescan, true)
+    }));
+    match rescanned {
+        Ok(Ok(out)) => Ok(out),
+        _ => codec::recompress(input, &ctx.settings),
+    }
 }
 
 fn output_file_name(path: &Path) -> std::path::Display<'_> {

@@ -4,10 +4,11 @@
 //! its own optimized Huffman table, long runs of empty blocks become one end-of-band symbol
 //! (EOBRUN), and successive approximation codes the rare large values' low bits raw.
 //!
-//! The scan script is jpegli's (libjxl `lib/jpegli/encode.cc`, progressive level 2): DC
-//! first (one interleaved scan when there is no subsampling, else one per component), then
-//! per component AC 1–2 in full, AC 3–63 without its two low bits, and two refinement scans
-//! of one bit each. The coding of each scan follows libjpeg's `jcphuff.c` (with
+//! The scan script starts from jpegli's (libjxl `lib/jpegli/encode.cc`, progressive level
+//! 2): DC first, then per component AC 1–2 in full, AC 3–63 without its two low bits, and two
+//! refinement scans of one bit each. Each component's AC layout is then chosen among a few
+//! ([`LAYOUTS`]) by the exact size of its scans, as mozjpeg's `optimize_scans` tries
+//! alternatives. The coding of each scan follows libjpeg's `jcphuff.c` (with
 //! `optimize_coding`: one pass gathers the symbols, their counts give the tables, a second
 //! writes them).
 use super::decode::Decoded;
@@ -30,12 +31,27 @@ pub struct Scan {
     pub al: u8,
 }
 
-/// The scan script for a frame of `components` components (`subsampled`: some component has
-/// sampling factors above 1, and the DC scans are then one per component, as jpegli does).
-pub fn script(components: usize, subsampled: bool) -> Vec<Scan> {
+/// A component's AC scans: (`ss`, `se`, `ah`, `al`) each.
+type Layout = &'static [(u8, u8, u8, u8)];
+
+/// The AC layouts tried for each component; the one that codes it in the fewest bytes is
+/// written. jpegli's first; then one bit of successive approximation, a split at 5 (mozjpeg's
+/// luma split), spectral selection only, and one scan of all.
+const LAYOUTS: [Layout; 5] = [
+    &[(1, 2, 0, 0), (3, 63, 0, 2), (3, 63, 2, 1), (3, 63, 1, 0)],
+    &[(1, 2, 0, 0), (3, 63, 0, 1), (3, 63, 1, 0)],
+    &[(1, 5, 0, 0), (6, 63, 0, 2), (6, 63, 2, 1), (6, 63, 1, 0)],
+    &[(1, 2, 0, 0), (3, 63, 0, 0)],
+    &[(1, 63, 0, 0)],
+];
+
+/// The script: the DC scans (one interleaved scan when there is no subsampling, else one per
+/// component, as jpegli does), then the components' AC scans, the first of each component,
+/// the second...
+fn assemble(components: usize, subsampled: bool, layouts: &[Layout]) -> Vec<Scan> {
     let all = ((1u16 << components) - 1) as u8;
     let mut scans = Vec::new();
-    let one = |c: usize, ss, se, ah, al| Scan {
+    let one = |c: usize, (ss, se, ah, al): (u8, u8, u8, u8)| Scan {
         components: 1 << c,
         ss,
         se,
@@ -43,7 +59,7 @@ pub fn script(components: usize, subsampled: bool) -> Vec<Scan> {
         al,
     };
     if subsampled {
-        scans.extend((0..components).map(|c| one(c, 0, 0, 0, 0)));
+        scans.extend((0..components).map(|c| one(c, (0, 0, 0, 0))));
     } else {
         scans.push(Scan {
             components: all,
@@ -53,10 +69,76 @@ pub fn script(components: usize, subsampled: bool) -> Vec<Scan> {
             al: 0,
         });
     }
-    for (ss, se, ah, al) in [(1, 2, 0, 0), (3, 63, 0, 2), (3, 63, 2, 1), (3, 63, 1, 0)] {
-        scans.extend((0..components).map(|c| one(c, ss, se, ah, al)));
+    let passes = layouts.iter().map(|l| l.len()).max().unwrap_or(0);
+    for pass in 0..passes {
+        for (c, layout) in layouts.iter().enumerate() {
+            if let Some(&band) = layout.get(pass) {
+                scans.push(one(c, band));
+            }
+        }
     }
     scans
+}
+
+/// The cheapest layout of each component, by the exact size of its scans (their data with
+/// optimal tables, the tables, the scan headers).
+fn choose(decoded: &Decoded, coefficients: &[Sparse]) -> Vec<Layout> {
+    let mut symbols = Tokens::default();
+    (0..decoded.frame.components.len())
+        .map(|c| {
+            let mut best = (u64::MAX, LAYOUTS[0]);
+            for layout in LAYOUTS {
+                let mut bits = 0;
+                for &band in layout {
+                    let (ss, se, ah, al) = band;
+                    let scan = Scan {
+                        components: 1 << c,
+                        ss,
+                        se,
+                        ah,
+                        al,
+                    };
+                    symbols.0.clear();
+                    tokens(decoded, coefficients, &scan, &mut symbols);
+                    bits += cost(&symbols);
+                    if bits >= best.0 {
+                        break;
+                    }
+                }
+                if bits < best.0 {
+                    best = (bits, layout);
+                }
+            }
+            best.1
+        })
+        .collect()
+}
+
+/// The bits a scan of these symbols takes: data, Huffman tables and scan header.
+fn cost(symbols: &Tokens) -> u64 {
+    let mut counts = [[0u32; 256]; 2];
+    let mut raw = 0u64;
+    for &t in &symbols.0 {
+        raw += u64::from((t >> 8) & 31);
+        if t & RAW_ONLY == 0 {
+            counts[((t >> 29) & 1) as usize][(t & 0xFF) as usize] += 1;
+        }
+    }
+    let mut bits = raw + 8 * (4 + 10);
+    for table in &counts {
+        if table.iter().all(|&c| c == 0) {
+            continue;
+        }
+        let spec = huffman::optimal(table);
+        let encoder = Encoder::new(&spec);
+        bits += 8 * (17 + spec.symbols.len() as u64);
+        bits += table
+            .iter()
+            .zip(encoder.len)
+            .map(|(&n, len)| u64::from(n) * u64::from(len))
+            .sum::<u64>();
+    }
+    bits
 }
 
 /// Longest end-of-band run a symbol codes (14 extra bits).
@@ -269,7 +351,7 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> V
     let subsampled = frame.components.iter().any(|c| c.h > 1 || c.v > 1) && n > 1;
     let mut out = header(decoded, kept, tables, 0xC2);
     let mut symbols = Tokens::default();
-    for scan in script(n, subsampled) {
+    for scan in assemble(n, subsampled, &choose(decoded, coefficients)) {
         symbols.0.clear();
         tokens(decoded, coefficients, &scan, &mut symbols);
         out = write_scan(out, &scan, &symbols);
@@ -342,9 +424,15 @@ mod tests {
     /// `ValidateScanScript`): a first scan of a band before its refinements, DC before AC.
     #[test]
     fn the_script_sends_every_bit_once() {
-        for (components, subsampled) in [(1, false), (3, false), (3, true)] {
+        let mixed = [LAYOUTS[1], LAYOUTS[4], LAYOUTS[2]];
+        for (components, subsampled, layouts) in [
+            (1, false, &LAYOUTS[..1]),
+            (3, false, &LAYOUTS[..3]),
+            (3, true, &LAYOUTS[2..]),
+            (3, true, &mixed[..]),
+        ] {
             let mut sent = vec![[0u16; 64]; components];
-            for scan in script(components, subsampled) {
+            for scan in assemble(components, subsampled, layouts) {
                 assert!(scan.ss > 0 || scan.se == 0, "{scan:?}");
                 assert!(
                     scan.ss == 0 || scan.components.count_ones() == 1,
