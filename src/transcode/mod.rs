@@ -210,12 +210,13 @@ impl decode::FrameCheck for Coverage<'_> {
                 factors.join(",")
             )));
         }
-        if !self.settings.keep_metadata && !self.settings.lossless {
-            if orientation_of(segments) != Orientation::NoTransforms {
-                return Err(Refusal::unsupported(
-                    "--strip on a rotated photo (the pixels are turned upright)",
-                ));
-            }
+        if !self.settings.keep_metadata
+            && !self.settings.lossless
+            && orientation_of(segments) != Orientation::NoTransforms
+        {
+            return Err(Refusal::unsupported(
+                "--strip on a rotated photo (the pixels are turned upright)",
+            ));
         }
         Ok(())
     }

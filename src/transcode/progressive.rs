@@ -249,7 +249,7 @@ fn ac_refine(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, o
         .filter(in_band)
         .filter(|e| value(**e).unsigned_abs() >> al == 1)
         .map(|e| position(*e))
-        .last();
+        .next_back();
     let mut run = 0;
     let mut next = ss;
     let mut corrections: Vec<u8> = Vec::new();
