@@ -198,7 +198,8 @@ fn progressive_outputs_have_the_baseline_outputs_pixels() {
             assert_eq!(name, name2);
             assert_eq!(sof(b), 0xC0, "{name}");
             assert_eq!(sof(p), 0xC2, "{name}");
-            assert!(scans(p) >= 5, "{name}: {} scans", scans(p));
+            // DC, then AC in at least one scan (the layout is chosen per component).
+            assert!(scans(p) >= 2, "{name}: {} scans", scans(p));
             assert_same_pixels(b, p, dir.path(), &format!("{name} at q{quality}"));
             base_total += b.len();
             prog_total += p.len();
