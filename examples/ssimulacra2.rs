@@ -26,7 +26,7 @@ fn rgb(path: &str) -> Result<ssimulacra2::Rgb, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() || args.len() % 2 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(2) {
         eprintln!("usage: ssimulacra2 SOURCE DISTORTED [SOURCE DISTORTED]...");
         return ExitCode::from(2);
     }

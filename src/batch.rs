@@ -378,6 +378,7 @@ fn resume(
                     quality: None,
                     score: None,
                     dimensions: None,
+                    progressive: None,
                 },
             )),
             None => todo.push(i),
@@ -430,6 +431,7 @@ mod tests {
             quality: None,
             score: None,
             dimensions: None,
+            progressive: None,
         }
     }
 

@@ -129,7 +129,8 @@ pub struct Cli {
 
     /// Leave alone the outputs that are up to date: not older than their input, and made at
     /// this --quality with the same --method, --best, --strip, --strip-icc, --extended,
-    /// --accept-truncated and resize limits (others are redone, with a line saying why)
+    /// --accept-truncated, --progressive, --lossless, targets and resize limits (others are
+    /// redone, with a line saying why)
     #[arg(long)]
     pub skip_existing: bool,
 
@@ -164,6 +165,17 @@ pub struct Cli {
     /// decoders refuse); by default tables are clamped and every output is baseline
     #[arg(long)]
     pub extended: bool,
+
+    /// Progressive outputs: smaller (about 5 % at quality 30 with the dct method) and shown
+    /// coarse-to-fine while loading, slower to decode; default: baseline
+    #[arg(long)]
+    pub progressive: bool,
+
+    /// Optimize only, like jpegtran -optimize: keep each photo's coefficients and quantization
+    /// tables (identical pixels) and redo the Huffman coding (with --progressive: progressive
+    /// scans); inputs it cannot take (arithmetic-coded, 12-bit, CMYK, RGB-coded) fail
+    #[arg(long, conflicts_with_all = ["quality", "method", "best", "extended", "target_quality", "target_size", "size_limit"])]
+    pub lossless: bool,
 
     /// Inputs larger than this fail without being read (e.g. 100M, 1G)
     #[arg(long, value_name = "SIZE", default_value = "512M", value_parser = photopress::memory::parse_size)]
@@ -321,6 +333,8 @@ impl Cli {
                 .unwrap_or_else(photopress::memory::default_limit),
             fsync: self.fsync,
             extended: self.extended,
+            progressive: self.progressive,
+            lossless: self.lossless,
             max_file_size: self.max_file_size,
             output_url: None,
             shard: photopress::shard::Shard::ALL,

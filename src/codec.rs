@@ -61,6 +61,13 @@ pub struct EncodeSettings {
     /// below quality 24, which some decoders refuse). Otherwise tables are clamped to 8 bits,
     /// as Pillow and `cjpeg -baseline` do, and every output is baseline.
     pub extended: bool,
+    /// Progressive output: the transcoder's scan script (see `transcode::progressive`), or
+    /// mozjpeg's progressive mode on the pixel path. Otherwise baseline, except under `best`,
+    /// whose pixel path is mozjpeg's progressive with optimized scans either way.
+    pub progressive: bool,
+    /// Keep the input's coefficients and quantization tables (the transcoder only): the
+    /// entropy coding alone is redone. `quality` is then only the marker's (100).
+    pub lossless: bool,
     /// The [`crate::provenance::settings_id`] of the run, written into each output's marker.
     pub settings_id: u32,
 }
@@ -74,6 +81,8 @@ impl Default for EncodeSettings {
             strict: true,
             best: false,
             extended: false,
+            progressive: false,
+            lossless: false,
             settings_id: crate::provenance::settings_id(&crate::Options::default()),
         }
     }
@@ -280,6 +289,11 @@ fn start_encoder(
             encoder.set_luma_qtable(&mozjpeg::qtable::AnnexK_Luma.scaled(q, q));
             encoder.set_chroma_qtable(&mozjpeg::qtable::AnnexK_Chroma.scaled(q, q));
         }
+    }
+    if settings.progressive && !settings.best {
+        // libjpeg's standard script (jpeg_simple_progression); --best's defaults already are
+        // progressive, with mozjpeg's scan optimization.
+        encoder.set_progressive_mode();
     }
     encoder.set_optimize_coding(true);
     if matches!(input_space, ColorSpace::JCS_RGB | ColorSpace::JCS_YCbCr) {

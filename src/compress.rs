@@ -81,6 +81,9 @@ pub struct Outcome {
     pub score: Option<f64>,
     /// The output's width and height as displayed, when it was resized; `None` otherwise.
     pub dimensions: Option<(usize, usize)>,
+    /// Whether the output written is a progressive JPEG (its frame header says); `None` when
+    /// nothing was written this run.
+    pub progressive: Option<bool>,
 }
 
 /// What every image of a batch shares.
@@ -115,12 +118,14 @@ impl<'a> Context<'a> {
             options,
             output_dir,
             settings: EncodeSettings {
-                quality: options.quality,
+                quality: options.output_quality(),
                 keep_metadata: !options.strip,
                 keep_icc: !options.strip_icc,
                 strict: !options.accept_truncated,
                 best: options.best,
                 extended: options.extended,
+                progressive: options.progressive,
+                lossless: options.lossless,
                 settings_id: provenance::settings_id(options),
             },
             budget: Budget::new(options.max_memory),
@@ -147,6 +152,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         quality: None,
         score: None,
         dimensions: None,
+        progressive: None,
     };
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
@@ -195,15 +201,15 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     }
     if job.dest == Dest::File {
         ctx.output_dir.ensure()?;
-        if let Some(parent) = job.output.parent() {
-            if parent != ctx.output_dir.path() {
-                output::create_dirs(parent, ctx.options.fsync).map_err(|err| {
-                    ImageError::OutputDir {
-                        path: parent.to_path_buf(),
-                        message: err.to_string(),
-                    }
-                })?;
-            }
+        if let Some(parent) = job.output.parent()
+            && parent != ctx.output_dir.path()
+        {
+            output::create_dirs(parent, ctx.options.fsync).map_err(|err| {
+                ImageError::OutputDir {
+                    path: parent.to_path_buf(),
+                    message: err.to_string(),
+                }
+            })?;
         }
         if ctx.options.skip_existing && job.source == Source::File {
             match provenance::up_to_date(&job.input, &job.output, ctx.options) {
@@ -244,6 +250,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     };
     store(job, &data, write, ctx)?;
     outcome.output_bytes = data.len() as u64;
+    outcome.progressive = header::read_frame(&data).ok().map(|f| f.progressive());
     Ok(status)
 }
 
@@ -280,7 +287,8 @@ pub fn encode(
         && !ctx.options.strip
         && plan.is_none()
         && limit.is_none_or(|limit| input.len() as u64 <= limit);
-    if let Some(made) = provenance::find(input) {
+    // (Under --lossless nothing is lost, so a photopress output can be optimized again.)
+    if let Some(made) = provenance::find(input).filter(|_| !ctx.options.lossless) {
         // A target is searched again: the input's quality says nothing of its score or size.
         if !ctx.options.strip
             && plan.is_none()
@@ -486,6 +494,9 @@ fn reencode(
     outcome: &mut Outcome,
 ) -> Result<Vec<u8>, ImageError> {
     let method = ctx.options.method;
+    if ctx.options.lossless {
+        return lossless(input, settings, outcome);
+    }
     if method == Method::Pixel || (method == Method::Auto && ctx.options.best) {
         outcome.method = Some(Method::Pixel);
         return pixel_path(input, ctx, settings, outcome);
@@ -531,7 +542,33 @@ fn pixel_path(
     outcome: &Outcome,
 ) -> Result<Vec<u8>, ImageError> {
     check_data(input, ctx, outcome)?;
+    if settings.progressive && !settings.best {
+        return progressive_pixels(input, settings);
+    }
     codec::recompress(input, settings)
+}
+
+/// `--lossless`: the transcoder with the input's coefficients, or a per-file error (the pixel
+/// path cannot keep them).
+fn lossless(
+    input: &[u8],
+    settings: &EncodeSettings,
+    outcome: &mut Outcome,
+) -> Result<Vec<u8>, ImageError> {
+    outcome.method = Some(Method::Dct);
+    let transcoded = catch_unwind(AssertUnwindSafe(|| {
+        transcode::recompress(input, settings, true)
+    }));
+    match transcoded {
+        Ok(Ok(encoded)) => Ok(encoded),
+        Ok(Err(Refusal::NotCovered(why))) => Err(ImageError::Unsupported(format!(
+            "--lossless does not cover this file ({why}); it needs a lossy re-encode"
+        ))),
+        Ok(Err(Refusal::Invalid(err))) => Err(err),
+        Err(_) => Err(ImageError::Unsupported(
+            "--lossless: the transcoder failed (a bug: please report it)".into(),
+        )),
+    }
 }
 
 /// When corrupt data is an error, the entropy-coded data is checked by the transcoder's reader
@@ -552,6 +589,34 @@ fn check_data(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// `--progressive` on the pixel path: a baseline encode, then its coefficients re-scanned
+/// with the transcoder's script (a few % smaller than libjpeg's standard progressive
+/// script; the same pixels). What the transcoder does not cover (CMYK) gets mozjpeg's
+/// progressive mode.
+fn progressive_pixels(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    let baseline = EncodeSettings {
+        progressive: false,
+        ..*settings
+    };
+    let encoded = codec::recompress(input, &baseline)?;
+    // Everything in the encoder's output is kept (what to strip is already stripped); its
+    // provenance marker is written again, the same.
+    let rescan = EncodeSettings {
+        lossless: true,
+        keep_metadata: true,
+        keep_icc: true,
+        strict: true,
+        ..*settings
+    };
+    let rescanned = catch_unwind(AssertUnwindSafe(|| {
+        transcode::recompress(&encoded, &rescan, true)
+    }));
+    match rescanned {
+        Ok(Ok(out)) => Ok(out),
+        _ => codec::recompress(input, settings),
+    }
 }
 
 fn output_file_name(path: &Path) -> std::path::Display<'_> {

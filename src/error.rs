@@ -62,10 +62,10 @@ fn truncation_hint(message: &str) -> &'static str {
 impl ImageError {
     /// The error of a failed read of `path`: a dangling symlink says where it points.
     pub fn read(path: &std::path::Path, err: io::Error) -> Self {
-        if err.kind() == io::ErrorKind::NotFound {
-            if let Ok(target) = std::fs::read_link(path) {
-                return ImageError::DanglingLink(target);
-            }
+        if err.kind() == io::ErrorKind::NotFound
+            && let Ok(target) = std::fs::read_link(path)
+        {
+            return ImageError::DanglingLink(target);
         }
         ImageError::Read(err)
     }

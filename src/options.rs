@@ -85,6 +85,16 @@ pub struct Options {
     /// Allow 16-bit quantization tables (extended-sequential output below quality 24).
     /// Default false: 8-bit tables, baseline output at every quality.
     pub extended: bool,
+    /// Progressive outputs (SOF2): the transcoder writes jpegli's successive-approximation
+    /// scan script, the pixel path mozjpeg's progressive mode. Default false: baseline
+    /// outputs whatever the input's mode (under `best`, the pixel path's outputs are
+    /// progressive anyway).
+    pub progressive: bool,
+    /// Optimize only: keep each input's coefficients and quantization tables, redo the
+    /// entropy coding (optimized Huffman tables, progressive with `progressive`); `quality`,
+    /// `method` and `best` do not apply. Inputs the transcoder does not cover fail. Default
+    /// false.
+    pub lossless: bool,
     /// Largest input file read, in bytes; larger ones fail before being read. Default
     /// [`DEFAULT_MAX_FILE_SIZE`].
     pub max_file_size: u64,
@@ -139,6 +149,8 @@ impl Default for Options {
             max_memory: crate::memory::default_limit(),
             fsync: false,
             extended: false,
+            progressive: false,
+            lossless: false,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             output_url: None,
             shard: crate::shard::Shard::ALL,
@@ -160,7 +172,7 @@ impl Options {
     pub fn fingerprint(&self) -> String {
         format!(
             "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}{}",
-            self.quality,
+            self.output_quality(),
             self.method.as_str(),
             u8::from(self.best),
             u8::from(self.strip),
@@ -171,6 +183,7 @@ impl Options {
             self.prefix.to_string_lossy(),
             self.targets()
         ) + &self.resize_settings()
+            + &self.scan_settings()
     }
 
     /// The options that change an output's bytes, as one string: its hash
@@ -180,7 +193,7 @@ impl Options {
     pub fn output_settings(&self) -> String {
         format!(
             "q={};method={};best={};strip={};strip_icc={};extended={};accept_truncated={}{}",
-            self.quality,
+            self.output_quality(),
             self.method.as_str(),
             u8::from(self.best),
             u8::from(self.strip),
@@ -189,6 +202,7 @@ impl Options {
             u8::from(self.accept_truncated),
             self.targets()
         ) + &self.resize_settings()
+            + &self.scan_settings()
     }
 
     /// The resize limits for [`Self::fingerprint`] and [`Self::output_settings`]: nothing
@@ -219,6 +233,25 @@ impl Options {
         self.target_quality.is_some() || self.target_size.is_some()
     }
 
+    /// `;progressive=1`, `;lossless=1`, or both, or nothing: the settings strings of runs
+    /// without them stay what they were, so their outputs stay up to date.
+    fn scan_settings(&self) -> String {
+        let mut s = String::new();
+        if self.progressive {
+            s.push_str(";progressive=1");
+        }
+        if self.lossless {
+            s.push_str(";lossless=1");
+        }
+        s
+    }
+
+    /// The quality an output is made at, as its provenance marker says: `quality`, or 100
+    /// under `lossless` (no loss: a later lossy run at any quality re-encodes it).
+    pub fn output_quality(&self) -> u8 {
+        if self.lossless { 100 } else { self.quality }
+    }
+
     /// Checks the values a library user could set wrong; the command line checks them too.
     pub fn validate(&self) -> Result<(), crate::error::SetupError> {
         use crate::error::SetupError;
@@ -233,6 +266,11 @@ impl Options {
         if self.min_savings.is_some() && self.allow_larger {
             return Err(SetupError::Targets(
                 "--min-savings and --allow-larger cannot be combined: one keeps originals, the other never does".into(),
+            ));
+        }
+        if self.lossless && (self.has_target() || self.resize.is_some()) {
+            return Err(SetupError::Targets(
+                "--lossless keeps the input's coefficients: it cannot be combined with a target or resizing".into(),
             ));
         }
         if self.target_quality.is_some() && self.resize.is_some() {

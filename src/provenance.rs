@@ -94,10 +94,10 @@ pub fn find(jpeg: &[u8]) -> Option<Provenance> {
         }
         let len = usize::from(u16::from_be_bytes([*jpeg.get(pos)?, *jpeg.get(pos + 1)?]));
         let body = jpeg.get(pos + 2..pos + len.max(2))?;
-        if code == COM {
-            if let Some(found) = parse(body) {
-                return Some(found);
-            }
+        if code == COM
+            && let Some(found) = parse(body)
+        {
+            return Some(found);
         }
         pos += len.max(2);
     }
@@ -121,7 +121,7 @@ pub enum Stale {
     #[error("its output was made at quality {made}, this run asks for {asked}")]
     OtherQuality { made: u8, asked: u8 },
     #[error(
-        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-truncated or the resize limits)"
+        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-truncated, --progressive, --lossless, the targets or the resize limits)"
     )]
     OtherSettings,
     #[error(
@@ -157,7 +157,7 @@ pub fn up_to_date(input: &Path, output: &Path, opts: &Options) -> Result<(u64, u
     fs::File::open(output)
         .and_then(|file| file.take(HEADER_READ).read_to_end(&mut head))
         .map_err(|_| Stale::Missing)?;
-    let asked = opts.quality;
+    let asked = opts.output_quality();
     match find(&head) {
         // Under a target the quality was chosen per image, up to the ceiling `asked`.
         Some(made) if made.quality == asked || (opts.has_target() && made.quality <= asked) => {

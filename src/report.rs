@@ -116,6 +116,8 @@ struct JsonFile<'a> {
     /// The `--target-quality` score of the output against the input.
     #[serde(skip_serializing_if = "Option::is_none")]
     score: Option<f64>,
+    /// The output's mode (progressive or baseline), when one was written this run.
+    progressive: Option<bool>,
     error: Option<String>,
     /// The output's size as displayed, for resized files only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -172,6 +174,7 @@ fn json_file(o: &Outcome) -> JsonFile<'_> {
         method: o.method.map(Method::as_str),
         quality: o.quality,
         score: o.score.map(|s| (s * 100.0).round() / 100.0),
+        progressive: o.progressive,
         error: match &o.status {
             Status::Failed(err) => Some(err.to_string()),
             _ => None,
@@ -224,6 +227,7 @@ mod tests {
                 quality: None,
                 score: None,
                 dimensions: None,
+                progressive: None,
             },
             Outcome {
                 key: "b.jpg".into(),
@@ -239,6 +243,7 @@ mod tests {
                 quality: None,
                 score: None,
                 dimensions: None,
+                progressive: None,
             },
         ];
         let totals = outcomes

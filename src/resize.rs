@@ -42,10 +42,10 @@ impl Resize {
             ("--width", self.width),
             ("--height", self.height),
         ] {
-            if let Some(v) = value {
-                if !(1..=MAX_SIDE).contains(&v) {
-                    return Err(format!("{name} must be between 1 and {MAX_SIDE}, got {v}"));
-                }
+            if let Some(v) = value
+                && !(1..=MAX_SIDE).contains(&v)
+            {
+                return Err(format!("{name} must be between 1 and {MAX_SIDE}, got {v}"));
             }
         }
         if self.long_edge.is_none() && self.width.is_none() && self.height.is_none() {
@@ -238,10 +238,10 @@ pub fn exif_orientation(input: &[u8]) -> Orientation {
         let Some(body) = input.get(pos + 2..pos + len.max(2)) else {
             break;
         };
-        if code == 0xE1 {
-            if let Some(chunk) = body.strip_prefix(b"Exif\0\0") {
-                return Orientation::from_exif_chunk(chunk).unwrap_or(Orientation::NoTransforms);
-            }
+        if code == 0xE1
+            && let Some(chunk) = body.strip_prefix(b"Exif\0\0")
+        {
+            return Orientation::from_exif_chunk(chunk).unwrap_or(Orientation::NoTransforms);
         }
         pos += len.max(2);
     }

@@ -246,13 +246,13 @@ impl Scanner<'_> {
         };
         let name = output_name(&self.opts.prefix, file_name);
         let output = self.opts.output_dir.join(rel).join(&name);
-        if let (Some(canonical), Some(out_root)) = (&canonical, &self.output_canonical) {
-            if *canonical == out_root.join(rel).join(&name) {
-                return Err(SetupError::WouldOverwriteInput {
-                    input: input.to_path_buf(),
-                    output,
-                });
-            }
+        if let (Some(canonical), Some(out_root)) = (&canonical, &self.output_canonical)
+            && *canonical == out_root.join(rel).join(&name)
+        {
+            return Err(SetupError::WouldOverwriteInput {
+                input: input.to_path_buf(),
+                output,
+            });
         }
         let problem = match self.outputs.get(&output) {
             // The same file reached twice for the same output (named twice, or as a file and

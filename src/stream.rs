@@ -33,6 +33,7 @@ pub fn compress_stream(reader: impl Read, writer: &mut impl Write, options: &Opt
         quality: None,
         score: None,
         dimensions: None,
+        progressive: None,
     };
     // Never created: the output is the stream.
     let no_folder = OutputDir::new(PathBuf::new(), false);
@@ -82,5 +83,8 @@ fn run(
             source,
         })?;
     outcome.output_bytes = data.len() as u64;
+    outcome.progressive = crate::header::read_frame(&data)
+        .ok()
+        .map(|f| f.progressive());
     Ok(status)
 }

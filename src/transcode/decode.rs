@@ -256,7 +256,7 @@ impl<'a> Reader<'a> {
             body,
             frame,
             &self.qtables,
-            self.outputs,
+            (!check.keep_tables()).then_some(self.outputs),
             &self.dc_tables,
             &self.ac_tables,
         )?;
@@ -267,6 +267,7 @@ impl<'a> Reader<'a> {
         // order: its blocks go straight to the output's symbols, with no store in between (and
         // no other baseline scan can follow it: each component has one).
         let in_output_order = !frame.progressive
+            && !check.coefficients()
             && self.scans == 1
             && self.merge.is_none()
             && scan.components.len() == frame.components.len()

@@ -3,11 +3,12 @@
 //! the same blocks first, as libjpeg's `optimize_coding`).
 use super::frame::Decoded;
 use super::huffman::{self, Encoder};
+use super::quant::QuantTables;
 use super::store::Sparse;
 use super::tokens::{Counts, Sink, encode_block};
 
 /// The output's blocks in scan order, handed to `f(component index, block index)`.
-fn for_each_block(decoded: &Decoded, mut f: impl FnMut(usize, usize)) {
+pub fn for_each_block(decoded: &Decoded, mut f: impl FnMut(usize, usize)) {
     let frame = &decoded.frame;
     if let [c] = frame.components.as_slice() {
         for b in 0..c.coded_w * c.coded_h {
@@ -42,7 +43,7 @@ fn encode_scan(decoded: &Decoded, sink: &mut impl Sink) {
 }
 
 /// The entropy coder's output: bits into bytes, `FF` stuffed with `00`.
-struct BitWriter {
+pub struct BitWriter {
     out: Vec<u8>,
     acc: u64,
     n: u32,
@@ -50,8 +51,19 @@ struct BitWriter {
 }
 
 impl BitWriter {
+    /// A writer appending to `out`, coding symbols with `tables`.
+    pub fn new(out: Vec<u8>, tables: [Encoder; 4]) -> Self {
+        BitWriter {
+            out,
+            acc: 0,
+            n: 0,
+            tables,
+        }
+    }
+
+    /// Writes the low `len` (at most 32) bits of `bits`.
     #[inline(always)]
-    fn bits(&mut self, bits: u32, len: u32) {
+    pub fn bits(&mut self, bits: u32, len: u32) {
         self.acc = (self.acc << len) | u64::from(bits);
         self.n += len;
         if self.n >= 32 {
@@ -72,7 +84,7 @@ impl BitWriter {
     }
 
     /// Pads the last byte with one bits and writes what is left.
-    fn finish(mut self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
         let pad = (8 - self.n % 8) % 8;
         self.bits((1 << pad) - 1, pad);
         while self.n >= 8 {
@@ -97,30 +109,17 @@ impl Sink for BitWriter {
     }
 }
 
-fn segment(out: &mut Vec<u8>, code: u8, body: &[u8]) {
+pub fn segment(out: &mut Vec<u8>, code: u8, body: &[u8]) {
     out.extend_from_slice(&[0xFF, code]);
     out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
     out.extend_from_slice(body);
 }
 
-/// The output file. `kept` are the segments to copy; `tables` the output's quantization
-/// tables (luminance, chrominance).
-pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -> Vec<u8> {
-    let tokens = decoded.tokens.as_deref();
-    let mut counted = Counts::default();
-    let counts = match tokens {
-        Some(tokens) => &tokens.counts,
-        None => {
-            encode_scan(decoded, &mut counted);
-            &counted
-        }
-    };
-    let specs: Vec<huffman::Spec> = counts.0.iter().map(huffman::optimal).collect();
-
+/// The start of the output file, up to its frame header (`sof`, the marker code): SOI, JFIF,
+/// the `kept` segments, the quantization tables.
+pub fn header(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables, sof: u8) -> Vec<u8> {
     let frame = &decoded.frame;
     let gray = frame.components.len() == 1;
-    let used = if gray { 1 } else { 2 };
-    let extended = tables[..used].iter().flatten().any(|&q| q > 255);
     let mut head = Vec::with_capacity(1024);
     head.extend_from_slice(&[0xFF, 0xD8]);
     let (units, x, y) = decoded.density.unwrap_or((0, 1, 1));
@@ -133,10 +132,11 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -
     for (code, body) in kept {
         segment(&mut head, *code, body);
     }
-    for (i, table) in tables[..used].iter().enumerate() {
-        let mut body = vec![(u8::from(extended) << 4) | i as u8];
+    for (i, table) in tables.tables.iter().enumerate() {
+        let wide = table.iter().any(|&q| q > 255);
+        let mut body = vec![(u8::from(wide) << 4) | i as u8];
         for &q in table {
-            if extended {
+            if wide {
                 body.extend_from_slice(&q.to_be_bytes());
             } else {
                 body.push(q as u8);
@@ -144,15 +144,37 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -
         }
         segment(&mut head, 0xDB, &body);
     }
-    let mut sof = vec![8];
-    sof.extend_from_slice(&(frame.height as u16).to_be_bytes());
-    sof.extend_from_slice(&(frame.width as u16).to_be_bytes());
-    sof.push(frame.components.len() as u8);
+    let mut body = vec![8];
+    body.extend_from_slice(&(frame.height as u16).to_be_bytes());
+    body.extend_from_slice(&(frame.width as u16).to_be_bytes());
+    body.push(frame.components.len() as u8);
     for (i, c) in frame.components.iter().enumerate() {
         let sampling = if gray { 0x11 } else { (c.h << 4 | c.v) as u8 };
-        sof.extend_from_slice(&[i as u8 + 1, sampling, u8::from(i > 0)]);
+        let tq = tables.of_component.get(i).copied().unwrap_or(0) as u8;
+        body.extend_from_slice(&[i as u8 + 1, sampling, tq]);
     }
-    segment(&mut head, if extended { 0xC1 } else { 0xC0 }, &sof);
+    segment(&mut head, sof, &body);
+    head
+}
+
+/// The output file, one baseline scan. `kept` are the segments to copy; `tables` the
+/// output's quantization tables.
+pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> Vec<u8> {
+    let tokens = decoded.tokens.as_deref();
+    let mut counted = Counts::default();
+    let counts = match tokens {
+        Some(tokens) => &tokens.counts,
+        None => {
+            encode_scan(decoded, &mut counted);
+            &counted
+        }
+    };
+    let specs: Vec<huffman::Spec> = counts.0.iter().map(huffman::optimal).collect();
+
+    let frame = &decoded.frame;
+    let used = if frame.components.len() == 1 { 1 } else { 2 };
+    let sof = if tables.wide() { 0xC1 } else { 0xC0 };
+    let mut head = header(decoded, kept, tables, sof);
     for t in 0..used {
         for (class, spec) in [(0u8, &specs[t]), (1, &specs[2 + t])] {
             let mut body = vec![(class << 4) | t as u8];
@@ -178,17 +200,15 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &[[u16; 64]; 2]) -
             .sum(),
     };
     head.reserve(data_estimate + 2);
-    let mut writer = BitWriter {
-        out: head,
-        acc: 0,
-        n: 0,
-        tables: [
+    let mut writer = BitWriter::new(
+        head,
+        [
             Encoder::new(&specs[0]),
             Encoder::new(&specs[1]),
             Encoder::new(&specs[2]),
             Encoder::new(&specs[3]),
         ],
-    };
+    );
     match tokens {
         Some(tokens) => {
             for &token in &tokens.tokens {

@@ -65,6 +65,18 @@ pub trait FrameCheck {
     fn to_420(&self) -> bool {
         false
     }
+
+    /// The output keeps the input's quantization tables: coefficients are copied as they are,
+    /// not requantized (`--lossless`), and the output tables are not used.
+    fn keep_tables(&self) -> bool {
+        false
+    }
+
+    /// The output needs the coefficients ([`Decoded::coefficients`]), not the symbols of one
+    /// baseline scan ([`Decoded::tokens`]): progressive output.
+    fn coefficients(&self) -> bool {
+        false
+    }
 }
 
 impl Frame {

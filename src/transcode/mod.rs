@@ -1,9 +1,11 @@
 //! The DCT-domain transcoder: re-encodes a JPEG without going through pixels. The input's
 //! entropy-coded coefficients are decoded, requantized to the output quality's tables
 //! (`round(c × q_in / q_out)`) and kept sparse, then written as one baseline scan with
-//! optimized Huffman tables. No colour conversion and no pixel DCT (chroma downsampling, below,
-//! is a fixed map on coefficients): the work left is the entropy decoding of the input, which
-//! is what libjpeg spends most of its decoding time on anyway.
+//! optimized Huffman tables, or as progressive scans ([`progressive_scans`]). Under `lossless`
+//! the coefficients are kept as they are, with the input's quantization tables: only the
+//! entropy coding changes (jpegtran's `-optimize`). No colour conversion and no pixel DCT
+//! (chroma downsampling, below, is a fixed map on coefficients): the work left is the entropy
+//! decoding of the input, which is what libjpeg spends most of its decoding time on anyway.
 //!
 //! It covers Huffman-coded 8-bit baseline, extended and progressive JPEGs, gray or YCbCr. The
 //! rest (arithmetic coding, 12-bit, lossless, CMYK, RGB-coded) is refused with
@@ -21,6 +23,7 @@ mod encode;
 mod frame;
 mod huffman;
 mod progressive;
+mod progressive_scans;
 mod quant;
 mod scan;
 mod store;
@@ -32,6 +35,7 @@ use mozjpeg::Marker;
 use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
 
+use quant::QuantTables;
 pub use quant::output_tables;
 
 /// Why the transcoder did not produce an output.
@@ -74,7 +78,10 @@ impl std::fmt::Display for Refusal {
 /// chroma is downsampled, other layouts (4:1:1) are refused. Otherwise the input's
 /// subsampling is kept.
 ///
-/// `settings.best` is not used: trellis quantization needs the pixel path.
+/// `settings.best` is not used: trellis quantization needs the pixel path. Under
+/// `settings.lossless` the coefficients and tables are the input's (any subsampling), and
+/// `--strip` on a rotated photo keeps the orientation (an EXIF segment with that tag alone):
+/// the pixels cannot be turned without changing them.
 pub fn recompress(
     input: &[u8],
     settings: &EncodeSettings,
@@ -91,10 +98,16 @@ pub fn recompress(
     };
     let coverage = Coverage {
         settings,
-        any_subsampling,
+        any_subsampling: any_subsampling || settings.lossless,
     };
     let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
     let provenance = crate::provenance::marker(settings.quality, settings.settings_id);
+    let orientation = if settings.lossless && !settings.keep_metadata {
+        orientation_of(&decoded.segments)
+    } else {
+        Orientation::NoTransforms
+    };
+    let exif = orientation_exif(orientation);
     // The kept segments, then the provenance marker (after them: EXIF readers look for
     // APP1 right after the JFIF segment).
     let kept: Vec<(u8, &[u8])> = decoded
@@ -102,12 +115,53 @@ pub fn recompress(
         .iter()
         .filter(|(code, data)| codec::keep_marker(marker(*code), data, settings))
         .copied()
+        .chain(exif.as_deref().map(|exif| (0xE1, exif)))
         .chain(std::iter::once((
             crate::provenance::COM,
             provenance.as_slice(),
         )))
         .collect();
-    Ok(encode::write(&decoded, &kept, &tables))
+    let components = &decoded.frame.components;
+    let tables = if settings.lossless {
+        let inputs: Vec<[u16; 64]> = components
+            .iter()
+            .map(|c| c.table.map(|q| q.max(1)))
+            .collect();
+        QuantTables::per_component(&inputs)
+    } else {
+        QuantTables::requantized(&tables, components.len())
+    };
+    // The coefficients are there when progressive output was asked (see `Coverage`).
+    if settings.progressive && decoded.coefficients.len() == components.len() {
+        Ok(progressive_scans::write(&decoded, &kept, &tables))
+    } else {
+        Ok(encode::write(&decoded, &kept, &tables))
+    }
+}
+
+/// The EXIF orientation among APPn segments.
+fn orientation_of(segments: &[(u8, &[u8])]) -> Orientation {
+    codec::exif_orientation(
+        segments
+            .iter()
+            .filter(|(code, _)| (0xE0..=0xEF).contains(code))
+            .map(|(code, data)| (marker(*code), *data)),
+    )
+}
+
+/// An EXIF segment's body with the orientation tag alone (none for an upright photo): what
+/// `--strip --lossless` keeps of a rotated photo's metadata, so that it still shows upright.
+fn orientation_exif(orientation: Orientation) -> Option<Vec<u8>> {
+    if orientation == Orientation::NoTransforms {
+        return None;
+    }
+    let mut body = b"Exif\0\0".to_vec();
+    // Big-endian TIFF header, the first IFD at offset 8: one entry, tag 0x0112 (orientation),
+    // type SHORT, count 1, the value in the entry's first two bytes; no next IFD.
+    body.extend_from_slice(b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0");
+    body.push(orientation.to_exif());
+    body.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    Some(body)
 }
 
 /// Reads all the entropy-coded data of a Huffman JPEG of any layout or colour model (also
@@ -160,23 +214,26 @@ impl frame::FrameCheck for Coverage<'_> {
                 factors.join(",")
             )));
         }
-        if !self.settings.keep_metadata {
-            let orientation = codec::exif_orientation(
-                segments
-                    .iter()
-                    .filter(|(code, _)| (0xE0..=0xEF).contains(code))
-                    .map(|(code, data)| (marker(*code), *data)),
-            );
-            if orientation != Orientation::NoTransforms {
-                return Err(Refusal::unsupported(
-                    "--strip on a rotated photo (the pixels are turned upright)",
-                ));
-            }
+        if !self.settings.keep_metadata
+            && !self.settings.lossless
+            && orientation_of(segments) != Orientation::NoTransforms
+        {
+            return Err(Refusal::unsupported(
+                "--strip on a rotated photo (the pixels are turned upright)",
+            ));
         }
         Ok(())
     }
 
     fn to_420(&self) -> bool {
         !self.any_subsampling
+    }
+
+    fn keep_tables(&self) -> bool {
+        self.settings.lossless
+    }
+
+    fn coefficients(&self) -> bool {
+        self.settings.progressive
     }
 }

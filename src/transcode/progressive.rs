@@ -29,7 +29,7 @@ pub fn sparsify(comp: &Component, dense: &Dense) -> Result<Sparse, Refusal> {
         .enumerate()
         .take(blocks)
     {
-        sparse.begin(b, requant.apply(i32::from(block[0]), 0));
+        sparse.begin(b, requant.apply_dc(i32::from(block[0])));
         let mut mask = mask & !1;
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;

@@ -61,6 +61,51 @@ pub fn baseline_tables(quality: u8) -> [[u16; 64]; 2] {
     [scaled(&LUMINANCE), scaled(&CHROMINANCE)]
 }
 
+/// The output's quantization tables: the distinct tables (at most 4) and the one each
+/// component uses.
+pub struct QuantTables {
+    pub tables: Vec<[u16; 64]>,
+    pub of_component: Vec<usize>,
+}
+
+impl QuantTables {
+    /// Luminance and chrominance tables: the first component uses the one, the others the
+    /// other (gray: the luminance table only).
+    pub fn requantized(tables: &[[u16; 64]; 2], components: usize) -> Self {
+        let used = if components == 1 { 1 } else { 2 };
+        QuantTables {
+            tables: tables[..used].to_vec(),
+            of_component: (0..components).map(|i| usize::from(i > 0)).collect(),
+        }
+    }
+
+    /// Each component's own table, identical ones written once (`--lossless`: the input's
+    /// tables, so that a file whose Cb and Cr use different tables stays exact).
+    pub fn per_component(tables: &[[u16; 64]]) -> Self {
+        let mut distinct: Vec<[u16; 64]> = Vec::new();
+        let mut of_component = Vec::with_capacity(tables.len());
+        for table in tables {
+            let index = match distinct.iter().position(|t| t == table) {
+                Some(i) => i,
+                None => {
+                    distinct.push(*table);
+                    distinct.len() - 1
+                }
+            };
+            of_component.push(index);
+        }
+        QuantTables {
+            tables: distinct,
+            of_component,
+        }
+    }
+
+    /// Some value needs 16 bits (an extended, not a baseline, sequential file).
+    pub fn wide(&self) -> bool {
+        self.tables.iter().flatten().any(|&q| q > 255)
+    }
+}
+
 /// Largest magnitude of a requantized AC coefficient (8-bit JPEG: size category 10) and DC
 /// value (differences then stay within category 11).
 pub const MAX_COEF: i32 = 1023;
@@ -112,16 +157,32 @@ impl Requant {
     /// The coefficient `value` at zigzag position `k`, requantized and clamped.
     #[inline(always)]
     pub fn apply(&self, value: i32, k: usize) -> i32 {
+        let q = self.magnitude(value, k).min(MAX_COEF);
+        if value < 0 { -q } else { q }
+    }
+
+    /// A DC value, requantized and clamped to the 8-bit range, `-1024..=1023` (a black block
+    /// at a DC step of 1 is -1024; differences then stay within category 11).
+    #[inline(always)]
+    pub fn apply_dc(&self, value: i32) -> i32 {
+        let q = self.magnitude(value, 0);
+        if value < 0 {
+            -q.min(MAX_COEF + 1)
+        } else {
+            q.min(MAX_COEF)
+        }
+    }
+
+    #[inline(always)]
+    fn magnitude(&self, value: i32, k: usize) -> i32 {
         let step = &self.steps[k & 63];
         let a = value.unsigned_abs().min(MAX_INPUT);
         let n = a * step.num + step.half;
-        let q = if self.by_reciprocal {
+        if self.by_reciprocal {
             ((u64::from(n) * step.recip) >> 32) as i32
         } else {
             (n / step.div) as i32
-        };
-        let q = q.min(MAX_COEF);
-        if value < 0 { -q } else { q }
+        }
     }
 }
 

@@ -20,12 +20,13 @@ pub struct Scan {
 impl Scan {
     /// The scan whose header is `body`, checked against the frame and the tables defined so
     /// far. A component's quantization table is latched at its first scan, with its
-    /// requantization to `outputs` (luminance, chrominance).
+    /// requantization to `outputs` (luminance, chrominance), or to itself without them (the
+    /// coefficients kept as they are: `--lossless`).
     pub fn parse(
         body: &[u8],
         frame: &mut Frame,
         qtables: &[Option<[u16; 64]>; 4],
-        outputs: &[[u16; 64]; 2],
+        outputs: Option<&[[u16; 64]; 2]>,
         dc_tables: &[Option<Decoder>; 4],
         ac_tables: &[Option<Decoder>; 4],
     ) -> Result<Scan, Refusal> {
@@ -60,10 +61,9 @@ impl Scan {
                 };
                 // A component to downsample keeps the input's values (requantized by the
                 // downsampling, from the table kept here).
-                let output = if comp.raw {
-                    table
-                } else {
-                    &outputs[usize::from(index > 0)]
+                let output = match outputs {
+                    Some(outputs) if !comp.raw => &outputs[usize::from(index > 0)],
+                    _ => table,
                 };
                 comp.requant = Some(Requant::new(table, output));
                 comp.table = *table;
@@ -272,7 +272,7 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         let size = u32::from(bits.symbol(dc)?);
         let diff = extend(bits.bits(size), size);
         preds.0[si] = preds.0[si].wrapping_add(diff);
-        let dc = requant.apply(preds.0[si], 0);
+        let dc = requant.apply_dc(preds.0[si]);
         // The block's entries gather in a buffer, then go out at once.
         let entries = &mut scan.entries;
         let mut n = 0;

@@ -57,7 +57,7 @@ impl Sink for Tokens {
 
 /// The bits of a value of `size` bits as JPEG codes it (negative values minus one).
 #[inline(always)]
-fn raw_bits(v: i32, size: u32) -> u32 {
+pub fn raw_bits(v: i32, size: u32) -> u32 {
     (if v < 0 { v - 1 } else { v }) as u32 & ((1u32 << size) - 1)
 }
 
