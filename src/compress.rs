@@ -1,8 +1,6 @@
 //! The compression of one image: read, re-encode, write atomically; the result is an
 //! [`Outcome`], never a panic or an exit.
 use std::collections::HashMap;
-use std::fs;
-use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -13,6 +11,7 @@ use crate::codec::{self, EncodeSettings};
 use crate::error::ImageError;
 use crate::header;
 use crate::human;
+use crate::input;
 use crate::manifest;
 use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
@@ -112,6 +111,14 @@ pub struct Prefetched {
 }
 
 impl<'a> Context<'a> {
+    /// The largest input read: `--max-file-size`, and within the memory budget.
+    pub fn input_cap(&self) -> u64 {
+        match self.budget.limit() {
+            0 => self.options.max_file_size,
+            budget => self.options.max_file_size.min(budget),
+        }
+    }
+
     pub fn new(options: &'a Options, output_dir: &'a OutputDir) -> Self {
         Context {
             remote: Remote::default(),
@@ -229,7 +236,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
     }
     let (input, write, version) = match &job.source {
         Source::File => {
-            let (data, meta) = read_input(&job.input, ctx)?;
+            let (data, meta) = input::read(&job.input, ctx.input_cap())?;
             let write = WriteOptions::for_input(&meta, ctx.options.fsync, ctx.options.preserve);
             (data, write, manifest::file_version(&meta))
         }
@@ -386,10 +393,7 @@ fn store(job: &Job, data: &[u8], write: WriteOptions, ctx: &Context<'_>) -> Resu
 
 /// Downloads an object input (taken from the prefetcher when it runs ahead), with its version.
 fn fetch_object(job: &Job, ctx: &Context<'_>) -> Result<(Vec<u8>, String), ImageError> {
-    let cap = match ctx.budget.limit() {
-        0 => ctx.options.max_file_size,
-        budget => ctx.options.max_file_size.min(budget),
-    };
+    let cap = ctx.input_cap();
     let slot = ctx
         .remote
         .prefetch
@@ -404,86 +408,6 @@ fn fetch_object(job: &Job, ctx: &Context<'_>) -> Result<(Vec<u8>, String), Image
     }
     let version = manifest::object_version(fetched.etag.as_deref(), fetched.size);
     Ok((fetched.bytes.to_vec(), version))
-}
-
-/// Reads an input whole, if it is a regular file no larger than the cap and the memory budget:
-/// FIFOs, sockets and devices (also behind a symlink) fail at once, without being read (the
-/// file is opened non-blocking, so a FIFO cannot hang the open either). Returns the bytes and
-/// the file's metadata as it was before the read (its times are those `--preserve` keeps).
-fn read_input(path: &Path, ctx: &Context<'_>) -> Result<(Vec<u8>, fs::Metadata), ImageError> {
-    let mut open = fs::OpenOptions::new();
-    open.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.custom_flags(libc::O_NONBLOCK);
-    }
-    // Checked before opening (a FIFO's open has no reader to wait for, but a device's may
-    // have effects) and again on the handle (the path may have been swapped in between).
-    let meta = fs::metadata(path).map_err(|err| ImageError::read(path, err))?;
-    not_regular(&meta)?;
-    let file = open.open(path).map_err(|err| ImageError::read(path, err))?;
-    let meta = file.metadata().map_err(ImageError::Read)?;
-    not_regular(&meta)?;
-    let cap = match ctx.budget.limit() {
-        0 => ctx.options.max_file_size,
-        budget => ctx.options.max_file_size.min(budget),
-    };
-    if meta.len() > cap {
-        return Err(ImageError::TooLarge {
-            size: meta.len(),
-            cap,
-        });
-    }
-    if meta.len() == 0 {
-        return Err(ImageError::Empty);
-    }
-    let mut data = Vec::with_capacity(meta.len() as usize);
-    // A file that grows while read stops at the cap.
-    file.take(cap + 1)
-        .read_to_end(&mut data)
-        .map_err(ImageError::Read)?;
-    if data.len() as u64 > cap {
-        return Err(ImageError::TooLarge {
-            size: data.len() as u64,
-            cap,
-        });
-    }
-    Ok((data, meta))
-}
-
-fn not_regular(meta: &fs::Metadata) -> Result<(), ImageError> {
-    if meta.is_file() {
-        return Ok(());
-    }
-    let kind = if meta.is_dir() {
-        "a folder"
-    } else {
-        file_kind(meta)
-    };
-    Err(ImageError::NotRegularFile(kind))
-}
-
-#[cfg(unix)]
-fn file_kind(meta: &fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else {
-        "not a file"
-    }
-}
-
-#[cfg(not(unix))]
-fn file_kind(_: &fs::Metadata) -> &'static str {
-    "not a file"
 }
 
 /// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.

@@ -20,6 +20,7 @@ pub mod error;
 pub mod guard;
 pub mod header;
 pub mod human;
+pub mod input;
 pub mod interrupt;
 pub mod job;
 pub mod journal;

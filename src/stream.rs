@@ -52,10 +52,7 @@ fn run(
     ctx: &Context<'_>,
     outcome: &mut Outcome,
 ) -> Result<Status, ImageError> {
-    let cap = match ctx.budget.limit() {
-        0 => ctx.options.max_file_size,
-        budget => ctx.options.max_file_size.min(budget),
-    };
+    let cap = ctx.input_cap();
     let mut input = Vec::new();
     reader
         .take(cap.saturating_add(1))
