@@ -47,7 +47,8 @@ impl Method {
 pub struct Options {
     /// Folder the outputs are written to; created if missing. Default `COMPRESSED_IMAGES`.
     pub output_dir: PathBuf,
-    /// JPEG quality, 1..=100. Default 30.
+    /// JPEG quality, 1..=100. Default 30. Under a target (`target_quality`, `target_size`), the
+    /// highest quality the search may choose (the command line defaults it to 95 then).
     pub quality: u8,
     /// Worker threads; 0 means one per core. Default 0.
     pub jobs: usize,
