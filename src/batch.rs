@@ -365,20 +365,11 @@ fn resume(
             Some((version, record)) => earlier.push((
                 i,
                 Outcome {
-                    input: job.input.clone(),
-                    output: job.output.clone(),
-                    key: job.key.clone(),
                     version: Some(version),
-                    started: std::time::SystemTime::now(),
-                    duration: Duration::ZERO,
                     input_bytes: record.input_bytes,
                     output_bytes: record.output_bytes,
                     status: Status::Skipped,
-                    method: None,
-                    quality: None,
-                    score: None,
-                    dimensions: None,
-                    progressive: None,
+                    ..Outcome::new(job.input.clone(), job.output.clone(), job.key.clone())
                 },
             )),
             None => todo.push(i),

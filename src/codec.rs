@@ -99,12 +99,22 @@ pub fn recompress(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, Im
     }
 }
 
-fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+/// An input opened for decoding: the decoder (header read), the colour space its pixels are
+/// read in and how many bytes a pixel has, and what the output keeps of it.
+struct Opened<'a> {
+    decoder: Decompress<&'a [u8]>,
+    pixel_space: ColorSpace,
+    components: usize,
+    kept: Kept,
+}
+
+/// Opens `input`: its header read and checked (a size photopress takes, a colour space it
+/// writes back), the segments to keep gathered. The one opening of both pixel paths.
+fn open<'a>(input: &'a [u8], settings: &EncodeSettings) -> Result<Opened<'a>, ImageError> {
     let mut decoder = Decompress::with_markers(ALL_MARKERS)
         .with_err(error_manager(settings.strict))
         .from_mem(input)
         .map_err(|err| ImageError::Decode(err.to_string()))?;
-
     let (width, height) = decoder.size();
     if width == 0 || height == 0 {
         return Err(ImageError::Decode("the image has no pixels".into()));
@@ -121,7 +131,6 @@ fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u
             )));
         }
     };
-
     let kept = Kept {
         markers: decoder
             .markers()
@@ -131,6 +140,22 @@ fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u
         density: decoder.pixel_density(),
         capacity: input.len() / 2,
     };
+    Ok(Opened {
+        decoder,
+        pixel_space,
+        components,
+        kept,
+    })
+}
+
+fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    let Opened {
+        decoder,
+        pixel_space,
+        components,
+        kept,
+    } = open(input, settings)?;
+    let (width, height) = decoder.size();
     // Without the EXIF segment a viewer cannot know the photo's orientation, so it is applied
     // to the pixels instead.
     let orientation = if settings.keep_metadata {

@@ -1,5 +1,6 @@
 //! The compression of one image: read, re-encode, write atomically; the result is an
 //! [`Outcome`], never a panic or an exit.
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -85,6 +86,28 @@ pub struct Outcome {
     pub progressive: Option<bool>,
 }
 
+impl Outcome {
+    /// The outcome of an image not done yet, started now: nothing read or written, no method.
+    pub fn new(input: PathBuf, output: PathBuf, key: String) -> Self {
+        Outcome {
+            input,
+            output,
+            key,
+            version: None,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            input_bytes: 0,
+            output_bytes: 0,
+            status: Status::Compressed,
+            method: None,
+            quality: None,
+            score: None,
+            dimensions: None,
+            progressive: None,
+        }
+    }
+}
+
 /// What every image of a batch shares.
 pub struct Context<'a> {
     pub options: &'a Options,
@@ -143,24 +166,8 @@ impl<'a> Context<'a> {
 /// Compresses one image (the `CompressOneImage` component of the logs).
 pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
     let name = job.input.display();
-    let started = SystemTime::now();
     let clock = Instant::now();
-    let mut outcome = Outcome {
-        input: job.input.clone(),
-        output: job.output.clone(),
-        key: job.key.clone(),
-        version: None,
-        started,
-        duration: Duration::ZERO,
-        input_bytes: 0,
-        output_bytes: 0,
-        status: Status::Compressed,
-        method: None,
-        quality: None,
-        score: None,
-        dimensions: None,
-        progressive: None,
-    };
+    let mut outcome = Outcome::new(job.input.clone(), job.output.clone(), job.key.clone());
     if crate::interrupt::stop_requested() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
         outcome.status = Status::NotStarted;
@@ -283,10 +290,12 @@ pub fn encode(
     }
     // The size it comes out at, when the resize limits ask for another. (A header that cannot
     // be read fails below, as without limits.)
-    let plan = ctx.options.resize.as_ref().and_then(|limits| {
-        let frame = header::read_frame(input).ok()?;
-        resize::plan(input, &frame, limits)
-    });
+    let frame = header::read_frame(input);
+    let plan = ctx
+        .options
+        .resize
+        .as_ref()
+        .and_then(|limits| resize::plan(input, frame.as_ref().ok()?, limits));
     // Under --strip the original cannot stand in: it still carries the metadata to remove;
     // nor when resized: it has another size; under --target-size, only if it fits.
     let limit = ctx.options.target_size.map(|t| t.of(input.len() as u64));
@@ -312,7 +321,7 @@ pub fn encode(
     }
     // One header reader for the budget and the codecs: a file whose header it cannot read is
     // refused here, never budgeted as nothing.
-    let header = match header::read_frame(input) {
+    let header = match frame {
         Ok(header) => header,
         // The transcoder's reader names what is wrong before the frame (a bad table, say),
         // allocating nothing without one; else the header reader's own words.
@@ -343,9 +352,11 @@ pub fn encode(
         needed,
         budget: ctx.budget.limit(),
     })?;
+    // The data check reads the whole input: once an image, however many candidates.
+    let checked = Cell::new(false);
     if plan.is_some() {
         outcome.method = Some(Method::Pixel);
-        check_data(input, ctx, outcome)?;
+        check_data(input, ctx, outcome, &checked)?;
     }
     let name = outcome.input.clone();
     let chosen = target::encode_to_target(input, ctx.options, &name, |q| {
@@ -355,7 +366,7 @@ pub fn encode(
         };
         match &plan {
             Some(plan) => codec::recompress_resized(input, &settings, plan),
-            None => reencode(input, ctx, &settings, outcome),
+            None => reencode(input, ctx, &settings, outcome, &checked),
         }
     })?;
     if let Some(plan) = &plan {
@@ -416,6 +427,7 @@ fn reencode(
     ctx: &Context<'_>,
     settings: &EncodeSettings,
     outcome: &mut Outcome,
+    checked: &Cell<bool>,
 ) -> Result<Vec<u8>, ImageError> {
     let method = ctx.options.method;
     if ctx.options.lossless {
@@ -423,7 +435,7 @@ fn reencode(
     }
     if method == Method::Pixel || (method == Method::Auto && ctx.options.best) {
         outcome.method = Some(Method::Pixel);
-        return pixel_path(input, ctx, settings, outcome);
+        return pixel_path(input, ctx, settings, outcome, checked);
     }
     let name = outcome.input.display();
     let transcoded = catch_unwind(AssertUnwindSafe(|| {
@@ -455,7 +467,7 @@ fn reencode(
         }
     }
     outcome.method = Some(Method::Pixel);
-    pixel_path(input, ctx, settings, outcome)
+    pixel_path(input, ctx, settings, outcome, checked)
 }
 
 /// The pixel path, after [`check_data`].
@@ -464,8 +476,9 @@ fn pixel_path(
     ctx: &Context<'_>,
     settings: &EncodeSettings,
     outcome: &Outcome,
+    checked: &Cell<bool>,
 ) -> Result<Vec<u8>, ImageError> {
-    check_data(input, ctx, outcome)?;
+    check_data(input, ctx, outcome, checked)?;
     if settings.progressive && !settings.best {
         return progressive_pixels(input, settings);
     }
@@ -497,9 +510,14 @@ fn lossless(
 
 /// When corrupt data is an error, the entropy-coded data is checked by the transcoder's reader
 /// before libjpeg decodes it (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
-/// as zeros, without a word).
-fn check_data(input: &[u8], ctx: &Context<'_>, outcome: &Outcome) -> Result<(), ImageError> {
-    if ctx.settings.strict {
+/// as zeros, without a word). `checked` says it was done already for this input.
+fn check_data(
+    input: &[u8],
+    ctx: &Context<'_>,
+    outcome: &Outcome,
+    checked: &Cell<bool>,
+) -> Result<(), ImageError> {
+    if ctx.settings.strict && !checked.replace(true) {
         let checked = catch_unwind(AssertUnwindSafe(|| transcode::validate(input)));
         match checked {
             Ok(Err(Refusal::Invalid(err))) => return Err(err),

@@ -2,7 +2,7 @@
 //! for one image: the size cap, other formats refused by name, the never-larger rule.
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use crate::compress::{self, Context, Encoded, Outcome, Status};
 use crate::error::ImageError;
@@ -19,22 +19,11 @@ pub const STDOUT_NAME: &str = "<stdout>";
 /// on an error, nothing was written.
 pub fn compress_stream(reader: impl Read, writer: &mut impl Write, options: &Options) -> Outcome {
     let clock = Instant::now();
-    let mut outcome = Outcome {
-        input: PathBuf::from(STDIN_NAME),
-        output: PathBuf::from(STDOUT_NAME),
-        key: STDIN_NAME.to_string(),
-        version: None,
-        started: SystemTime::now(),
-        duration: Duration::ZERO,
-        input_bytes: 0,
-        output_bytes: 0,
-        status: Status::Compressed,
-        method: None,
-        quality: None,
-        score: None,
-        dimensions: None,
-        progressive: None,
-    };
+    let mut outcome = Outcome::new(
+        PathBuf::from(STDIN_NAME),
+        PathBuf::from(STDOUT_NAME),
+        STDIN_NAME.to_string(),
+    );
     // Never created: the output is the stream.
     let no_folder = OutputDir::new(PathBuf::new(), false);
     let ctx = Context::new(options, &no_folder);

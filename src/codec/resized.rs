@@ -5,9 +5,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::metadata::Orientation;
-use mozjpeg::{ALL_MARKERS, ColorSpace, Decompress};
 
-use super::{Kept, classify, error_manager, keep_marker, orient, panic_message, start_encoder};
+use super::{classify, orient, panic_message, start_encoder};
 use crate::error::ImageError;
 use crate::resize::{self, Plan};
 
@@ -38,36 +37,12 @@ fn resized_unguarded(
     plan: &Plan,
 ) -> Result<Vec<u8>, ImageError> {
     let decode_err = |err: std::io::Error| ImageError::Decode(err.to_string());
-    let mut decoder = Decompress::with_markers(ALL_MARKERS)
-        .with_err(error_manager(settings.strict))
-        .from_mem(input)
-        .map_err(decode_err)?;
-    let (width, height) = decoder.size();
-    if width == 0 || height == 0 {
-        return Err(ImageError::Decode("the image has no pixels".into()));
-    }
-    super::check_size(width, height, input.len())?;
-    let (pixel_space, components) = match decoder.color_space() {
-        ColorSpace::JCS_GRAYSCALE => (ColorSpace::JCS_GRAYSCALE, 1),
-        ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => (ColorSpace::JCS_RGB, 3),
-        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => (ColorSpace::JCS_CMYK, 4),
-        other => {
-            return Err(ImageError::Unsupported(format!(
-                "colour space {other:?} with {} components",
-                decoder.components().len()
-            )));
-        }
-    };
-    let kept = Kept {
-        markers: decoder
-            .markers()
-            .filter(|m| keep_marker(m.marker, m.data, settings))
-            .map(|m| (m.marker, m.data.to_vec()))
-            .collect(),
-        density: decoder.pixel_density(),
-        capacity: input.len() / 2,
-    };
-
+    let super::Opened {
+        mut decoder,
+        pixel_space,
+        components,
+        kept,
+    } = super::open(input, settings)?;
     decoder.scale(plan.eighths);
     let mut decoder = decoder.to_colorspace(pixel_space).map_err(decode_err)?;
     let scaled = (decoder.width(), decoder.height());
