@@ -201,7 +201,7 @@ pub fn run_with(
         None => (Vec::new(), (0..jobs.len()).collect()),
     };
     let journal = root.map(|root| journal::Journal::new(root, options));
-    let order = largest_first(jobs, &todo);
+    let order = largest_first(jobs, &todo, threads);
     let prefetched = storage.input.as_ref().map(|bucket| {
         let keys = consumption_order(&order, threads)
             .into_iter()
@@ -294,10 +294,12 @@ pub fn run_with(
 
 /// Job indices arranged so that every worker starts with the biggest inputs: the pool then
 /// starts the long images early, and the batch does not end with one worker finishing a big
-/// photo while the others idle. rayon splits the vector in halves (a second worker takes the
-/// right half, and so on recursively), and each worker goes left to right through its part:
-/// ranks by size are dealt alternately to the left and right halves, each in descending order.
-fn largest_first(jobs: &[Job], todo: &[usize]) -> Vec<usize> {
+/// photo while the others idle. rayon splits the vector in halves, recursively, one split
+/// level per doubling of the workers (a second worker takes the right half, a third and a
+/// fourth the right halves of those, and so on), and each worker goes left to right through
+/// its part: at each of those levels, ranks by size are dealt alternately to the left and
+/// right halves, so that every worker's part starts with one of the biggest and descends.
+fn largest_first(jobs: &[Job], todo: &[usize], threads: usize) -> Vec<usize> {
     let sizes: Vec<u64> = jobs
         .iter()
         .map(|job| match &job.source {
@@ -307,6 +309,14 @@ fn largest_first(jobs: &[Job], todo: &[usize]) -> Vec<usize> {
         .collect();
     let mut ranked: Vec<usize> = todo.to_vec();
     ranked.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    deal(ranked, threads)
+}
+
+/// `ranked` (biggest first) laid out for `workers` workers of rayon's halving splits.
+fn deal(ranked: Vec<usize>, workers: usize) -> Vec<usize> {
+    if workers <= 1 || ranked.len() <= 2 {
+        return ranked;
+    }
     // rayon's split point is len / 2: the left half gets the first len / 2 ranks dealt.
     let left_len = ranked.len() / 2;
     let mut left = Vec::with_capacity(left_len);
@@ -318,8 +328,10 @@ fn largest_first(jobs: &[Job], todo: &[usize]) -> Vec<usize> {
             right.push(index);
         }
     }
-    left.extend(right);
-    left
+    let half = workers.div_ceil(2);
+    let mut order = deal(left, half);
+    order.extend(deal(right, half));
+    order
 }
 
 /// Bytes the downloads of object inputs may hold ahead of the workers: a quarter of the memory
@@ -461,8 +473,17 @@ mod tests {
                 .map(|s| s.to_string_lossy().into_owned())
         };
         let all: Vec<usize> = (0..jobs.len()).collect();
-        let order: Vec<String> = largest_first(&jobs, &all).iter().filter_map(tens).collect();
+        let order = |threads| -> Vec<String> {
+            largest_first(&jobs, &all, threads)
+                .iter()
+                .filter_map(tens)
+                .collect()
+        };
         // Ranks 0, 2, 4 to the left half (len / 2 = 3), the rest to the right, each descending.
-        assert_eq!(order, ["6", "4", "2", "5", "3", "1", "0"]);
+        assert_eq!(order(2), ["6", "4", "2", "5", "3", "1", "0"]);
+        // Four workers: the halves are dealt again: [6] [4 2] | [5 1] [3 0], so that the
+        // four parts rayon makes (split at 3, then 1 and 2) start with ranks 0, 2, 1 and 3.
+        assert_eq!(order(4), ["6", "4", "2", "5", "1", "3", "0"]);
+        assert_eq!(order(1), ["6", "5", "4", "3", "2", "1", "0"]);
     }
 }
