@@ -665,12 +665,16 @@ fn build_matrix() -> Matrix {
 }
 
 /// Largest mean absolute difference (levels, 0..255) between the dct and the pixel output of
-/// one image (measured at most: 4:2:0 0.44, gray 0.33, 4:2:2 2.32, 4:4:0 2.32, 4:4:4 2.58,
-/// 4:1:1 3.20). 4:2:0 and gray: both outputs have the input's layout, the difference is
+/// one image (measured at most: 4:2:0 0.65, gray 0.44, 4:2:2 2.36, 4:4:0 2.59, 4:4:4 2.93,
+/// 4:1:1 3.10). 4:2:0 and gray: both outputs have the input's layout, the difference is
 /// requantization against decode+encode. The other layouts: the dct output keeps the chroma
-/// layout the pixel path turns into 4:2:0, so the colours differ too.
-fn dct_pixel_bound(layout: Layout) -> f64 {
+/// layout the pixel path turns into 4:2:0, so the colours differ too. A picture under 16
+/// pixels a side (17x9: 1.75 for 4:2:0, 1.78 for gray) is a few blocks, where the transcoder's
+/// rounding of 0/±1 ties to 0 (which the pixel path breaks either way) moves many of its
+/// pixels; both outputs are as far from the input there (the next assertion).
+fn dct_pixel_bound(layout: Layout, (w, h): (u32, u32)) -> f64 {
     match layout {
+        Layout::Yuv420 | Layout::Gray if w < 16 || h < 16 => 2.0,
         Layout::Yuv420 | Layout::Gray => 1.0,
         Layout::Yuv422 | Layout::Yuv444 | Layout::Yuv440 => 3.0,
         Layout::Yuv411 => 4.0,
@@ -739,6 +743,7 @@ fn dct_output_keeps_the_input_layout_and_pixel_output_is_420() {
 fn dct_and_pixel_outputs_show_the_same_picture() {
     let m = matrix();
     let mut report = Vec::new();
+    let mut failures = Vec::new();
     for case in &m.cases {
         let name = &case.name;
         let input = m.picture(case);
@@ -752,17 +757,20 @@ fn dct_and_pixel_outputs_show_the_same_picture() {
         report.push(format!(
             "{name:40} dct-pixel {between:5.2}  dct-input {dct_error:5.2}  pixel-input {pixel_error:5.2}"
         ));
-        assert!(
-            between <= dct_pixel_bound(case.layout),
-            "{name}: dct and pixel outputs differ by {between:.2} levels on average"
-        );
-        assert!(
-            dct_error <= pixel_error + worse_than_pixel_margin(case.layout),
-            "{name}: dct output is {dct_error:.2} levels from the input, pixel {pixel_error:.2}"
-        );
+        if between > dct_pixel_bound(case.layout, dims(&input)) {
+            failures.push(format!(
+                "{name}: dct and pixel outputs differ by {between:.2} levels on average"
+            ));
+        }
+        if dct_error > pixel_error + worse_than_pixel_margin(case.layout) {
+            failures.push(format!(
+                "{name}: dct output is {dct_error:.2} levels from the input, pixel {pixel_error:.2}"
+            ));
+        }
     }
-    // Shown with --nocapture: the measured figures.
+    // Shown with --nocapture, and on failure: the measured figures.
     println!("{}", report.join("\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

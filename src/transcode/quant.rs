@@ -110,48 +110,70 @@ impl QuantTables {
 /// value (differences then stay within category 11).
 pub const MAX_COEF: i32 = 1023;
 
-/// Requantizes coefficients of one input table to one output table: `round(c × in / out)`.
+/// Requantizes coefficients of one input table to one output table: `round(c × in / out)`,
+/// or `round(c × in × gain / out)` with a per-position gain (the chroma smoothing, below).
+///
+/// Rounding is to nearest, except that an AC coefficient exactly halfway between 0 and ±1
+/// becomes 0. Such ties are common here, unlike in an encoder working from pixels: the
+/// input's values are multiples of its steps, and an output step that is an even multiple
+/// of an input step puts half of them on the boundary. Either choice has the same squared
+/// error against the input; 0 costs a symbol less. (A decode and re-encode breaks them
+/// either way, by its rounding noise.) On the bench corpus at quality 30 this makes the
+/// outputs 2.0 % smaller for 0.2 % more mean dssim, an exchange about 25 times better than
+/// the quality setting's own (quality 31 against 30: 1.7 % more bytes for 4.6 % less dssim).
 pub struct Requant {
     steps: [Step; 64],
-    /// Every quotient is exact with the reciprocal (always so for 8-bit tables).
-    by_reciprocal: bool,
 }
 
-/// One position's figures, together in memory: `round(a × in / out)` is
-/// `(a × num + half) / div`, and `div`'s reciprocal is `recip / 2^32`.
+/// One position's figures, together in memory: `round(a × in × gain / out)` is
+/// `(a × num + half) / div` with `num = 2 × in × G`, `half = out × 2^GAIN_BITS`,
+/// `div = 2 × out × 2^GAIN_BITS` and `G` the gain in units of `2^-GAIN_BITS` (a gain of 1
+/// gives the exact quotient); `div`'s reciprocal is `recip / 2^64`. `tie` is the `a × num +
+/// half` of a value halfway between 0 and 1 (`div`; 0 for the DC value, which never ties so).
 #[derive(Clone, Copy, Default)]
 struct Step {
-    num: u32,
-    half: u32,
+    num: u64,
+    half: u64,
     recip: u64,
-    div: u32,
+    tie: u64,
 }
+
+/// Fractional bits of a gain.
+const GAIN_BITS: u32 = 8;
 
 /// Input coefficients are clamped to this magnitude (an 8-bit JPEG has none larger).
 const MAX_INPUT: u32 = 2047;
 
 impl Requant {
     pub fn new(input: &[u16; 64], output: &[u16; 64]) -> Self {
-        let mut r = Requant {
-            steps: [Step::default(); 64],
-            by_reciprocal: true,
-        };
-        for (k, step) in r.steps.iter_mut().enumerate() {
-            let qin = u32::from(input[k]);
-            let qout = u32::from(output[k].max(1));
-            *step = Step {
-                num: 2 * qin,
-                half: qout,
-                recip: (1u64 << 32) / u64::from(2 * qout) + 1,
-                div: 2 * qout,
+        Self::with_gains(input, output, &[1.0; 64])
+    }
+
+    /// Each coefficient also scaled by `gains[k]` (zigzag, each in 0..=1) before rounding,
+    /// where the output's step is coarser than the input's.
+    pub fn with_gains(input: &[u16; 64], output: &[u16; 64], gains: &[f32; 64]) -> Self {
+        let mut steps = [Step::default(); 64];
+        for (k, step) in steps.iter_mut().enumerate() {
+            let qin = u64::from(input[k]);
+            let qout = u64::from(output[k].max(1));
+            // Smoothing only where the step gets coarser: at -q 100 the coefficients are kept.
+            let gain = if qout > qin {
+                gains[k].clamp(0.0, 1.0)
+            } else {
+                1.0
             };
-            // floor(n × recip / 2^32) = floor(n / div) when n × div < 2^32.
-            let max_n = u64::from(MAX_INPUT * 2 * qin + qout);
-            if max_n * u64::from(2 * qout) >= 1 << 32 {
-                r.by_reciprocal = false;
-            }
+            let gain = (gain * (1 << GAIN_BITS) as f32).round() as u64;
+            let div = (2 * qout) << GAIN_BITS;
+            // floor(n × recip / 2^64) = floor(n / div) when n × div < 2^64: n is below
+            // 2^11 × 2^17 × 2^8 + 2^24 < 2^37 and div below 2^25.
+            *step = Step {
+                num: 2 * qin * gain,
+                half: qout << GAIN_BITS,
+                recip: (u64::MAX / div) + 1,
+                tie: if k == 0 { 0 } else { div },
+            };
         }
-        r
+        Requant { steps }
     }
 
     /// The coefficient `value` at zigzag position `k`, requantized and clamped.
@@ -176,14 +198,36 @@ impl Requant {
     #[inline(always)]
     fn magnitude(&self, value: i32, k: usize) -> i32 {
         let step = &self.steps[k & 63];
-        let a = value.unsigned_abs().min(MAX_INPUT);
+        let a = u64::from(value.unsigned_abs().min(MAX_INPUT));
         let n = a * step.num + step.half;
-        if self.by_reciprocal {
-            ((u64::from(n) * step.recip) >> 32) as i32
-        } else {
-            (n / step.div) as i32
-        }
+        let q = ((u128::from(n) * u128::from(step.recip)) >> 64) as i32;
+        q - i32::from(n == step.tie)
     }
+}
+
+/// The smoothing of chroma that a decode and re-encode applies, as gains per zigzag position:
+/// libjpeg's decoder upsamples subsampled chroma with a triangle filter (¾, ¼) and the encoder
+/// averages pairs back, together the filter (1, 6, 1) / 8 along each halved axis, whose
+/// response at the 8-point DCT's frequency u is (6 + 2 cos(πu/8)) / 8 (the DCT's basis
+/// functions are that symmetric filter's eigenvectors within a block). Requantizing with
+/// these gains gives the DCT-domain output the low-pass the pixel path's output has, so its
+/// chroma costs what the pixel path's does instead of keeping detail that a decode and
+/// re-encode smooths away (0.26 % of the corpus's bytes at quality 30, the score unchanged
+/// to the fifth decimal).
+pub fn chroma_gains(halved_across: bool, halved_down: bool) -> [f32; 64] {
+    let along = |halved: bool, u: usize| {
+        if halved {
+            (6.0 + 2.0 * (std::f64::consts::PI * u as f64 / 8.0).cos()) / 8.0
+        } else {
+            1.0
+        }
+    };
+    let mut gains = [1.0f32; 64];
+    for (k, gain) in gains.iter_mut().enumerate() {
+        let (v, u) = (NATURAL_ORDER[k] / 8, NATURAL_ORDER[k] % 8);
+        *gain = (along(halved_across, u) * along(halved_down, v)) as f32;
+    }
+    gains
 }
 
 #[cfg(test)]
@@ -195,17 +239,33 @@ mod tests {
         let mut input = [0u16; 64];
         let mut output = [0u16; 64];
         for k in 0..64 {
-            input[k] = 1 + k as u16 * 4;
+            input[k] = 1 + k as u16 % 5;
             output[k] = 3 + k as u16 * 3;
         }
         let r = Requant::new(&input, &output);
+        let mut ties = 0;
         for k in 0..64 {
             for v in -1023..=1023i32 {
                 let exact = f64::from(v) * f64::from(input[k]) / f64::from(output[k]);
-                let want = (exact.abs() + 0.5).floor().min(f64::from(MAX_COEF)) * exact.signum();
-                assert_eq!(f64::from(r.apply(v, k)), want, "v {v} k {k}");
+                let mut want = (exact.abs() + 0.5).floor().min(f64::from(MAX_COEF));
+                if k > 0 && exact.abs() == 0.5 {
+                    // Halfway between 0 and 1: 0 (AC only).
+                    want = 0.0;
+                    ties += 1;
+                }
+                assert_eq!(
+                    f64::from(r.apply(v, k)),
+                    want * exact.signum(),
+                    "v {v} k {k}"
+                );
             }
         }
+        assert!(ties > 0, "the tables give some ties");
+        // Ties further out round away from zero; the DC value's as well.
+        let r = Requant::new(&[1; 64], &[2; 64]);
+        assert_eq!((r.apply(1, 5), r.apply(-1, 5)), (0, 0));
+        assert_eq!((r.apply(3, 5), r.apply(-5, 5)), (2, -3));
+        assert_eq!((r.apply_dc(1), r.apply_dc(-1)), (1, -1));
     }
 
     #[test]
@@ -213,9 +273,37 @@ mod tests {
         let input = [65535u16; 64];
         let output = [40000u16; 64];
         let r = Requant::new(&input, &output);
-        assert!(!r.by_reciprocal);
         assert_eq!(r.apply(2, 5), 3);
         assert_eq!(r.apply(-2, 5), -3);
+        assert_eq!(r.apply(2047, 5), MAX_COEF);
+        let r = Requant::new(&[65535; 64], &[1; 64]);
+        assert_eq!(r.apply_dc(-2047), -(MAX_COEF + 1));
+    }
+
+    #[test]
+    fn gains_scale_before_rounding() {
+        let mut gains = [1.0f32; 64];
+        gains[3] = 0.5;
+        let r = Requant::with_gains(&[10; 64], &[10; 64], &gains);
+        assert_eq!(r.apply(7, 3), 7, "not at the input's own step");
+        let r = Requant::with_gains(&[10; 64], &[5; 64], &gains);
+        assert_eq!(r.apply(7, 3), 14, "nor at a finer one");
+        // At a coarser one, v × 10 × 0.5 / 20 = v / 4: 3.5 and 2.5 round away from zero,
+        // 0.5 to 0; without a gain, v / 2.
+        let r = Requant::with_gains(&[10; 64], &[20; 64], &gains);
+        assert_eq!(r.apply(14, 2), 7);
+        assert_eq!(r.apply(14, 3), 4);
+        assert_eq!(r.apply(-10, 3), -3);
+        assert_eq!(r.apply(8, 3), 2);
+        assert_eq!(r.apply(2, 3), 0);
+        let smooth = chroma_gains(true, true);
+        assert_eq!(smooth[0], 1.0);
+        // The highest frequency along both axes: ((6 - 2 cos(π/8)) / 8)².
+        let top = (6.0 - 2.0 * (std::f64::consts::PI / 8.0).cos()) / 8.0;
+        assert!((f64::from(smooth[63]) - top * top).abs() < 1e-6);
+        let across = chroma_gains(true, false);
+        // Zigzag 1 is (u 1, v 0), zigzag 2 is (u 0, v 1).
+        assert!(across[1] < 1.0 && across[2] == 1.0);
     }
 
     #[test]

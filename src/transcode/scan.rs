@@ -4,7 +4,7 @@ use super::Refusal;
 use super::bits::BitReader;
 use super::frame::Frame;
 use super::huffman::{Decoder, extend};
-use super::quant::Requant;
+use super::quant::{Requant, chroma_gains};
 use super::store::Sparse;
 use super::tokens::{Tokens, encode_block};
 
@@ -20,8 +20,9 @@ pub struct Scan {
 impl Scan {
     /// The scan whose header is `body`, checked against the frame and the tables defined so
     /// far. A component's quantization table is latched at its first scan, with its
-    /// requantization to `outputs` (luminance, chrominance), or to itself without them (the
-    /// coefficients kept as they are: `--lossless`).
+    /// requantization to `outputs` (luminance, chrominance; subsampled chroma with
+    /// [`chroma_gains`]), or to itself without them (the coefficients kept as they are:
+    /// `--lossless`).
     pub fn parse(
         body: &[u8],
         frame: &mut Frame,
@@ -36,6 +37,9 @@ impl Scan {
         }
         let mut components = Vec::with_capacity(count);
         let mut blocks_in_mcu = 0;
+        let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
+        let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
+        let color = frame.components.len() == 3;
         for c in body[1..1 + 2 * count].chunks_exact(2) {
             let Some(index) = frame.components.iter().position(|f| f.id == c[0]) else {
                 return Err(Refusal::corrupt(format!(
@@ -61,11 +65,18 @@ impl Scan {
                 };
                 // A component to downsample keeps the input's values (requantized by the
                 // downsampling, from the table kept here).
-                let output = match outputs {
-                    Some(outputs) if !comp.raw => &outputs[usize::from(index > 0)],
-                    _ => table,
-                };
-                comp.requant = Some(Requant::new(table, output));
+                comp.requant = Some(match outputs {
+                    // Subsampled chroma, smoothed as a decode and re-encode smooths it.
+                    Some(outputs) if !comp.raw && color && index > 0 => Requant::with_gains(
+                        table,
+                        &outputs[1],
+                        &chroma_gains(2 * comp.h == hmax, 2 * comp.v == vmax),
+                    ),
+                    Some(outputs) if !comp.raw => {
+                        Requant::new(table, &outputs[usize::from(index > 0)])
+                    }
+                    _ => Requant::new(table, table),
+                });
                 comp.table = *table;
             }
             if !frame.progressive && comp.scanned {
