@@ -194,3 +194,38 @@ fn a_tem_marker_before_the_tables_reads_as_libjpeg_reads_it() {
     assert_eq!(libjpeg(&data), (386, 2048));
     assert_eq!(libjpeg(&out), (386, 2048));
 }
+
+/// Found by the `transcode` fuzz target: a reserved marker code (0x31) and a JPGn code (0xF0)
+/// among the segments. libjpeg refuses both ("Unsupported marker type"), so the pixel path
+/// failed these files while the transcoder skipped the codes as segments and wrote an output.
+/// Now the transcoder refuses them with libjpeg's words, strict or not, and the CLI fails the
+/// file by either method.
+#[test]
+fn markers_libjpeg_refuses_are_refused_by_the_transcoder_too() {
+    for (name, code) in [
+        ("reserved-marker-0x31.jpg", "0x31"),
+        ("jpgn-marker-0xf0.jpg", "0xf0"),
+    ] {
+        let data = transcoder_regression(name);
+        let libjpeg = std::panic::catch_unwind(|| mozjpeg::Decompress::new_mem(&data).map(drop));
+        assert!(
+            !matches!(libjpeg, Ok(Ok(()))),
+            "{name}: libjpeg reads its header"
+        );
+        for strict in [false, true] {
+            let settings = EncodeSettings {
+                strict,
+                ..EncodeSettings::default()
+            };
+            match photopress::transcode::recompress(&data, &settings, true) {
+                Err(Refusal::Invalid(err)) => assert_eq!(
+                    err.to_string(),
+                    format!("not a valid JPEG: Unsupported marker type {code}"),
+                    "{name}"
+                ),
+                Err(other) => panic!("{name}: {other}"),
+                Ok(out) => panic!("{name}: {} bytes written", out.len()),
+            }
+        }
+    }
+}

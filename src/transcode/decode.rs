@@ -98,6 +98,13 @@ pub fn read<'a>(
                     "Invalid JPEG file structure: two SOI markers",
                 ));
             }
+            // Reserved codes, JPG and JPGn: libjpeg refuses them (and so does the pixel path),
+            // rather than skipping them as segments.
+            0x02..=0xBF | 0xC8 | 0xF0..=0xFD => {
+                return Err(Refusal::corrupt(format!(
+                    "Unsupported marker type 0x{code:02x}"
+                )));
+            }
             _ => {}
         }
         let Some(len) = input.get(pos..pos + 2).map(|b| be16(b, 0)) else {
