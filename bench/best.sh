@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# bench/best.sh [CORPUS_DIR] [N]
+#
+# Bytes at equal quality against the Pillow program: for each of the first N photos (by name;
+# default 12) of a corpus (default bench/corpus/photos, from ../shared/bench/make_corpus.sh
+# bench/corpus):
+#   1. Pillow, `save(quality=30, optimize=True)` (bench/pillow_ref.py): its bytes and its
+#      SSIMULACRA2 score S against the input (examples/ssimulacra2.rs: decoded by libjpeg-turbo,
+#      scored by the ssimulacra2 crate's own entry point);
+#   2. photopress --best --target-quality ssimulacra2:S (the lowest quality whose output
+#      reaches S: qualities are whole numbers, so its score is S or up to one quality step
+#      above, which favours Pillow), and the same for the default (auto);
+#   3. every photopress output scored again by the same scorer.
+# Prints one row per photo (bytes and score of each, the ratios to Pillow's bytes) and the
+# totals; all under --strip (Pillow drops the metadata too). Also times `photopress --best
+# -q 30` on the same photos against the default (one run each), the wall-time side.
+# One run each: the searches take minutes (several candidates per photo, each scored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=${1:-bench/corpus/photos}
+n=${2:-12}
+[ -d "$corpus" ] || { echo "no corpus at $corpus (run ../shared/bench/make_corpus.sh bench/corpus)" >&2; exit 2; }
+cargo build --release --quiet --bin photopress --example ssimulacra2
+bin=target/release/photopress
+scorer=target/release/examples/ssimulacra2
+work=$(mktemp -d)
+if [ -n "${KEEP_WORK:-}" ]; then echo "work: $work"; else trap 'rm -rf "$work"' EXIT; fi
+mkdir -p "$work/in" "$work/pillow"
+mapfile -t photos < <(find "$corpus" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | sort)
+[ "$n" -gt 0 ] && photos=("${photos[@]:0:$n}")
+for p in "${photos[@]}"; do ln -s "$(realpath "$p")" "$work/in/"; done
+echo "photos: ${#photos[@]} from $corpus"
+
+python3 bench/pillow_ref.py -q 30 -o "$work/pillow" "$work/in" >/dev/null
+score() { "$scorer" "$1" "$2" | cut -f1; }
+size() { stat -c %s "$1"; }
+
+printf '| photo | Pillow bytes | Pillow score | --best bytes | score | x Pillow | auto bytes | score | x Pillow |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+tot_p=0 tot_b=0 tot_a=0
+for p in "$work"/in/*; do
+  name=$(basename "$p")
+  s=$(score "$p" "$work/pillow/$name")
+  bp=$(size "$work/pillow/$name")
+  row="| $name | $bp | $s"
+  for mode in best auto; do
+    extra=()
+    [ "$mode" = best ] && extra=(--best)
+    "$bin" "$p" -o "$work/$mode" --strip --prefix '' --quiet --progress never "${extra[@]}" \
+      --target-quality "ssimulacra2:$s" >/dev/null 2>&1 || true
+    out="$work/$mode/$name"
+    if [ -f "$out" ]; then
+      b=$(size "$out")
+      row="$row | $b | $(score "$p" "$out") | $(python3 -c "print(f'{$b / $bp:.3f}')")"
+      if [ "$mode" = best ]; then tot_b=$((tot_b + b)); else tot_a=$((tot_a + b)); fi
+    else
+      row="$row | failed | | "
+    fi
+  done
+  tot_p=$((tot_p + bp))
+  echo "$row |"
+done
+python3 -c "print(f'| total | $tot_p | | $tot_b | | {$tot_b / $tot_p:.3f} | $tot_a | | {$tot_a / $tot_p:.3f} |')"
+
+# Wall time at a fixed quality: today's --best against the default, one run each.
+wall() {
+  local t0 t1
+  rm -rf "$work/timed"
+  t0=$(date +%s.%N)
+  "$bin" "$work/in" -o "$work/timed" --strip --quiet --progress never "$@" >/dev/null 2>&1 || true
+  t1=$(date +%s.%N)
+  python3 -c "print(f'{$t1 - $t0:.2f}')"
+}
+echo
+echo "wall, -q 30: default $(wall) s, --best $(wall --best) s"
