@@ -10,7 +10,7 @@
 //! need one more column or row of blocks (outside the picture: the edge block's DC, no AC).
 use super::Refusal;
 use super::frame::{Component, Frame};
-use super::quant::{MAX_COEF, NATURAL_ORDER};
+use super::quant::{MAX_COEF, NATURAL_ORDER, upsampled_pair_gain};
 use super::store::Sparse;
 use super::store::{position, value};
 use crate::header;
@@ -90,14 +90,14 @@ fn axis(merged: bool) -> [[f64; 8]; 8] {
 /// frequencies: along a merged axis, the encoder's average of two full-resolution samples
 /// (response cos(πu/32) at the output's frequency u); along an axis the input has at half
 /// resolution already, the decoder's triangle upsampling and that average together (the
-/// filter (1, 6, 1) / 8, response (6 + 2 cos(πu/8)) / 8; see [`super::quant::chroma_gains`]).
+/// filter (1, 6, 1) / 8: [`upsampled_pair_gain`]).
 fn smoothed(mut m: [[f64; 8]; 8], merged: bool) -> [[f64; 8]; 8] {
     let pi = std::f64::consts::PI;
     for (u, row) in m.iter_mut().enumerate() {
         let gain = if merged {
             (pi * u as f64 / 32.0).cos()
         } else {
-            (6.0 + 2.0 * (pi * u as f64 / 8.0).cos()) / 8.0
+            upsampled_pair_gain(u)
         };
         for w in row.iter_mut() {
             *w *= gain;

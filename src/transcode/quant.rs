@@ -205,6 +205,13 @@ impl Requant {
     }
 }
 
+/// The response of the filter (1, 6, 1) / 8 at the 8-point DCT's frequency `u`:
+/// (6 + 2 cos(πu/8)) / 8. That filter is libjpeg's triangle upsampling of a halved axis
+/// followed by the encoder's average of each pair of samples.
+pub fn upsampled_pair_gain(u: usize) -> f64 {
+    (6.0 + 2.0 * (std::f64::consts::PI * u as f64 / 8.0).cos()) / 8.0
+}
+
 /// The smoothing of chroma that a decode and re-encode applies, as gains per zigzag position:
 /// libjpeg's decoder upsamples subsampled chroma with a triangle filter (¾, ¼) and the encoder
 /// averages pairs back, together the filter (1, 6, 1) / 8 along each halved axis, whose
@@ -215,13 +222,7 @@ impl Requant {
 /// re-encode smooths away (0.26 % of the corpus's bytes at quality 30, the score unchanged
 /// to the fifth decimal).
 pub fn chroma_gains(halved_across: bool, halved_down: bool) -> [f32; 64] {
-    let along = |halved: bool, u: usize| {
-        if halved {
-            (6.0 + 2.0 * (std::f64::consts::PI * u as f64 / 8.0).cos()) / 8.0
-        } else {
-            1.0
-        }
-    };
+    let along = |halved: bool, u: usize| if halved { upsampled_pair_gain(u) } else { 1.0 };
     let mut gains = [1.0f32; 64];
     for (k, gain) in gains.iter_mut().enumerate() {
         let (v, u) = (NATURAL_ORDER[k] / 8, NATURAL_ORDER[k] % 8);

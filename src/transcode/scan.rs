@@ -66,14 +66,15 @@ impl Scan {
                 // A component to downsample keeps the input's values (requantized by the
                 // downsampling, from the table kept here).
                 comp.requant = Some(match outputs {
-                    // Subsampled chroma, smoothed as a decode and re-encode smooths it.
-                    Some(outputs) if !comp.raw && color && index > 0 => Requant::with_gains(
-                        table,
-                        &outputs[1],
-                        &chroma_gains(2 * comp.h == hmax, 2 * comp.v == vmax),
-                    ),
                     Some(outputs) if !comp.raw => {
-                        Requant::new(table, &outputs[usize::from(index > 0)])
+                        // Chroma halved along an axis is smoothed there as a decode and
+                        // re-encode smooths it (luma and full-resolution axes: gains of 1).
+                        let chroma = color && index > 0;
+                        let gains = chroma_gains(
+                            chroma && 2 * comp.h == hmax,
+                            chroma && 2 * comp.v == vmax,
+                        );
+                        Requant::with_gains(table, &outputs[usize::from(index > 0)], &gains)
                     }
                     _ => Requant::new(table, table),
                 });
