@@ -355,8 +355,8 @@ impl<'a> Reader<'a> {
         let mut coefficients = self.sparse;
         // A check of the data only needs no output coefficients.
         if !self.data_only {
-            for (comp, dense) in frame.components.iter().zip(&self.dense) {
-                coefficients.push(sparsify(comp, dense)?);
+            for (i, (comp, dense)) in frame.components.iter().zip(&self.dense).enumerate() {
+                coefficients.push(sparsify(comp, dense, usize::from(i > 0))?);
             }
         }
         // Chroma to downsample: the luma moves to the 4:2:0 grid, the chroma is mapped.

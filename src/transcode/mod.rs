@@ -24,6 +24,7 @@ mod frame;
 mod huffman;
 mod progressive;
 mod progressive_scans;
+mod prune;
 mod quant;
 mod scan;
 mod store;

@@ -5,6 +5,7 @@ use super::bits::BitReader;
 use super::frame::Component;
 use super::huffman::{Decoder, extend};
 use super::scan::{BlockDecoder, Predictions, Scan};
+use super::prune::prune;
 use super::store::Sparse;
 
 /// A progressive component's coefficients as its scans build them: 64 a block in zigzag
@@ -15,13 +16,15 @@ pub struct Dense {
     pub nonzero: Vec<u64>,
 }
 
-/// The requantized sparse form of a progressive component's dense coefficients.
-pub fn sparsify(comp: &Component, dense: &Dense) -> Result<Sparse, Refusal> {
+/// The requantized sparse form of a progressive component's dense coefficients (`class`: the
+/// output's table class, 0 luminance, 1 chrominance).
+pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse, Refusal> {
     let blocks = comp.blocks_w * comp.blocks_h;
     let mut sparse = Sparse::new(blocks)?;
     let Some(requant) = &comp.requant else {
         return Ok(sparse);
     };
+    let mut entries = [0u32; 64];
     for (b, (block, &mask)) in dense
         .coefs
         .chunks_exact(64)
@@ -30,15 +33,21 @@ pub fn sparsify(comp: &Component, dense: &Dense) -> Result<Sparse, Refusal> {
         .take(blocks)
     {
         sparse.begin(b, requant.apply_dc(i32::from(block[0])));
+        let (mut n, mut ties) = (0, 0u64);
         let mut mask = mask & !1;
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            let q = requant.apply(i32::from(block[k]), k);
-            if q != 0 {
-                sparse.push(k, q);
-            }
+            let (q, tie) = requant.apply_ac(i32::from(block[k]), k);
+            entries[n & 63] = Sparse::entry(k, q);
+            ties |= u64::from(tie) << k;
+            n += usize::from(q != 0);
         }
+        let mut n = n.min(64);
+        if ties != 0 {
+            n = prune(&mut entries[..n], n, ties, class);
+        }
+        sparse.ac.extend_from_slice(&entries[..n]);
         sparse.end(b);
     }
     Ok(sparse)

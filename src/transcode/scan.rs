@@ -5,6 +5,7 @@ use super::bits::BitReader;
 use super::frame::Frame;
 use super::huffman::{Decoder, extend};
 use super::quant::{Requant, chroma_gains};
+use super::prune::prune;
 use super::store::Sparse;
 use super::tokens::{Tokens, encode_block};
 
@@ -288,6 +289,7 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         // The block's entries gather in a buffer, then go out at once.
         let entries = &mut scan.entries;
         let mut n = 0;
+        let mut ties = 0u64;
         let mut k = 1usize;
         while k < 64 {
             let (run, value) = bits.ac(ac)?;
@@ -308,12 +310,17 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
                 break;
             }
             // Written always, kept when non-zero: no branch to mispredict on the value.
-            let q = requant.apply(value, k);
+            let (q, tie) = requant.apply_ac(value, k);
             entries[n & 63] = Sparse::entry(k, q);
+            ties |= u64::from(tie) << k;
             n += usize::from(q != 0);
             k += 1;
         }
-        scan.put(si, index, block, dc, n.min(64));
+        let mut n = n.min(64);
+        if ties != 0 {
+            n = prune(&mut entries[..n], n, ties, usize::from(index > 0));
+        }
+        scan.put(si, index, block, dc, n);
         Ok(())
     }
 

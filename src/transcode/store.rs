@@ -49,12 +49,6 @@ impl Sparse {
         ((k as u32) << 16) | u32::from(value as u16)
     }
 
-    /// Appends an entry to the block begun last.
-    #[inline(always)]
-    pub fn push(&mut self, k: usize, value: i32) {
-        self.ac.push(Self::entry(k, value));
-    }
-
     /// Ends block `b`.
     #[inline(always)]
     pub fn end(&mut self, b: usize) {
