@@ -37,13 +37,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if options.best && options.method == photopress::Method::Dct {
-        tracing::warn!(
-            target: "ProcessImages",
-            "--best does nothing for the images --method dct transcodes: trellis quantization needs the pixel path"
-        );
-    }
-
     if cli.inputs.is_empty() && !std::path::Path::new(photopress::options::DEFAULT_INPUT).exists() {
         // The user typed no input: the default's absence is not their mistake.
         eprintln!(

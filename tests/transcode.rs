@@ -1167,7 +1167,13 @@ fn auto_under_best_and_method_pixel_always_take_pixel() {
         expect_methods(&report, &all_pixel);
         assert_eq!(report["totals"]["dct"], 0, "{flags:?}");
     }
-    // Asked for both, the transcoder wins and the user is told that --best does nothing.
+}
+
+#[test]
+fn method_dct_under_best_transcodes_with_the_pixel_paths_best_tables_and_progressive_scans() {
+    let tmp = tempdir();
+    let files = layout_fixtures();
+    write_files(tmp.path(), "in", &files);
     let run = photopress(
         tmp.path(),
         "in",
@@ -1175,17 +1181,30 @@ fn auto_under_best_and_method_pixel_always_take_pixel() {
         &["--allow-larger", "--method", "dct", "--best"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains(" WARN "), "{}", run.stderr);
+    // --method dct keeps each input's chroma subsampling, 4:1:1 too.
     assert!(
-        run.stderr
-            .contains(" WARN --best does nothing for the images --method dct transcodes"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        methods_line(&run.stdout).starts_with("Methods dct "),
+        methods_line(&run.stdout).starts_with("Methods dct 7, pixel 0"),
         "{}",
         run.stdout
     );
+    let pixel = photopress_json(
+        tmp.path(),
+        "in",
+        "pixel_best",
+        &["--allow-larger", "--method", "pixel", "--best"],
+    );
+    assert_eq!(pixel["totals"]["pixel"], files.len());
+    for (name, input) in &files {
+        let dct = fs::read(tmp.path().join("dct_best").join(name)).expect("dct output");
+        let pixel = fs::read(tmp.path().join("pixel_best").join(name)).expect("pixel output");
+        // mozjpeg's --best tables (N. Robidoux's, scaled and clamped) and a progressive frame.
+        assert_eq!(dqt_tables(&dct), dqt_tables(&pixel), "{name}: DQT");
+        assert_eq!(frame(&dct).0, 0xC2, "{name}: SOF");
+        let decoded = image::load_from_memory(&dct).expect("decodes");
+        let original = image::load_from_memory(input).expect("input decodes");
+        assert_eq!(dims(&decoded), dims(&original), "{name}");
+    }
 }
 
 #[test]

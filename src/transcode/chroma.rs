@@ -13,6 +13,7 @@ use super::frame::{Component, Frame};
 use super::quant::{MAX_COEF, NATURAL_ORDER, upsampled_pair_gain};
 use super::store::Sparse;
 use super::store::{position, value};
+use super::trellis::Trellis;
 use crate::header;
 
 /// How many input chroma blocks make one output block, across and down (1 or 2 each).
@@ -129,11 +130,13 @@ pub struct Map {
     merge: Merge,
     /// Indexed by `group block × 64 + input zigzag position`; `None` for unused positions.
     weights: Vec<Option<Box<[f32; 64]>>>,
+    /// Under `--best`: the AC coefficients are chosen by trellis quantization.
+    trellis: Option<Box<Trellis>>,
 }
 
 impl Map {
     /// The map of a component with input table `input` and output table `output` (zigzag).
-    pub fn new(merge: Merge, input: &[u16; 64], output: &[u16; 64]) -> Self {
+    pub fn new(merge: Merge, input: &[u16; 64], output: &[u16; 64], trellis: bool) -> Self {
         let h = smoothed(axis(merge.across == 2), merge.across == 2);
         let v = smoothed(axis(merge.down == 2), merge.down == 2);
         // Coefficients of an input block that the map uses, per axis.
@@ -158,7 +161,12 @@ impl Map {
                 }
             }
         }
-        Map { merge, weights }
+        let trellis = trellis.then(|| Box::new(Trellis::new(&[1.0; 64], output, 1)));
+        Map {
+            merge,
+            weights,
+            trellis,
+        }
     }
 
     /// One output block from its group's input blocks, each a DC value, AC entries and a
@@ -182,6 +190,17 @@ impl Map {
             }
         }
         let quantize = |a: f32| (a.round() as i32).clamp(-MAX_COEF, MAX_COEF);
+        if let Some(trellis) = &self.trellis {
+            // The sums are in output steps; the trellis takes DCT units.
+            let mut src = [0f32; 64];
+            for (k, (s, &a)) in src.iter_mut().zip(acc.iter()).enumerate() {
+                *s = a * trellis.step(k);
+            }
+            let mut chosen = [0u32; 64];
+            let n = trellis.quantize(&src, &mut chosen);
+            out.extend_from_slice(&chosen[..n]);
+            return quantize(acc[0]);
+        }
         for (k, &a) in acc.iter().enumerate().skip(1) {
             let q = quantize(a);
             if q != 0 {
@@ -315,7 +334,7 @@ mod tests {
     use super::*;
 
     fn flat_map(merge: Merge) -> Map {
-        Map::new(merge, &[1; 64], &[1; 64])
+        Map::new(merge, &[1; 64], &[1; 64], false)
     }
 
     #[test]

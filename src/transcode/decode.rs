@@ -27,6 +27,8 @@ struct Reader<'a> {
     strict: bool,
     data_only: bool,
     outputs: &'a [[u16; 64]; 2],
+    /// AC coefficients chosen by trellis quantization (see [`FrameCheck::trellis`]).
+    trellis: bool,
     qtables: [Option<[u16; 64]>; 4],
     dc_tables: [Option<Decoder>; 4],
     ac_tables: [Option<Decoder>; 4],
@@ -67,6 +69,7 @@ pub fn read<'a>(
         strict,
         data_only: check.data_only(),
         outputs,
+        trellis: check.trellis(),
         qtables: [None; 4],
         dc_tables: Default::default(),
         ac_tables: Default::default(),
@@ -264,6 +267,7 @@ impl<'a> Reader<'a> {
             frame,
             &self.qtables,
             (!check.keep_tables()).then_some(self.outputs),
+            check.trellis(),
             &self.dc_tables,
             &self.ac_tables,
         )?;
@@ -362,8 +366,9 @@ impl<'a> Reader<'a> {
         // Chroma to downsample: the luma moves to the 4:2:0 grid, the chroma is mapped.
         let (frame, coefficients) = match self.merge {
             Some(merge) if !self.data_only => {
+                let trellis = self.trellis;
                 let map = |i: usize| {
-                    chroma::Map::new(merge, &frame.components[i].table, &self.outputs[1])
+                    chroma::Map::new(merge, &frame.components[i].table, &self.outputs[1], trellis)
                 };
                 let maps = [map(1), map(2)];
                 chroma::to_420(frame, coefficients, &maps)?

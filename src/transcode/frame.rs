@@ -72,6 +72,11 @@ pub trait FrameCheck {
         false
     }
 
+    /// The AC coefficients are chosen by trellis quantization (`--best`), not rounded.
+    fn trellis(&self) -> bool {
+        false
+    }
+
     /// The output needs the coefficients ([`Decoded::coefficients`]), not the symbols of one
     /// baseline scan ([`Decoded::tokens`]): progressive output.
     fn coefficients(&self) -> bool {

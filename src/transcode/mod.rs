@@ -29,6 +29,7 @@ mod quant;
 mod scan;
 mod store;
 mod tokens;
+mod trellis;
 
 use image::metadata::Orientation;
 use mozjpeg::Marker;
@@ -92,7 +93,9 @@ pub fn recompress(
         return Err(Refusal::Invalid(ImageError::Empty));
     }
     // 8-bit tables unless asked otherwise, as the pixel path's: a baseline file at every quality.
-    let tables = if settings.extended {
+    let tables = if settings.best {
+        quant::best_tables(settings.quality)
+    } else if settings.extended {
         output_tables(settings.quality)
     } else {
         quant::baseline_tables(settings.quality)
@@ -133,7 +136,7 @@ pub fn recompress(
         QuantTables::requantized(&tables, components.len())
     };
     // The coefficients are there when progressive output was asked (see `Coverage`).
-    if settings.progressive && decoded.coefficients.len() == components.len() {
+    if (settings.progressive || settings.best) && decoded.coefficients.len() == components.len() {
         Ok(progressive_scans::write(&decoded, &kept, &tables))
     } else {
         Ok(encode::write(&decoded, &kept, &tables))
@@ -226,6 +229,10 @@ impl frame::FrameCheck for Coverage<'_> {
         Ok(())
     }
 
+    fn trellis(&self) -> bool {
+        self.settings.best && !self.settings.lossless
+    }
+
     fn to_420(&self) -> bool {
         !self.any_subsampling
     }
@@ -235,6 +242,6 @@ impl frame::FrameCheck for Coverage<'_> {
     }
 
     fn coefficients(&self) -> bool {
-        self.settings.progressive
+        self.settings.progressive || self.settings.best
     }
 }

@@ -4,8 +4,8 @@ use super::Refusal;
 use super::bits::BitReader;
 use super::frame::Component;
 use super::huffman::{Decoder, extend};
-use super::scan::{BlockDecoder, Predictions, Scan};
 use super::prune::prune;
+use super::scan::{BlockDecoder, Predictions, Scan};
 use super::store::Sparse;
 
 /// A progressive component's coefficients as its scans build them: 64 a block in zigzag
@@ -25,6 +25,7 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
         return Ok(sparse);
     };
     let mut entries = [0u32; 64];
+    let trellis = requant.trellis();
     for (b, (block, &mask)) in dense
         .coefs
         .chunks_exact(64)
@@ -38,13 +39,21 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            let (q, tie) = requant.apply_ac(i32::from(block[k]), k);
+            let value = i32::from(block[k]);
+            // Under a trellis the input's values are kept for it.
+            let (q, tie) = if trellis.is_some() {
+                (value, false)
+            } else {
+                requant.apply_ac(value, k)
+            };
             entries[n & 63] = Sparse::entry(k, q);
             ties |= u64::from(tie) << k;
             n += usize::from(q != 0);
         }
         let mut n = n.min(64);
-        if ties != 0 {
+        if let Some(trellis) = trellis {
+            n = trellis.requantize(&mut entries, n);
+        } else if ties != 0 {
             n = prune(&mut entries[..n], n, ties, class);
         }
         sparse.ac.extend_from_slice(&entries[..n]);

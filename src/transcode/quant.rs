@@ -1,6 +1,7 @@
 //! Quantization: the output's tables (libjpeg's quality scaling of the JPEG Annex K tables,
 //! as the pixel path's encoder sets them) and the requantization of input coefficients to them.
 //! Everything is in zigzag order, the order of the coefficients in the file.
+use super::trellis::Trellis;
 
 /// Zigzag position → natural (row-major) position in the 8×8 block.
 pub const NATURAL_ORDER: [usize; 64] = [
@@ -61,6 +62,33 @@ pub fn baseline_tables(quality: u8) -> [[u16; 64]; 2] {
     [scaled(&LUMINANCE), scaled(&CHROMINANCE)]
 }
 
+/// N. Robidoux's table (libjpeg's `quant_tbl_master_idx` 3), which mozjpeg's `--best`
+/// defaults use for luminance and chrominance alike (natural order).
+const ROBIDOUX: [u16; 64] = [
+    16, 16, 16, 18, 25, 37, 56, 85, 16, 17, 20, 27, 34, 40, 53, 75, 16, 20, 24, 31, 43, 62, 91,
+    135, 18, 27, 31, 40, 53, 74, 106, 156, 25, 34, 43, 53, 69, 94, 131, 189, 37, 40, 62, 74, 94,
+    124, 169, 238, 56, 53, 91, 106, 131, 169, 226, 311, 85, 75, 135, 156, 189, 238, 311, 418,
+];
+
+/// The tables of `--best` at `quality`, as the pixel path's encoder sets them: mozjpeg's
+/// `NRobidoux.scaled(q, q)` (`round(base × s)` in `f32`, s = 50 / q below 50 and
+/// (100 - q) / 50 from there, clamped to 1..=255), in zigzag order.
+pub fn best_tables(quality: u8) -> [[u16; 64]; 2] {
+    let q = f32::from(quality.clamp(1, 100));
+    let scaling = if q < 50.0 {
+        50.0 / q
+    } else {
+        (100.0 - q) / 50.0
+    };
+    let mut table = [0u16; 64];
+    for (k, slot) in table.iter_mut().enumerate() {
+        *slot = (f32::from(ROBIDOUX[NATURAL_ORDER[k]]) * scaling)
+            .round()
+            .clamp(1.0, 255.0) as u16;
+    }
+    [table, table]
+}
+
 /// The output's quantization tables: the distinct tables (at most 4) and the one each
 /// component uses.
 pub struct QuantTables {
@@ -117,6 +145,8 @@ pub const MAX_COEF: i32 = 1023;
 /// 0 and ±1 is reported as a tie, which `prune` may make 0 where that saves enough bits.
 pub struct Requant {
     steps: [Step; 64],
+    /// Under `--best`: the AC coefficients are chosen by [`Trellis`] instead.
+    trellis: Option<Box<Trellis>>,
 }
 
 /// One position's figures, together in memory: `round(a × in × gain / out)` is
@@ -130,6 +160,15 @@ struct Step {
     half: u64,
     recip: u64,
     tie: u64,
+}
+
+/// A gain applies only where the step gets coarser: at -q 100 the coefficients are kept.
+fn effective_gain(qin: u64, qout: u64, gain: f32) -> f32 {
+    if qout > qin {
+        gain.clamp(0.0, 1.0)
+    } else {
+        1.0
+    }
 }
 
 /// Fractional bits of a gain.
@@ -150,13 +189,8 @@ impl Requant {
         for (k, step) in steps.iter_mut().enumerate() {
             let qin = u64::from(input[k]);
             let qout = u64::from(output[k].max(1));
-            // Smoothing only where the step gets coarser: at -q 100 the coefficients are kept.
-            let gain = if qout > qin {
-                gains[k].clamp(0.0, 1.0)
-            } else {
-                1.0
-            };
-            let gain = (gain * (1 << GAIN_BITS) as f32).round() as u64;
+            let gain =
+                (effective_gain(qin, qout, gains[k]) * (1 << GAIN_BITS) as f32).round() as u64;
             let div = (2 * qout) << GAIN_BITS;
             // floor(n × recip / 2^64) = floor(n / div) when n × div < 2^64: n is below
             // 2^11 × 2^17 × 2^8 + 2^24 < 2^37 and div below 2^25.
@@ -167,7 +201,34 @@ impl Requant {
                 tie: if k == 0 { 0 } else { div },
             };
         }
-        Requant { steps }
+        Requant {
+            steps,
+            trellis: None,
+        }
+    }
+
+    /// The same requantization with the AC coefficients chosen by trellis quantization
+    /// (`class`: the output's table class, 0 luminance, 1 chrominance).
+    pub fn with_trellis(
+        input: &[u16; 64],
+        output: &[u16; 64],
+        gains: &[f32; 64],
+        class: usize,
+    ) -> Self {
+        let mut scale = [0f32; 64];
+        for (k, s) in scale.iter_mut().enumerate() {
+            let (qin, qout) = (u64::from(input[k]), u64::from(output[k].max(1)));
+            *s = qin as f32 * effective_gain(qin, qout, gains[k]);
+        }
+        Requant {
+            trellis: Some(Box::new(Trellis::new(&scale, output, class))),
+            ..Self::with_gains(input, output, gains)
+        }
+    }
+
+    /// The trellis quantizer, when the AC coefficients are chosen by one.
+    pub fn trellis(&self) -> Option<&Trellis> {
+        self.trellis.as_deref()
     }
 
     /// The coefficient `value` at zigzag position `k`, requantized and clamped, rounded to
@@ -264,7 +325,10 @@ mod tests {
         assert!(ties > 0, "the tables give some ties");
         // Ties round away from zero; the DC value's as well.
         let r = Requant::new(&[1; 64], &[2; 64]);
-        assert_eq!((r.apply_ac(1, 5), r.apply_ac(-1, 5)), ((1, true), (-1, true)));
+        assert_eq!(
+            (r.apply_ac(1, 5), r.apply_ac(-1, 5)),
+            ((1, true), (-1, true))
+        );
         assert!(!r.apply_ac(3, 5).1);
         assert_eq!((r.apply(3, 5), r.apply(-5, 5)), (2, -3));
         assert_eq!((r.apply_dc(1), r.apply_dc(-1)), (1, -1));

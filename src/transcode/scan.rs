@@ -4,8 +4,8 @@ use super::Refusal;
 use super::bits::BitReader;
 use super::frame::Frame;
 use super::huffman::{Decoder, extend};
-use super::quant::{Requant, chroma_gains};
 use super::prune::prune;
+use super::quant::{Requant, chroma_gains};
 use super::store::Sparse;
 use super::tokens::{Tokens, encode_block};
 
@@ -29,6 +29,7 @@ impl Scan {
         frame: &mut Frame,
         qtables: &[Option<[u16; 64]>; 4],
         outputs: Option<&[[u16; 64]; 2]>,
+        trellis: bool,
         dc_tables: &[Option<Decoder>; 4],
         ac_tables: &[Option<Decoder>; 4],
     ) -> Result<Scan, Refusal> {
@@ -75,7 +76,13 @@ impl Scan {
                             chroma && 2 * comp.h == hmax,
                             chroma && 2 * comp.v == vmax,
                         );
-                        Requant::with_gains(table, &outputs[usize::from(index > 0)], &gains)
+                        let (output, class) =
+                            (&outputs[usize::from(index > 0)], usize::from(index > 0));
+                        if trellis {
+                            Requant::with_trellis(table, output, &gains, class)
+                        } else {
+                            Requant::with_gains(table, output, &gains)
+                        }
                     }
                     _ => Requant::new(table, table),
                 });
@@ -286,6 +293,7 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         let diff = extend(bits.bits(size), size);
         preds.0[si] = preds.0[si].wrapping_add(diff);
         let dc = requant.apply_dc(preds.0[si]);
+        let trellis = requant.trellis();
         // The block's entries gather in a buffer, then go out at once.
         let entries = &mut scan.entries;
         let mut n = 0;
@@ -310,14 +318,21 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
                 break;
             }
             // Written always, kept when non-zero: no branch to mispredict on the value.
-            let (q, tie) = requant.apply_ac(value, k);
+            // Under a trellis the input's values are kept for it.
+            let (q, tie) = if trellis.is_some() {
+                (value, false)
+            } else {
+                requant.apply_ac(value, k)
+            };
             entries[n & 63] = Sparse::entry(k, q);
             ties |= u64::from(tie) << k;
             n += usize::from(q != 0);
             k += 1;
         }
         let mut n = n.min(64);
-        if ties != 0 {
+        if let Some(trellis) = trellis {
+            n = trellis.requantize(entries, n);
+        } else if ties != 0 {
             n = prune(&mut entries[..n], n, ties, usize::from(index > 0));
         }
         scan.put(si, index, block, dc, n);
