@@ -17,6 +17,8 @@
 #   CARGO_INSTALL_JOBS   -j for `cargo install` of missing tools (default: nproc)
 #   CAESIUMCLT_VERSION, DSSIM_VERSION   crate versions installed when missing
 #   KEEP_WORK=1          keep the scratch folder (inputs, kept outputs, hyperfine JSON)
+#   SKIP_TOOLS=caesiumclt  do not install caesiumclt (a long cargo build); its row then
+#                        reads "skipped" unless it is already installed
 #
 # Installs what is missing (Debian/Ubuntu, as root or with sudo): hyperfine,
 # GNU parallel, imagemagick, libjpeg-turbo-progs, libvips-tools (apt), Pillow
@@ -116,7 +118,12 @@ fi
 "$PYTHON" -c 'import PIL' 2>/dev/null || die "Pillow is required (corpus pixel counts, scoring) and could not be installed"
 
 cargo_install dssim dssim "$DSSIM_VERSION"
-cargo_install caesiumclt caesiumclt "$CAESIUMCLT_VERSION"
+skipping() { case " ${SKIP_TOOLS:-} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if skipping caesiumclt; then
+  note "caesiumclt: skipped (SKIP_TOOLS)"
+else
+  cargo_install caesiumclt caesiumclt "$CAESIUMCLT_VERSION"
+fi
 DSSIM=$(command -v dssim || true)
 [ -n "$DSSIM" ] || note "dssim could not be installed: the score column is n/a for every tool."
 
@@ -172,6 +179,9 @@ tool() { NAMES+=("$1"); NEEDS+=("$2"); CMDS+=("$3"); }  # tool NAME "NEEDED COMM
 
 tool "photopress (parallel, $NPROC threads)" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN"'
+# Metadata stripped as Pillow strips it (the ICC profile too): bytes and score like for like.
+tool "photopress --strip-icc (parallel, $NPROC threads)" "" \
+  '"$PHOTOPRESS" --quiet --progress never --strip --strip-icc --prefix "" -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN"'
 # One row per re-encoding method (the rows without --method use the default, auto).
 tool "photopress --method dct (parallel, $NPROC threads)" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" --method dct -o "$BENCH_OUT" "$BENCH_IN"'
@@ -181,6 +191,8 @@ tool "photopress --sequential" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --prefix "" -q "$QUALITY" --sequential -o "$BENCH_OUT" "$BENCH_IN"'
 tool "photopress --best (parallel, $NPROC threads)" "" \
   '"$PHOTOPRESS" --quiet --progress never --strip --best --prefix "" -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN"'
+tool "photopress --method dct --best (parallel, $NPROC threads)" "" \
+  '"$PHOTOPRESS" --quiet --progress never --strip --best --method dct --prefix "" -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN"'
 tool "Pillow reference (thread per image)" "" \
   '"$PYTHON" bench/pillow_ref.py -q "$QUALITY" -o "$BENCH_OUT" "$BENCH_IN" >/dev/null'
 tool "Pillow reference --sequential" "" \
@@ -289,7 +301,7 @@ versions=(
   echo
   echo "Notes:"
   echo "- Metadata: photopress --strip keeps the ICC profile; Pillow (no icc_profile passed), ImageMagick -strip, djpeg|cjpeg and vips --strip drop it too; caesiumclt drops EXIF (no -e) but, like photopress, keeps ICC; it writes progressive JPEGs by default (mozjpeg), as the outputs line below shows. dssim honours ICC profiles, so a dropped non-sRGB profile shows up in the score."
-  echo "- photopress re-encoding methods: the rows without --method use the default, auto (the DCT-domain transcoder for 4:2:0 and gray baseline/progressive Huffman inputs, the pixel path for the rest and under --best); --method dct transcodes every input it covers and keeps that input's chroma subsampling (a 4:2:2 or 4:4:4 input stays so: that row is not 4:2:0 throughout, see its outputs line); --method pixel decodes and re-encodes every image with mozjpeg (the behaviour before the transcoder). bench/method_cpu.sh times the two methods' CPU on the 4:2:0 photos alone."
+  echo "- photopress re-encoding methods: the rows without --method use the default, auto (the DCT-domain transcoder for every YCbCr and gray baseline/progressive Huffman input it can write as 4:2:0, downsampling 4:4:4/4:2:2/4:4:0 chroma in the DCT domain; the pixel path for the rest and under --best); --method dct transcodes every input it covers and keeps that input's chroma subsampling (see its outputs line), and with --best it is trellis quantization in the DCT domain; --method pixel decodes and re-encodes every image with mozjpeg. bench/method_cpu.sh times the two methods' CPU."
   echo "- Per-file tools run under GNU parallel, one single-threaded job per core; photopress, caesiumclt and the Pillow reference use their own threads."
   for n in "${NOTES[@]}"; do echo "- $n"; done
   echo

@@ -80,7 +80,8 @@ impl std::fmt::Display for Refusal {
 /// chroma is downsampled, other layouts (4:1:1) are refused. Otherwise the input's
 /// subsampling is kept.
 ///
-/// `settings.best` is not used: trellis quantization needs the pixel path. Under
+/// Under `settings.best` the tables are `--best`'s, the AC coefficients are chosen by trellis
+/// quantization ([`trellis`]) and the output is progressive. Under
 /// `settings.lossless` the coefficients and tables are the input's (any subsampling), and
 /// `--strip` on a rotated photo keeps the orientation (an EXIF segment with that tag alone):
 /// the pixels cannot be turned without changing them.
