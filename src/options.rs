@@ -24,8 +24,10 @@ pub enum Method {
     #[default]
     Auto,
     /// Requantize the input's coefficients without decoding to pixels; the output keeps the
-    /// input's chroma subsampling. Inputs the transcoder does not cover (arithmetic coding,
-    /// 12-bit, lossless, CMYK, `strip` on a rotated photo) still take the pixel path.
+    /// input's chroma subsampling. Under `best`, trellis quantization of those coefficients
+    /// with `best`'s tables, and progressive output. Inputs the transcoder does not cover
+    /// (arithmetic coding, 12-bit, lossless, CMYK, `strip` on a rotated photo) still take the
+    /// pixel path.
     Dct,
     /// Decode to pixels (or YCbCr planes) and encode again with mozjpeg.
     Pixel,
@@ -88,8 +90,7 @@ pub struct Options {
     pub extended: bool,
     /// Progressive outputs (SOF2): the transcoder writes jpegli's successive-approximation
     /// scan script, the pixel path mozjpeg's progressive mode. Default false: baseline
-    /// outputs whatever the input's mode (under `best`, the pixel path's outputs are
-    /// progressive anyway).
+    /// outputs whatever the input's mode (under `best`, outputs are progressive anyway).
     pub progressive: bool,
     /// Optimize only: keep each input's coefficients and quantization tables, redo the
     /// entropy coding (optimized Huffman tables, progressive with `progressive`); `quality`,
