@@ -9,10 +9,10 @@
 //!
 //! Input layout: byte 0 picks the settings (quality 1 + byte % 100; bit 7 keep_metadata,
 //! bit 6 keep_icc, bit 5 strict, bit 4 any_subsampling), the rest is the JPEG. The bits are
-//! those of the `recompress` target, `best` (which the transcoder ignores) replaced by
-//! `any_subsampling`, so either target's corpus seeds the other. The output modes come from
-//! the selector's low bits too, so that every seed also reaches them: quality % 3 == 1 writes
-//! progressive scans, quality % 5 == 2 keeps the coefficients (`lossless`).
+//! those of the `recompress` target, `best` replaced by `any_subsampling`, so either target's
+//! corpus seeds the other. The output modes come from the selector's low bits too, so that
+//! every seed also reaches them: quality % 3 == 1 writes progressive scans, quality % 5 == 2
+//! keeps the coefficients (`lossless`), quality % 7 == 3 is `best` (trellis quantization).
 #![no_main]
 
 use std::io::Cursor;
@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
         strict: selector & 0x20 != 0,
         progressive: (1 + selector % 100) % 3 == 1,
         lossless: (1 + selector % 100) % 5 == 2,
+        best: (1 + selector % 100) % 7 == 3,
         // Any setting added later keeps its default.
         ..EncodeSettings::default()
     };
