@@ -8,10 +8,15 @@
 //! busy blocks are quantized more coarsely than flat ones. The rate is the code length in the
 //! Annex K example tables ([`super::prune::ac_lengths`]). The DC value is rounded.
 use super::prune::ac_lengths;
-use super::store::Sparse;
+use super::store::{Sparse, position, value};
 
 /// Largest output magnitude (8-bit JPEG AC).
-const MAX: f32 = 1023.0;
+const MAX: i32 = 1023;
+
+/// mozjpeg's `lambda_log_scale1` and `lambda_log_scale2` defaults, 14.75 and 16.5, as powers
+/// of two.
+const LAMBDA_SCALE1: f32 = 27554.494;
+const LAMBDA_SCALE2: f32 = 92681.9;
 
 pub struct Trellis {
     /// Per zigzag position: input value → libjpeg's DCT units (q_in × gain × 8).
@@ -49,43 +54,63 @@ impl Trellis {
 
     /// Replaces a block's `n` entries, raw input values, by the output's; returns their number.
     pub fn requantize(&self, entries: &mut [u32; 64], n: usize) -> usize {
-        let mut src = [0f32; 64];
-        for &e in &entries[..n] {
-            let k = super::store::position(e) as usize & 63;
-            src[k] = super::store::value(e) as f32 * self.scale[k];
+        let mut src = [(0usize, 0f32); 64];
+        for (slot, &e) in src.iter_mut().zip(&entries[..n.min(64)]) {
+            let k = position(e) as usize & 63;
+            *slot = (k, value(e) as f32 * self.scale[k]);
         }
-        self.quantize(&src, entries)
+        self.choose(&src[..n.min(64)], entries)
     }
 
     /// Quantizes the AC values `src` (zigzag, DCT units; `src[0]` unused) into `out` as
     /// sparse entries; returns their number.
     pub fn quantize(&self, src: &[f32; 64], out: &mut [u32; 64]) -> usize {
-        let norm = src[1..].iter().map(|x| x * x).sum::<f32>() / 63.0;
-        let lambda = 2f32.powf(14.75) / (2f32.powf(16.5) + norm);
+        let mut sparse = [(0usize, 0f32); 64];
+        let mut n = 0;
+        for (k, &x) in src.iter().enumerate().skip(1) {
+            if x != 0.0 {
+                sparse[n] = (k, x);
+                n += 1;
+            }
+        }
+        self.choose(&sparse[..n], out)
+    }
+
+    /// The trellis over the non-zero AC values `src` (ascending zigzag positions, values in
+    /// DCT units): positions between them are zero and only add to the distortion of zeroing.
+    fn choose(&self, src: &[(usize, f32)], out: &mut [u32; 64]) -> usize {
+        if src.is_empty() {
+            return 0;
+        }
+        let norm = src.iter().map(|&(_, x)| x * x).sum::<f32>() / 63.0;
+        let lambda = LAMBDA_SCALE1 / (LAMBDA_SCALE2 + norm);
         let len = |symbol: u32| f32::from(self.len[symbol as usize & 255]);
         let zrl = len(0xF0);
-        // Per position: the best value there, the cost of the best coding of the block up to
-        // and including it, the kept position before it; and the distortion of zeroing every
-        // position up to it.
-        let mut value = [0i32; 64];
+        // Nodes: 0 is the DC position, then each position that may hold a non-zero value,
+        // with its best value, the cost of the best coding of the block up to and including
+        // it, the node before it, and the distortion of zeroing every position up to it.
+        let mut pos = [0usize; 64];
+        let mut chosen = [0i32; 64];
         let mut cost = [0f32; 64];
-        let mut start = [0usize; 64];
-        let mut zero_dist = [0f32; 64];
-        // Positions that can start a run: 0 (the DC) and every non-zero one so far.
-        let mut starts = [0usize; 64];
-        let mut nstarts = 1;
-        for i in 1..64 {
-            let x = src[i].abs();
+        let mut back = [0usize; 64];
+        let mut zeroed = [0f32; 64];
+        let mut nodes = 1;
+        // The distortion of zeroing every position so far.
+        let mut all_zero = 0f32;
+        for &(i, v) in src {
+            let i = i & 63;
+            let x = v.abs();
             let w = lambda * self.weight[i];
-            zero_dist[i] = zero_dist[i - 1] + x * x * w;
+            let before = all_zero;
+            all_zero += x * x * w;
             let q = self.step[i];
-            let rounded = (x / q + 0.5).floor().min(MAX);
-            if rounded < 1.0 {
+            // Truncation is the floor here (non-negative), without a call to `floorf`.
+            let rounded = ((x / q + 0.5) as i32).min(MAX);
+            if rounded < 1 {
                 continue;
             }
-            let rounded = rounded as i32;
             let categories = 32 - rounded.leading_zeros();
-            let mut best = f32::MAX;
+            let (mut best, mut best_value, mut best_back) = (f32::MAX, 0, 0);
             for c in 0..categories {
                 let candidate = if c + 1 < categories {
                     (2 << c) - 1
@@ -94,46 +119,48 @@ impl Trellis {
                 };
                 let bits = c + 1;
                 let delta = candidate as f32 * q - x;
-                let dist = delta * delta * w;
-                for &j in &starts[..nstarts] {
-                    let run = (i - 1 - j) as u32;
+                let dist = delta * delta * w + before;
+                for j in 0..nodes {
+                    let run = (i - 1 - pos[j]) as u32;
                     let rate =
                         (run >> 4) as f32 * zrl + len(((run & 15) << 4) | bits) + bits as f32;
-                    let total = rate + dist + zero_dist[i - 1] - zero_dist[j] + cost[j];
+                    let total = rate + dist - zeroed[j] + cost[j];
                     if total < best {
-                        best = total;
-                        value[i] = if src[i] < 0.0 { -candidate } else { candidate };
-                        start[i] = j;
+                        (best, best_value, best_back) = (total, candidate, j);
                     }
                 }
             }
-            cost[i] = best;
-            starts[nstarts] = i;
-            nstarts += 1;
+            pos[nodes] = i;
+            chosen[nodes] = if v < 0.0 { -best_value } else { best_value };
+            cost[nodes] = best;
+            back[nodes] = best_back;
+            zeroed[nodes] = all_zero;
+            nodes += 1;
         }
-        // Where the block ends: after the position whose cost, with the zeros after it and
-        // an EOB, is least (0: no AC at all).
+        // Where the block ends: after the node whose cost, with the zeros after it and an
+        // EOB, is least (node 0: no AC at all).
         let eob = len(0x00);
         let mut last = 0;
-        let mut best = zero_dist[63] + eob;
-        for &i in &starts[1..nstarts] {
-            let total = cost[i] + zero_dist[63] - zero_dist[i] + if i < 63 { eob } else { 0.0 };
+        let mut best = all_zero + eob;
+        for node in 1..nodes {
+            let end = if pos[node] < 63 { eob } else { 0.0 };
+            let total = cost[node] + all_zero - zeroed[node] + end;
             if total < best {
                 best = total;
-                last = i;
+                last = node;
             }
         }
-        // The chain of kept positions back from `last`, written in ascending order.
+        // The chain of nodes back from `last`, written in ascending order.
         let mut chain = [0usize; 64];
         let mut n = 0;
-        let mut i = last;
-        while i > 0 {
-            chain[n] = i;
+        let mut node = last;
+        while node > 0 && n < 64 {
+            chain[n] = node;
             n += 1;
-            i = start[i];
+            node = back[node];
         }
-        for (slot, &k) in out.iter_mut().zip(chain[..n].iter().rev()) {
-            *slot = Sparse::entry(k, value[k]);
+        for (slot, &node) in out.iter_mut().zip(chain[..n].iter().rev()) {
+            *slot = Sparse::entry(pos[node], chosen[node]);
         }
         n
     }
@@ -143,6 +170,12 @@ impl Trellis {
 mod tests {
     use super::*;
     use crate::transcode::store::{position, value};
+
+    #[test]
+    fn lambda_scales_are_mozjpegs() {
+        assert!((LAMBDA_SCALE1 - 2f32.powf(14.75)).abs() < 0.01);
+        assert!((LAMBDA_SCALE2 - 2f32.powf(16.5)).abs() < 0.01);
+    }
 
     fn trellis(q: u16) -> Trellis {
         Trellis::new(&[1.0; 64], &[q; 64], 0)
