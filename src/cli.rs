@@ -142,15 +142,14 @@ pub struct Cli {
     #[arg(long)]
     pub accept_truncated: bool,
 
-    /// Smallest files: mozjpeg's trellis quantization and progressive scans (several times
-    /// slower); with --method dct, trellis quantization of the input's coefficients instead
+    /// Smallest files: trellis quantization (mozjpeg's, on the input's coefficients; on the
+    /// pixels under --method pixel), mozjpeg's --best tables and progressive scans (slower)
     #[arg(long)]
     pub best: bool,
 
     /// How to re-encode: dct requantizes the coefficients without decoding to pixels (twice as
     /// fast; keeps the input's chroma subsampling), pixel decodes and encodes again; auto takes
-    /// dct for the YCbCr and grayscale photos it can write as 4:2:0 (not with --best), pixel
-    /// for the rest
+    /// dct for the YCbCr and grayscale photos it can write as 4:2:0, pixel for the rest
     #[arg(long, value_enum, value_name = "HOW", default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
 

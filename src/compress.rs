@@ -433,7 +433,7 @@ fn reencode(
     if ctx.options.lossless {
         return lossless(input, settings, outcome);
     }
-    if method == Method::Pixel || (method == Method::Auto && ctx.options.best) {
+    if method == Method::Pixel {
         outcome.method = Some(Method::Pixel);
         return pixel_path(input, ctx, settings, outcome, checked);
     }

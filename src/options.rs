@@ -18,7 +18,7 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 512 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
     /// The DCT-domain transcoder where it applies (an 8-bit YCbCr or grayscale baseline or
-    /// progressive Huffman JPEG, not under `best`), writing 4:2:0 as the pixel path does:
+    /// progressive Huffman JPEG; under `best` with trellis quantization), writing 4:2:0 as the pixel path does:
     /// 4:4:4, 4:2:2 and 4:4:0 chroma is downsampled in the DCT domain. The pixel path
     /// otherwise (4:1:1, CMYK, arithmetic coding, 12-bit, lossless, `strip` on a rotated photo).
     #[default]

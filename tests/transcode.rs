@@ -1150,12 +1150,11 @@ fn auto_takes_dct_for_every_layout_it_can_write_as_420_and_pixel_for_411() {
 }
 
 #[test]
-fn auto_under_best_and_method_pixel_always_take_pixel() {
+fn method_pixel_always_takes_pixel() {
     let tmp = tempdir();
     let files = layout_fixtures();
     write_files(tmp.path(), "in", &files);
     for (out, flags) in [
-        ("best", &["--best"][..]),
         ("pixel", &["--method", "pixel"][..]),
         ("pixel_best", &["--method", "pixel", "--best"][..]),
     ] {
@@ -1166,6 +1165,42 @@ fn auto_under_best_and_method_pixel_always_take_pixel() {
             files.iter().map(|(n, _)| (n.as_str(), "pixel")).collect();
         expect_methods(&report, &all_pixel);
         assert_eq!(report["totals"]["dct"], 0, "{flags:?}");
+    }
+}
+
+#[test]
+fn best_transcodes_with_the_pixel_paths_best_tables_and_progressive_scans() {
+    let tmp = tempdir();
+    let files = layout_fixtures();
+    write_files(tmp.path(), "in", &files);
+    // auto: what the transcoder can write as 4:2:0 (4:1:1 cannot be), as without --best.
+    let run = photopress(tmp.path(), "in", "best", &["--allow-larger", "--best"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        methods_line(&run.stdout).starts_with("Methods dct 6, pixel 1"),
+        "{}",
+        run.stdout
+    );
+    let pixel = photopress_json(
+        tmp.path(),
+        "in",
+        "pixel_best",
+        &["--allow-larger", "--method", "pixel", "--best"],
+    );
+    assert_eq!(pixel["totals"]["pixel"], files.len());
+    for (name, input) in &files {
+        let dct = fs::read(tmp.path().join("best").join(name)).expect("output");
+        let pixel = fs::read(tmp.path().join("pixel_best").join(name)).expect("pixel output");
+        assert_eq!(dqt_tables(&dct), dqt_tables(&pixel), "{name}: DQT");
+        assert_eq!(
+            frame(&dct),
+            frame(&pixel),
+            "{name}: SOF2 and 4:2:0 (or gray)"
+        );
+        assert_eq!(frame(&dct).0, 0xC2, "{name}: progressive");
+        let decoded = image::load_from_memory(&dct).expect("decodes");
+        let original = image::load_from_memory(input).expect("input decodes");
+        assert_eq!(dims(&decoded), dims(&original), "{name}");
     }
 }
 
