@@ -19,16 +19,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-bench/corpus/photos}
 n=${2:-12}
-[ -d "$corpus" ] || { echo "no corpus at $corpus (run ../shared/bench/make_corpus.sh bench/corpus)" >&2; exit 2; }
-cargo build --release --quiet --bin photopress --example ssimulacra2
-bin=target/release/photopress
-scorer=target/release/examples/ssimulacra2
-work=$(mktemp -d)
-if [ -n "${KEEP_WORK:-}" ]; then echo "work: $work"; else trap 'rm -rf "$work"' EXIT; fi
-mkdir -p "$work/in" "$work/pillow"
-mapfile -t photos < <(find "$corpus" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | sort)
-[ "$n" -gt 0 ] && photos=("${photos[@]:0:$n}")
-for p in "${photos[@]}"; do ln -s "$(realpath "$p")" "$work/in/"; done
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_setup "$corpus" "$n"
+mkdir -p "$work/pillow"
 echo "photos: ${#photos[@]} from $corpus"
 
 python3 bench/pillow_ref.py -q 30 -o "$work/pillow" "$work/in" >/dev/null

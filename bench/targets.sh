@@ -16,16 +16,9 @@ cd "$(dirname "$0")/.."
 corpus=${1:-bench/corpus/photos}
 n=${2:-0}
 score=${3:-70}
-[ -d "$corpus" ] || { echo "no corpus at $corpus (run ../shared/bench/make_corpus.sh bench/corpus)" >&2; exit 2; }
-cargo build --release --quiet --bin photopress --example ssimulacra2
-bin=target/release/photopress
-scorer=target/release/examples/ssimulacra2
-work=$(mktemp -d)
-[ -n "${KEEP_WORK:-}" ] && echo "work: $work" || trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/in"
-mapfile -t photos < <(find "$corpus" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | sort)
-[ "$n" -gt 0 ] && photos=("${photos[@]:0:$n}")
-for p in "${photos[@]}"; do ln -s "$(realpath "$p")" "$work/in/"; done
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_setup "$corpus" "$n"
 echo "photos: ${#photos[@]} from $corpus, $(du -shL "$work/in" | cut -f1)"
 
 # timed OUT CMD...: runs CMD with its stdout into OUT; prints the wall seconds.

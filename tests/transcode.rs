@@ -1173,14 +1173,6 @@ fn best_transcodes_with_the_pixel_paths_best_tables_and_progressive_scans() {
     let tmp = tempdir();
     let files = layout_fixtures();
     write_files(tmp.path(), "in", &files);
-    // auto: what the transcoder can write as 4:2:0 (4:1:1 cannot be), as without --best.
-    let run = photopress(tmp.path(), "in", "best", &["--allow-larger", "--best"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        methods_line(&run.stdout).starts_with("Methods dct 6, pixel 1"),
-        "{}",
-        run.stdout
-    );
     let pixel = photopress_json(
         tmp.path(),
         "in",
@@ -1188,57 +1180,38 @@ fn best_transcodes_with_the_pixel_paths_best_tables_and_progressive_scans() {
         &["--allow-larger", "--method", "pixel", "--best"],
     );
     assert_eq!(pixel["totals"]["pixel"], files.len());
-    for (name, input) in &files {
-        let dct = fs::read(tmp.path().join("best").join(name)).expect("output");
-        let pixel = fs::read(tmp.path().join("pixel_best").join(name)).expect("pixel output");
-        assert_eq!(dqt_tables(&dct), dqt_tables(&pixel), "{name}: DQT");
-        assert_eq!(
-            frame(&dct),
-            frame(&pixel),
-            "{name}: SOF2 and 4:2:0 (or gray)"
+    // auto: what the transcoder can write as 4:2:0 (4:1:1 cannot be), as without --best, in
+    // the pixel path's layout; --method dct keeps each input's chroma subsampling, 4:1:1 too.
+    for (out, method, methods, same_layout) in [
+        ("best", "auto", "Methods dct 6, pixel 1", true),
+        ("dct_best", "dct", "Methods dct 7, pixel 0", false),
+    ] {
+        let run = photopress(
+            tmp.path(),
+            "in",
+            out,
+            &["--allow-larger", "--method", method, "--best"],
         );
-        assert_eq!(frame(&dct).0, 0xC2, "{name}: progressive");
-        let decoded = image::load_from_memory(&dct).expect("decodes");
-        let original = image::load_from_memory(input).expect("input decodes");
-        assert_eq!(dims(&decoded), dims(&original), "{name}");
-    }
-}
-
-#[test]
-fn method_dct_under_best_transcodes_with_the_pixel_paths_best_tables_and_progressive_scans() {
-    let tmp = tempdir();
-    let files = layout_fixtures();
-    write_files(tmp.path(), "in", &files);
-    let run = photopress(
-        tmp.path(),
-        "in",
-        "dct_best",
-        &["--allow-larger", "--method", "dct", "--best"],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(!run.stderr.contains(" WARN "), "{}", run.stderr);
-    // --method dct keeps each input's chroma subsampling, 4:1:1 too.
-    assert!(
-        methods_line(&run.stdout).starts_with("Methods dct 7, pixel 0"),
-        "{}",
-        run.stdout
-    );
-    let pixel = photopress_json(
-        tmp.path(),
-        "in",
-        "pixel_best",
-        &["--allow-larger", "--method", "pixel", "--best"],
-    );
-    assert_eq!(pixel["totals"]["pixel"], files.len());
-    for (name, input) in &files {
-        let dct = fs::read(tmp.path().join("dct_best").join(name)).expect("dct output");
-        let pixel = fs::read(tmp.path().join("pixel_best").join(name)).expect("pixel output");
-        // mozjpeg's --best tables (N. Robidoux's, scaled and clamped) and a progressive frame.
-        assert_eq!(dqt_tables(&dct), dqt_tables(&pixel), "{name}: DQT");
-        assert_eq!(frame(&dct).0, 0xC2, "{name}: SOF");
-        let decoded = image::load_from_memory(&dct).expect("decodes");
-        let original = image::load_from_memory(input).expect("input decodes");
-        assert_eq!(dims(&decoded), dims(&original), "{name}");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stderr.contains(" WARN "), "{}", run.stderr);
+        assert!(
+            methods_line(&run.stdout).starts_with(methods),
+            "{method}: {}",
+            run.stdout
+        );
+        for (name, input) in &files {
+            let dct = fs::read(tmp.path().join(out).join(name)).expect("output");
+            let pixel = fs::read(tmp.path().join("pixel_best").join(name)).expect("pixel output");
+            // mozjpeg's --best tables (N. Robidoux's, scaled and clamped), a progressive frame.
+            assert_eq!(dqt_tables(&dct), dqt_tables(&pixel), "{method} {name}: DQT");
+            assert_eq!(frame(&dct).0, 0xC2, "{method} {name}: progressive");
+            if same_layout {
+                assert_eq!(frame(&dct), frame(&pixel), "{name}: 4:2:0 (or gray)");
+            }
+            let decoded = image::load_from_memory(&dct).expect("decodes");
+            let original = image::load_from_memory(input).expect("input decodes");
+            assert_eq!(dims(&decoded), dims(&original), "{method} {name}");
+        }
     }
 }
 

@@ -318,7 +318,7 @@ impl<'a> Reader<'a> {
                     fused,
                     discard: self.data_only,
                     output_pred: [0; 4],
-                    entries: [0; 64],
+                    entries: Default::default(),
                 },
                 Predictions([0; 4]),
             );

@@ -4,7 +4,7 @@ use super::Refusal;
 use super::bits::BitReader;
 use super::frame::Component;
 use super::huffman::{Decoder, extend};
-use super::prune::prune;
+use super::quant::BlockEntries;
 use super::scan::{BlockDecoder, Predictions, Scan};
 use super::store::Sparse;
 
@@ -24,8 +24,7 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
     let Some(requant) = &comp.requant else {
         return Ok(sparse);
     };
-    let mut entries = [0u32; 64];
-    let trellis = requant.trellis();
+    let mut entries = BlockEntries::default();
     for (b, (block, &mask)) in dense
         .coefs
         .chunks_exact(64)
@@ -34,29 +33,14 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
         .take(blocks)
     {
         sparse.begin(b, requant.apply_dc(i32::from(block[0])));
-        let (mut n, mut ties) = (0, 0u64);
         let mut mask = mask & !1;
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            let value = i32::from(block[k]);
-            // Under a trellis the input's values are kept for it.
-            let (q, tie) = if trellis.is_some() {
-                (value, false)
-            } else {
-                requant.apply_ac(value, k)
-            };
-            entries[n & 63] = Sparse::entry(k, q);
-            ties |= u64::from(tie) << k;
-            n += usize::from(q != 0);
+            entries.push(requant, k, i32::from(block[k]));
         }
-        let mut n = n.min(64);
-        if let Some(trellis) = trellis {
-            n = trellis.requantize(&mut entries, n);
-        } else if ties != 0 {
-            n = prune(&mut entries[..n], n, ties, class);
-        }
-        sparse.ac.extend_from_slice(&entries[..n]);
+        let n = entries.finish(requant, class);
+        sparse.ac.extend_from_slice(&entries.entries[..n]);
         sparse.end(b);
     }
     Ok(sparse)

@@ -1,6 +1,8 @@
 //! Quantization: the output's tables (libjpeg's quality scaling of the JPEG Annex K tables,
 //! as the pixel path's encoder sets them) and the requantization of input coefficients to them.
 //! Everything is in zigzag order, the order of the coefficients in the file.
+use super::prune::prune;
+use super::store::Sparse;
 use super::trellis::Trellis;
 
 /// Zigzag position → natural (row-major) position in the 8×8 block.
@@ -226,11 +228,6 @@ impl Requant {
         }
     }
 
-    /// The trellis quantizer, when the AC coefficients are chosen by one.
-    pub fn trellis(&self) -> Option<&Trellis> {
-        self.trellis.as_deref()
-    }
-
     /// The coefficient `value` at zigzag position `k`, requantized and clamped, rounded to
     /// nearest (halfway away from zero), and whether it was a tie between 0 and ±1 (then ±1).
     #[inline(always)]
@@ -259,6 +256,57 @@ impl Requant {
         let n = a * step.num + step.half;
         let q = ((u128::from(n) * u128::from(step.recip)) >> 64) as i32;
         (q, n == step.tie)
+    }
+}
+
+/// One block's AC entries as its coefficients are read: requantized with the 0/±1 ties
+/// marked, then weighed by [`prune`] at the end; or, under a trellis, the input's values,
+/// which the trellis then chooses from. Both readers (baseline scans, and the dense store of
+/// progressive ones) fill it the same way.
+pub struct BlockEntries {
+    pub entries: [u32; 64],
+    n: usize,
+    ties: u64,
+}
+
+impl Default for BlockEntries {
+    fn default() -> Self {
+        BlockEntries {
+            entries: [0; 64],
+            n: 0,
+            ties: 0,
+        }
+    }
+}
+
+impl BlockEntries {
+    /// The input value `value` at zigzag position `k` (ascending within the block).
+    #[inline(always)]
+    pub fn push(&mut self, requant: &Requant, k: usize, value: i32) {
+        let (q, tie) = if requant.trellis.is_some() {
+            (value, false)
+        } else {
+            requant.apply_ac(value, k)
+        };
+        // Written always, kept when non-zero: no branch to mispredict on the value.
+        self.entries[self.n & 63] = Sparse::entry(k, q);
+        self.ties |= u64::from(tie) << (k & 63);
+        self.n += usize::from(q != 0);
+    }
+
+    /// Ends the block: the number of output entries now at the start of `entries`, for
+    /// table class `class` (0 luminance, 1 chrominance). The next block starts empty.
+    #[inline(always)]
+    pub fn finish(&mut self, requant: &Requant, class: usize) -> usize {
+        let (n, ties) = (self.n.min(64), self.ties);
+        (self.n, self.ties) = (0, 0);
+        if let Some(trellis) = requant.trellis.as_deref() {
+            trellis.requantize(&mut self.entries, n)
+        } else if ties != 0 {
+            prune(&mut self.entries[..n], n, ties, class)
+        } else {
+            n
+        }
     }
 }
 

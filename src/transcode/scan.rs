@@ -4,8 +4,7 @@ use super::Refusal;
 use super::bits::BitReader;
 use super::frame::Frame;
 use super::huffman::{Decoder, extend};
-use super::prune::prune;
-use super::quant::{Requant, chroma_gains};
+use super::quant::{BlockEntries, Requant, chroma_gains};
 use super::store::Sparse;
 use super::tokens::{Tokens, encode_block};
 
@@ -248,8 +247,8 @@ pub struct BaselineScan<'s> {
     pub discard: bool,
     /// The output's DC prediction per component (no restarts in the output).
     pub output_pred: [i32; 4],
-    /// Room for one block's entries.
-    pub entries: [u32; 64],
+    /// One block's entries as they are read.
+    pub entries: BlockEntries,
 }
 
 impl BaselineScan<'_> {
@@ -260,7 +259,7 @@ impl BaselineScan<'_> {
         if self.discard {
             return;
         }
-        let entries = &self.entries[..n];
+        let entries = &self.entries.entries[..n];
         if let Some(tokens) = self.fused.as_deref_mut() {
             let diff = dc - self.output_pred[si];
             self.output_pred[si] = dc;
@@ -293,11 +292,7 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         let diff = extend(bits.bits(size), size);
         preds.0[si] = preds.0[si].wrapping_add(diff);
         let dc = requant.apply_dc(preds.0[si]);
-        let trellis = requant.trellis();
         // The block's entries gather in a buffer, then go out at once.
-        let entries = &mut scan.entries;
-        let mut n = 0;
-        let mut ties = 0u64;
         let mut k = 1usize;
         while k < 64 {
             let (run, value) = bits.ac(ac)?;
@@ -317,24 +312,10 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
                 }
                 break;
             }
-            // Written always, kept when non-zero: no branch to mispredict on the value.
-            // Under a trellis the input's values are kept for it.
-            let (q, tie) = if trellis.is_some() {
-                (value, false)
-            } else {
-                requant.apply_ac(value, k)
-            };
-            entries[n & 63] = Sparse::entry(k, q);
-            ties |= u64::from(tie) << k;
-            n += usize::from(q != 0);
+            scan.entries.push(requant, k, value);
             k += 1;
         }
-        let mut n = n.min(64);
-        if let Some(trellis) = trellis {
-            n = trellis.requantize(entries, n);
-        } else if ties != 0 {
-            n = prune(&mut entries[..n], n, ties, usize::from(index > 0));
-        }
+        let n = scan.entries.finish(requant, usize::from(index > 0));
         scan.put(si, index, block, dc, n);
         Ok(())
     }
