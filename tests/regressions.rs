@@ -229,3 +229,47 @@ fn markers_libjpeg_refuses_are_refused_by_the_transcoder_too() {
         }
     }
 }
+
+/// Found by the `transcode` fuzz target: a DRI segment 160 bytes long. libjpeg takes only
+/// exactly 4 ("Bogus marker length"), so the pixel path failed the file, while the transcoder
+/// read the interval from the first two bytes and wrote an output. Now both refuse it, strict
+/// or not, by either method.
+#[test]
+fn a_dri_segment_of_the_wrong_length_is_refused_as_libjpeg_refuses_it() {
+    let data = transcoder_regression("dri-length-160.jpg");
+    let libjpeg = std::panic::catch_unwind(|| mozjpeg::Decompress::new_mem(&data).map(drop));
+    assert!(!matches!(libjpeg, Ok(Ok(()))), "libjpeg reads its header");
+    for strict in [false, true] {
+        let settings = EncodeSettings {
+            strict,
+            ..EncodeSettings::default()
+        };
+        match photopress::transcode::recompress(&data, &settings, true) {
+            Err(Refusal::Invalid(err)) => assert_eq!(
+                err.to_string(),
+                "not a valid JPEG: Bogus marker length",
+                "strict {strict}"
+            ),
+            Err(other) => panic!("strict {strict}: {other}"),
+            Ok(out) => panic!("strict {strict}: {} bytes written", out.len()),
+        }
+    }
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    fs::write(images.join("bad-dri.jpg"), &data).expect("write");
+    for method in ["dct", "auto", "pixel"] {
+        let run = run(tmp.path(), &["--method", method]);
+        assert_eq!(run.code, 1, "{method}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("IMAGES/bad-dri.jpg: not a valid JPEG:")
+                && run.stderr.contains("Bogus marker length"),
+            "{method}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout.contains("\nFiles compressed 4, failed 1\n"),
+            "{method}: {}",
+            run.stdout
+        );
+    }
+}

@@ -131,8 +131,10 @@ pub fn read<'a>(
             0xCC => return Err(Refusal::unsupported("arithmetic coding")),
             0xDB => r.quant_tables(body)?,
             0xDD => {
-                if body.len() < 2 {
-                    return Err(Refusal::corrupt("Bogus DRI marker length"));
+                // libjpeg takes a DRI segment of exactly 4 bytes (its length field and the
+                // interval), and refuses any other length.
+                if body.len() != 2 {
+                    return Err(Refusal::corrupt("Bogus marker length"));
                 }
                 r.restart_interval = be16(body, 0);
             }
