@@ -189,7 +189,6 @@ impl Map {
                 add(g, position(e) as usize, value(e), flip);
             }
         }
-        let quantize = |a: f32| (a.round() as i32).clamp(-MAX_COEF, MAX_COEF);
         if let Some(trellis) = &self.trellis {
             // The sums are in output steps; the trellis takes DCT units.
             let mut src = [0f32; 64];
@@ -199,16 +198,42 @@ impl Map {
             let mut chosen = [0u32; 64];
             let n = trellis.quantize(&src, &mut chosen);
             out.extend_from_slice(&chosen[..n]);
-            return quantize(acc[0]);
+            return round_block(&acc)[0];
         }
-        for (k, &a) in acc.iter().enumerate().skip(1) {
-            let q = quantize(a);
+        let q = round_block(&acc);
+        for (k, &q) in q.iter().enumerate().skip(1) {
             if q != 0 {
                 out.push(Sparse::entry(k, q));
             }
         }
-        quantize(acc[0])
+        q[0]
     }
+}
+
+/// Each sum rounded (halfway away from zero, as `f32::round`) and clamped to ±[`MAX_COEF`], in
+/// a loop the compiler vectorizes: `f32::round` is a call to libm's `roundf` on x86-64 without
+/// SSE4.1, and a float-to-int cast is one at a time. Adding and taking away 1.5 × 2^23 rounds
+/// to an integer (halfway to even, corrected to away from zero); the integer is then the low
+/// bits of `x + 1.5 × 2^23`.
+#[inline(always)]
+fn round_block(acc: &[f32; 64]) -> [i32; 64] {
+    const MAGIC: f32 = 12_582_912.0;
+    const LIMIT: f32 = MAX_COEF as f32;
+    let mut out = [0i32; 64];
+    for (o, &a) in out.iter_mut().zip(acc) {
+        let a = a.clamp(-LIMIT, LIMIT);
+        let even = (a + MAGIC) - MAGIC;
+        let d = a - even;
+        let away = if d == 0.5 && a > 0.0 {
+            even + 1.0
+        } else if d == -0.5 && a < 0.0 {
+            even - 1.0
+        } else {
+            even
+        };
+        *o = (away + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32;
+    }
+    out
 }
 
 /// Turns `frame` and its stores (luma requantized, chroma as the input has them) into the
@@ -335,6 +360,37 @@ mod tests {
 
     fn flat_map(merge: Merge) -> Map {
         Map::new(merge, &[1; 64], &[1; 64], false)
+    }
+
+    #[test]
+    fn rounding_matches_f32_round_clamped() {
+        let mut values = vec![
+            0.5f32,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.49999997,
+            -0.49999997,
+            1e9,
+            -1e9,
+        ];
+        values.extend((-4000..4000).map(|i| i as f32 * 0.125 + 0.0625 * (i % 3) as f32));
+        values.extend([
+            f32::from_bits(0x3eff_ffff),
+            8_388_607.5,
+            -8_388_607.5,
+            16_777_215.0,
+        ]);
+        for chunk in values.chunks(64) {
+            let mut acc = [0f32; 64];
+            acc[..chunk.len()].copy_from_slice(chunk);
+            let rounded = round_block(&acc);
+            for (&a, &q) in acc.iter().zip(&rounded) {
+                let want = (a.round() as i32).clamp(-MAX_COEF, MAX_COEF);
+                assert_eq!(q, want, "{a}");
+            }
+        }
     }
 
     #[test]

@@ -165,7 +165,7 @@ fn ac_refine(
     if *eobrun == 0 {
         while k <= se {
             let symbol = bits.symbol(ac)?;
-            let mut run = i32::from(symbol >> 4);
+            let run = symbol >> 4;
             let size = symbol & 15;
             let mut new_value = 0i16;
             if size != 0 {
@@ -174,27 +174,37 @@ fn ac_refine(
                 }
                 new_value = if bits.bit() { p1 } else { m1 };
             } else if run != 15 {
-                *eobrun = (1 << run) + bits.bits(run as u32);
+                *eobrun = (1 << run) + bits.bits(u32::from(run));
                 break;
             }
-            // Skip `run` zero coefficients, refining the non-zero ones passed on the way.
-            while k <= se {
-                let c = &mut coefs[k];
-                if *c != 0 {
-                    refine(bits, c);
-                } else {
-                    if run == 0 {
-                        break;
-                    }
-                    run -= 1;
-                }
-                k += 1;
+            // Skip `run` zero coefficients, refining the non-zero ones passed on the way: the
+            // stop is the band's `run`-th zero from `k` on (0-based), or past the band.
+            let band = (u64::MAX >> (63 - se)) & (u64::MAX << k);
+            let mut zeros = !*nonzero & band;
+            for _ in 0..run {
+                zeros &= zeros.wrapping_sub(1);
             }
-            if new_value != 0 && k <= se {
-                coefs[k] = new_value;
-                *nonzero |= 1 << k;
+            let stop = if zeros == 0 {
+                se + 1
+            } else {
+                zeros.trailing_zeros() as usize
+            };
+            let before = if stop >= 64 {
+                u64::MAX
+            } else {
+                (1 << stop) - 1
+            };
+            let mut passed = *nonzero & band & before;
+            while passed != 0 {
+                let j = passed.trailing_zeros() as usize;
+                passed &= passed - 1;
+                refine(bits, &mut coefs[j]);
             }
-            k += 1;
+            if new_value != 0 && stop <= se {
+                coefs[stop] = new_value;
+                *nonzero |= 1 << stop;
+            }
+            k = stop + 1;
         }
     }
     if *eobrun > 0 {
