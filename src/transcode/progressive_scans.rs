@@ -82,26 +82,34 @@ fn assemble(components: usize, subsampled: bool, layouts: &[Layout]) -> Vec<Scan
 }
 
 /// The cheapest layout of each component, by the exact size of its scans (their data with
-/// optimal tables, the tables, the scan headers).
+/// optimal tables, the tables, the scan headers). A band that several layouts share is
+/// counted once.
 fn choose(decoded: &Decoded, coefficients: &[Sparse]) -> Vec<Layout> {
-    let mut symbols = Tokens::default();
     (0..decoded.frame.components.len())
         .map(|c| {
+            let mut known: Vec<((u8, u8, u8, u8), u64)> = Vec::new();
             let mut best = (u64::MAX, LAYOUTS[0]);
             for layout in LAYOUTS {
                 let mut bits = 0;
                 for &band in layout {
-                    let (ss, se, ah, al) = band;
-                    let scan = Scan {
-                        components: 1 << c,
-                        ss,
-                        se,
-                        ah,
-                        al,
+                    bits += match known.iter().find(|(b, _)| *b == band) {
+                        Some(&(_, cost)) => cost,
+                        None => {
+                            let (ss, se, ah, al) = band;
+                            let scan = Scan {
+                                components: 1 << c,
+                                ss,
+                                se,
+                                ah,
+                                al,
+                            };
+                            let mut tally = Tally::default();
+                            tokens(decoded, coefficients, &scan, &mut tally);
+                            let cost = tally.cost();
+                            known.push((band, cost));
+                            cost
+                        }
                     };
-                    symbols.0.clear();
-                    tokens(decoded, coefficients, &scan, &mut symbols);
-                    bits += cost(&symbols);
                     if bits >= best.0 {
                         break;
                     }
@@ -115,31 +123,73 @@ fn choose(decoded: &Decoded, coefficients: &[Sparse]) -> Vec<Layout> {
         .collect()
 }
 
-/// The bits a scan of these symbols takes: data, Huffman tables and scan header.
-fn cost(symbols: &Tokens) -> u64 {
-    let mut counts = [[0u32; 256]; 2];
-    let mut raw = 0u64;
-    for &t in &symbols.0 {
-        raw += u64::from((t >> 8) & 31);
-        if t & RAW_ONLY == 0 {
-            counts[((t >> 29) & 1) as usize][(t & 0xFF) as usize] += 1;
+/// A scan's symbol counts and raw bits, without the symbols: what its size needs.
+struct Tally {
+    counts: [[u32; 256]; 2],
+    raw: u64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            counts: [[0; 256]; 2],
+            raw: 0,
         }
     }
-    let mut bits = raw + 8 * (4 + 10);
-    for table in &counts {
-        if table.iter().all(|&c| c == 0) {
-            continue;
+}
+
+impl Tally {
+    /// The bits a scan of these symbols takes: data, Huffman tables and scan header.
+    fn cost(&self) -> u64 {
+        let mut bits = self.raw + 8 * (4 + 10);
+        for table in &self.counts {
+            if table.iter().all(|&c| c == 0) {
+                continue;
+            }
+            let spec = huffman::optimal(table);
+            let encoder = Encoder::new(&spec);
+            bits += 8 * (17 + spec.symbols.len() as u64);
+            bits += table
+                .iter()
+                .zip(encoder.len)
+                .map(|(&n, len)| u64::from(n) * u64::from(len))
+                .sum::<u64>();
         }
-        let spec = huffman::optimal(table);
-        let encoder = Encoder::new(&spec);
-        bits += 8 * (17 + spec.symbols.len() as u64);
-        bits += table
-            .iter()
-            .zip(encoder.len)
-            .map(|(&n, len)| u64::from(n) * u64::from(len))
-            .sum::<u64>();
+        bits
     }
-    bits
+}
+
+/// Where a scan's symbols go: kept in order ([`Tokens`], to write them) or only counted
+/// ([`Tally`], to weigh a layout).
+trait Out {
+    /// A symbol of table `table` (0 or 1) followed by `size` raw bits.
+    fn symbol(&mut self, table: usize, symbol: u8, raw: u32, size: u32);
+    /// `size` raw bits with no symbol.
+    fn raw(&mut self, raw: u32, size: u32);
+    /// Correction bits, one a byte, in order.
+    fn bits(&mut self, bits: &[u8]) {
+        for chunk in bits.chunks(16) {
+            let raw = chunk.iter().fold(0u32, |acc, &b| acc << 1 | u32::from(b));
+            self.raw(raw, chunk.len() as u32);
+        }
+    }
+}
+
+impl Out for Tally {
+    #[inline(always)]
+    fn symbol(&mut self, table: usize, symbol: u8, _raw: u32, size: u32) {
+        self.counts[table & 1][usize::from(symbol)] += 1;
+        self.raw += u64::from(size);
+    }
+
+    #[inline(always)]
+    fn raw(&mut self, _raw: u32, size: u32) {
+        self.raw += u64::from(size);
+    }
+
+    fn bits(&mut self, bits: &[u8]) {
+        self.raw += bits.len() as u64;
+    }
 }
 
 /// Longest end-of-band run a symbol codes (14 extra bits).
@@ -155,7 +205,7 @@ struct Tokens(Vec<u32>);
 
 const RAW_ONLY: u32 = 1 << 31;
 
-impl Tokens {
+impl Out for Tokens {
     #[inline(always)]
     fn symbol(&mut self, table: usize, symbol: u8, raw: u32, size: u32) {
         self.0
@@ -165,14 +215,6 @@ impl Tokens {
     #[inline(always)]
     fn raw(&mut self, raw: u32, size: u32) {
         self.0.push(RAW_ONLY | size << 8 | raw << 13);
-    }
-
-    /// Correction bits, one a byte, in order.
-    fn bits(&mut self, bits: &[u8]) {
-        for chunk in bits.chunks(16) {
-            let raw = chunk.iter().fold(0u32, |acc, &b| acc << 1 | u32::from(b));
-            self.raw(raw, chunk.len() as u32);
-        }
     }
 }
 
@@ -186,7 +228,7 @@ struct EobRun {
 
 impl EobRun {
     /// Codes the pending run, then its correction bits.
-    fn flush(&mut self, out: &mut Tokens) {
+    fn flush(&mut self, out: &mut impl Out) {
         if self.run == 0 {
             return;
         }
@@ -200,7 +242,7 @@ impl EobRun {
 
 /// An AC first scan of one block: the band's values shifted right by `al` (magnitudes: the
 /// decoder shifts them back), runs of zeros, and an end-of-band run for the zeros at its end.
-fn ac_first(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, out: &mut Tokens) {
+fn ac_first(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, out: &mut impl Out) {
     // The position after the last coded value.
     let mut next = ss;
     for &e in entries {
@@ -240,7 +282,7 @@ fn ac_first(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, ou
 /// becomes 1 here is coded as a symbol (run of zeros, then its sign); a value already
 /// non-zero gets one correction bit, sent after the next symbol (libjpeg's
 /// `encode_mcu_AC_refine`).
-fn ac_refine(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, out: &mut Tokens) {
+fn ac_refine(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, out: &mut impl Out) {
     let in_band =
         |e: &&u32| (ss..=se).contains(&position(**e)) && value(**e).unsigned_abs() >> al != 0;
     // The last value that becomes non-zero in this scan: zero runs past it go into the
@@ -289,7 +331,7 @@ fn ac_refine(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, o
 }
 
 /// The symbols of one scan.
-fn tokens(decoded: &Decoded, coefficients: &[Sparse], scan: &Scan, out: &mut Tokens) {
+fn tokens(decoded: &Decoded, coefficients: &[Sparse], scan: &Scan, out: &mut impl Out) {
     let frame = &decoded.frame;
     let al = u32::from(scan.al);
     if scan.ss == 0 {

@@ -54,50 +54,64 @@ impl Trellis {
 
     /// Replaces a block's `n` entries, raw input values, by the output's; returns their number.
     pub fn requantize(&self, entries: &mut [u32; 64], n: usize) -> usize {
-        let mut src = [(0usize, 0f32); 64];
-        for (slot, &e) in src.iter_mut().zip(&entries[..n.min(64)]) {
+        let mut input = [0u32; 64];
+        let n = n.min(64);
+        input[..n].copy_from_slice(&entries[..n]);
+        let src = input[..n].iter().map(|&e| {
             let k = position(e) as usize & 63;
-            *slot = (k, value(e) as f32 * self.scale[k]);
-        }
-        self.choose(&src[..n.min(64)], entries)
+            (k, value(e) as f32 * self.scale[k])
+        });
+        self.choose(src, entries)
     }
 
     /// Quantizes the AC values `src` (zigzag, DCT units; `src[0]` unused) into `out` as
     /// sparse entries; returns their number.
     pub fn quantize(&self, src: &[f32; 64], out: &mut [u32; 64]) -> usize {
-        let mut sparse = [(0usize, 0f32); 64];
-        let mut n = 0;
-        for (k, &x) in src.iter().enumerate().skip(1) {
-            if x != 0.0 {
-                sparse[n] = (k, x);
-                n += 1;
-            }
-        }
-        self.choose(&sparse[..n], out)
+        let nonzero = src
+            .iter()
+            .copied()
+            .enumerate()
+            .skip(1)
+            .filter(|&(_, x)| x != 0.0);
+        self.choose(nonzero, out)
     }
 
     /// The trellis over the non-zero AC values `src` (ascending zigzag positions, values in
     /// DCT units): positions between them are zero and only add to the distortion of zeroing.
-    fn choose(&self, src: &[(usize, f32)], out: &mut [u32; 64]) -> usize {
-        if src.is_empty() {
+    /// `src` is gone through twice (its mean square, then the trellis); the node arrays are
+    /// small (bytes for positions) so that starting each block costs no `memset` call.
+    fn choose(
+        &self,
+        src: impl Iterator<Item = (usize, f32)> + Clone,
+        out: &mut [u32; 64],
+    ) -> usize {
+        let mut any = false;
+        let norm = src
+            .clone()
+            .map(|(_, x)| {
+                any = true;
+                x * x
+            })
+            .sum::<f32>()
+            / 63.0;
+        if !any {
             return 0;
         }
-        let norm = src.iter().map(|&(_, x)| x * x).sum::<f32>() / 63.0;
         let lambda = LAMBDA_SCALE1 / (LAMBDA_SCALE2 + norm);
         let len = |symbol: u32| f32::from(self.len[symbol as usize & 255]);
         let zrl = len(0xF0);
         // Nodes: 0 is the DC position, then each position that may hold a non-zero value,
         // with its best value, the cost of the best coding of the block up to and including
         // it, the node before it, and the distortion of zeroing every position up to it.
-        let mut pos = [0usize; 64];
-        let mut chosen = [0i32; 64];
+        let mut pos = [0u8; 64];
+        let mut chosen = [0i16; 64];
         let mut cost = [0f32; 64];
-        let mut back = [0usize; 64];
+        let mut back = [0u8; 64];
         let mut zeroed = [0f32; 64];
         let mut nodes = 1;
         // The distortion of zeroing every position so far.
         let mut all_zero = 0f32;
-        for &(i, v) in src {
+        for (i, v) in src {
             let i = i & 63;
             let x = v.abs();
             let w = lambda * self.weight[i];
@@ -121,7 +135,7 @@ impl Trellis {
                 let delta = candidate as f32 * q - x;
                 let dist = delta * delta * w + before;
                 for j in 0..nodes {
-                    let run = (i - 1 - pos[j]) as u32;
+                    let run = (i - 1 - usize::from(pos[j])) as u32;
                     let rate =
                         (run >> 4) as f32 * zrl + len(((run & 15) << 4) | bits) + bits as f32;
                     let total = rate + dist - zeroed[j] + cost[j];
@@ -130,10 +144,10 @@ impl Trellis {
                     }
                 }
             }
-            pos[nodes] = i;
-            chosen[nodes] = if v < 0.0 { -best_value } else { best_value };
+            pos[nodes] = i as u8;
+            chosen[nodes] = (if v < 0.0 { -best_value } else { best_value }) as i16;
             cost[nodes] = best;
-            back[nodes] = best_back;
+            back[nodes] = best_back as u8;
             zeroed[nodes] = all_zero;
             nodes += 1;
         }
@@ -151,16 +165,17 @@ impl Trellis {
             }
         }
         // The chain of nodes back from `last`, written in ascending order.
-        let mut chain = [0usize; 64];
+        let mut chain = [0u8; 64];
         let mut n = 0;
         let mut node = last;
         while node > 0 && n < 64 {
-            chain[n] = node;
+            chain[n] = node as u8;
             n += 1;
-            node = back[node];
+            node = usize::from(back[node]);
         }
         for (slot, &node) in out.iter_mut().zip(chain[..n].iter().rev()) {
-            *slot = Sparse::entry(pos[node], chosen[node]);
+            let node = usize::from(node);
+            *slot = Sparse::entry(usize::from(pos[node]), i32::from(chosen[node]));
         }
         n
     }
