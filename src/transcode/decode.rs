@@ -12,7 +12,7 @@ use super::bits::BitReader;
 use super::chroma;
 use super::frame::{Decoded, Frame, FrameCheck, colour_check};
 use super::huffman::{Decoder, Spec};
-use super::progressive::{Dense, ProgressiveScan, sparsify};
+use super::progressive::{AcScan, DcScan, Dense, sparsify};
 use super::scan::{BaselineScan, Layout, Predictions, Scan};
 use super::store::{Sparse, zeroed};
 use super::tokens::Tokens;
@@ -326,18 +326,32 @@ impl<'a> Reader<'a> {
             );
             layout.run(&mut bits, &mut state)?;
             self.tokens = state.0.fused;
-        } else {
+        } else if scan.ss == 0 {
             let mut state = (
-                ProgressiveScan {
+                DcScan {
                     scan: &scan,
                     dc: &self.dc_tables,
-                    ac: &self.ac_tables,
                     dense: &mut self.dense,
-                    eobrun: 0,
                 },
                 Predictions([0; 4]),
             );
             layout.run(&mut bits, &mut state)?;
+        } else {
+            // One component (checked by `Scan::parse`), whose AC table is defined.
+            let (index, _, ta) = scan.components[0];
+            if let (Some(ac), Some(dense)) = (
+                self.ac_tables.get(ta).and_then(Option::as_ref),
+                self.dense.get_mut(index),
+            ) {
+                let mut state = AcScan {
+                    ac,
+                    dense,
+                    band: (scan.ss, scan.se, scan.al),
+                    refine: scan.ah > 0,
+                    eobrun: 0,
+                };
+                layout.run(&mut bits, &mut state)?;
+            }
         }
         match bits.finish()? {
             Some((_, after)) => Ok(after - 2),

@@ -46,55 +46,81 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
     Ok(sparse)
 }
 
-pub struct ProgressiveScan<'s> {
+/// A DC scan (first or refinement) of one or more components.
+pub struct DcScan<'s> {
     pub scan: &'s Scan,
     pub dc: &'s [Option<Decoder>; 4],
-    pub ac: &'s [Option<Decoder>; 4],
     pub dense: &'s mut [Dense],
-    pub eobrun: u32,
 }
 
-impl BlockDecoder for (ProgressiveScan<'_>, Predictions) {
+impl BlockDecoder for (DcScan<'_>, Predictions) {
     fn block(&mut self, bits: &mut BitReader, si: usize, block: usize) -> Result<(), Refusal> {
         let (scan, preds) = self;
-        let (index, td, ta) = scan.scan.components[si];
-        let (ss, se, ah, al) = (scan.scan.ss, scan.scan.se, scan.scan.ah, scan.scan.al);
-        let dense = &mut scan.dense[index];
-        let (Some(coefs), Some(nonzero)) = (
-            dense.coefs.get_mut(block * 64..block * 64 + 64),
-            dense.nonzero.get_mut(block),
-        ) else {
+        let (index, td, _) = scan.scan.components[si];
+        let al = scan.scan.al;
+        let Some(coef) = scan
+            .dense
+            .get_mut(index)
+            .and_then(|d| d.coefs.get_mut(block * 64))
+        else {
             return Ok(());
         };
-        if ss == 0 {
-            if ah == 0 {
-                let Some(dc) = &scan.dc[td] else {
-                    return Ok(());
-                };
-                let size = u32::from(bits.symbol(dc)?);
-                let diff = extend(bits.bits(size), size);
-                preds.0[si] = preds.0[si].wrapping_add(diff);
-                coefs[0] = (preds.0[si].wrapping_shl(al)) as i16;
-            } else if bits.bit() {
-                coefs[0] |= (1i32 << al) as i16;
-            }
-            return Ok(());
+        if scan.scan.ah == 0 {
+            let Some(dc) = &scan.dc[td] else {
+                return Ok(());
+            };
+            let size = u32::from(bits.symbol(dc)?);
+            let diff = extend(bits.bits(size), size);
+            preds.0[si] = preds.0[si].wrapping_add(diff);
+            *coef = (preds.0[si].wrapping_shl(al)) as i16;
+        } else if bits.bit() {
+            *coef |= (1i32 << al) as i16;
         }
-        let Some(ac) = &scan.ac[ta] else {
-            return Ok(());
-        };
-        if ah == 0 {
-            ac_first(bits, ac, coefs, nonzero, (ss, se, al), &mut scan.eobrun)
-        } else {
-            ac_refine(bits, ac, coefs, nonzero, (ss, se, al), &mut scan.eobrun)
-        }
+        Ok(())
     }
 
     fn zero_block(&mut self, _si: usize, _block: usize) {}
 
     fn restart(&mut self) {
         self.1.0 = [0; 4];
-        self.0.eobrun = 0;
+    }
+}
+
+/// An AC scan (first or refinement) of one component's band `ss..=se` at point transform
+/// `al`. Its own decoder, apart from the DC scans', so that the many blocks an end-of-band
+/// run covers cost a decrement each.
+pub struct AcScan<'s> {
+    pub ac: &'s Decoder,
+    pub dense: &'s mut Dense,
+    pub band: (usize, usize, u32),
+    pub refine: bool,
+    pub eobrun: u32,
+}
+
+impl BlockDecoder for AcScan<'_> {
+    #[inline(always)]
+    fn block(&mut self, bits: &mut BitReader, _si: usize, block: usize) -> Result<(), Refusal> {
+        if !self.refine && self.eobrun > 0 {
+            self.eobrun -= 1;
+            return Ok(());
+        }
+        let (Some(coefs), Some(nonzero)) = (
+            self.dense.coefs.get_mut(block * 64..block * 64 + 64),
+            self.dense.nonzero.get_mut(block),
+        ) else {
+            return Ok(());
+        };
+        if self.refine {
+            ac_refine(bits, self.ac, coefs, nonzero, self.band, &mut self.eobrun)
+        } else {
+            ac_first(bits, self.ac, coefs, nonzero, self.band, &mut self.eobrun)
+        }
+    }
+
+    fn zero_block(&mut self, _si: usize, _block: usize) {}
+
+    fn restart(&mut self) {
+        self.eobrun = 0;
     }
 }
 

@@ -199,6 +199,10 @@ impl Layout {
         let mut next_restart = 0u8;
         // Lenient decoding of data that ended: the blocks left are zero, as libjpeg makes them.
         let mut ended = false;
+        let single = match self.components.as_slice() {
+            &[(1, 1, grid_w)] => Some(grid_w),
+            _ => None,
+        };
         for my in 0..self.mcus_y {
             for mx in 0..self.mcus_x {
                 if self.restart_interval > 0 && !ended {
@@ -210,14 +214,24 @@ impl Layout {
                     }
                     left_in_interval -= 1;
                 }
-                for (si, &(h, v, grid_w)) in self.components.iter().enumerate() {
-                    for by in 0..v {
-                        let row = (my * v + by) * grid_w + mx * h;
-                        for block in row..row + h {
-                            if ended {
-                                decoder.zero_block(si, block);
-                            } else {
-                                decoder.block(bits, si, block)?;
+                if let Some(grid_w) = single {
+                    // One component, one block an MCU (every progressive AC scan).
+                    let block = my * grid_w + mx;
+                    if ended {
+                        decoder.zero_block(0, block);
+                    } else {
+                        decoder.block(bits, 0, block)?;
+                    }
+                } else {
+                    for (si, &(h, v, grid_w)) in self.components.iter().enumerate() {
+                        for by in 0..v {
+                            let row = (my * v + by) * grid_w + mx * h;
+                            for block in row..row + h {
+                                if ended {
+                                    decoder.zero_block(si, block);
+                                } else {
+                                    decoder.block(bits, si, block)?;
+                                }
                             }
                         }
                     }
