@@ -15,10 +15,19 @@
 # totals; all under --strip (Pillow drops the metadata too). Also times `photopress --best
 # -q 30` on the same photos against the default (one run each), the wall-time side.
 # One run each: the searches take minutes (several candidates per photo, each scored).
+# Environment:
+#   MODES="best auto"  which photopress columns to search (MODES=best halves the time)
+#   CEILING=95         the searches' highest quality (-q): CEILING=45 takes one candidate
+#                      fewer, and equal-score qualities at Pillow-q30 scores sit near 30-40
+#   WALL=1             time the default and --best at -q 30 at the end (WALL=0: skip it,
+#                      e.g. while something else runs beside it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${1:-bench/corpus/photos}
 n=${2:-12}
+modes=" ${MODES:-best auto} "
+ceiling=${CEILING:-95}
+[[ $ceiling =~ ^[1-9][0-9]?$|^100$ ]] || { echo "CEILING must be 1..100" >&2; exit 2; }
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_setup "$corpus" "$n"
@@ -38,10 +47,14 @@ for p in "$work"/in/*; do
   bp=$(size "$work/pillow/$name")
   row="| $name | $bp | $s"
   for mode in best auto; do
+    if [[ $modes != *" $mode "* ]]; then
+      row="$row | – | | "
+      continue
+    fi
     extra=()
     [ "$mode" = best ] && extra=(--best)
     "$bin" "$p" -o "$work/$mode" --strip --prefix '' --quiet --progress never "${extra[@]}" \
-      --target-quality "ssimulacra2:$s" >/dev/null 2>&1 || true
+      -q "$ceiling" --target-quality "ssimulacra2:$s" >/dev/null 2>&1 || true
     out="$work/$mode/$name"
     if [ -f "$out" ]; then
       b=$(size "$out")
@@ -65,5 +78,7 @@ wall() {
   t1=$(date +%s.%N)
   python3 -c "print(f'{$t1 - $t0:.2f}')"
 }
-echo
-echo "wall, -q 30: default $(wall) s, --best $(wall --best) s"
+if [ "${WALL:-1}" != 0 ]; then
+  echo
+  echo "wall, -q 30: default $(wall) s, --best $(wall --best) s"
+fi
