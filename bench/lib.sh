@@ -13,7 +13,7 @@ bench_setup() {
   work=$(mktemp -d)
   if [ -n "${KEEP_WORK:-}" ]; then echo "work: $work"; else trap 'rm -rf "$work"' EXIT; fi
   mkdir -p "$work/in"
-  mapfile -t photos < <(find "$corpus" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | sort)
+  mapfile -t photos < <(find -L "$corpus" -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.jpeg' \) | sort)
   if [ "$n" -gt 0 ]; then photos=("${photos[@]:0:$n}"); fi
   for p in "${photos[@]}"; do ln -s "$(realpath "$p")" "$work/in/"; done
 }
