@@ -176,7 +176,7 @@ impl Options {
             "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}{}",
             self.output_quality(),
             self.method.as_str(),
-            u8::from(self.best),
+            self.best_setting(),
             u8::from(self.strip),
             u8::from(self.strip_icc),
             u8::from(self.allow_larger),
@@ -197,7 +197,7 @@ impl Options {
             "q={};method={};best={};strip={};strip_icc={};extended={};accept_truncated={}{}",
             self.output_quality(),
             self.method.as_str(),
-            u8::from(self.best),
+            self.best_setting(),
             u8::from(self.strip),
             u8::from(self.strip_icc),
             u8::from(self.extended),
@@ -205,6 +205,18 @@ impl Options {
             self.targets()
         ) + &self.resize_settings()
             + &self.scan_settings()
+    }
+
+    /// `best` in the settings strings: 0 without it, 1 for mozjpeg on pixels (`--method pixel
+    /// --best`, and what `--best` was before the transcoder took it), 2 for the transcoder's
+    /// trellis (`auto` and `dct`), so that outputs of the old `--best` are redone by a resumed
+    /// run instead of counting as up to date.
+    fn best_setting(&self) -> u8 {
+        match (self.best, self.method) {
+            (false, _) => 0,
+            (true, Method::Pixel) => 1,
+            (true, Method::Auto | Method::Dct) => 2,
+        }
     }
 
     /// The resize limits for [`Self::fingerprint`] and [`Self::output_settings`]: nothing
@@ -333,5 +345,28 @@ mod tests {
         for good in ["", "compressed_", "..x", ".hidden_", "a.b", "...", "small "] {
             assert!(validate_prefix(good.as_ref()).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn the_two_best_encoders_have_different_settings() {
+        let with = |method, best| Options {
+            method,
+            best,
+            ..Options::default()
+        };
+        let settings = |o: &Options| (o.output_settings(), o.fingerprint());
+        let plain = settings(&with(Method::Auto, false));
+        let trellis = settings(&with(Method::Auto, true));
+        let pixels = settings(&with(Method::Pixel, true));
+        assert!(plain.0.contains(";best=0;"), "{}", plain.0);
+        assert!(trellis.0.contains(";best=2;") && trellis.1.contains(";best=2;"));
+        assert!(pixels.0.contains(";best=1;") && pixels.1.contains(";best=1;"));
+        assert!(settings(&with(Method::Dct, true)).0.contains(";best=2;"));
+        // Without --best, the strings are what they were before there were two encoders.
+        assert_eq!(
+            plain.0,
+            "q=30;method=auto;best=0;strip=0;strip_icc=0;extended=0;accept_truncated=0".to_string()
+                + &with(Method::Auto, false).scan_settings()
+        );
     }
 }
