@@ -10,7 +10,9 @@
 #   2. photopress --best --target-quality ssimulacra2:S (the lowest quality whose output
 #      reaches S: qualities are whole numbers, so its score is S or up to one quality step
 #      above, which favours Pillow), and the same for the default (auto);
-#   3. every photopress output scored again by the same scorer.
+#   3. every photopress output scored again by the same scorer; and, since whole-number
+#      qualities overshoot S, the output one quality lower is made and scored too, and the
+#      bytes at exactly S interpolated linearly between the two (the "at S" columns).
 # Prints one row per photo (bytes and score of each, the ratios to Pillow's bytes) and the
 # totals; all under --strip (Pillow drops the metadata too). Also times `photopress --best
 # -q 30` on the same photos against the default (one run each), the wall-time side.
@@ -38,9 +40,17 @@ python3 bench/pillow_ref.py -q 30 -o "$work/pillow" "$work/in" >/dev/null
 score() { "$scorer" "$1" "$2" | cut -f1; }
 size() { stat -c %s "$1"; }
 
-printf '| photo | Pillow bytes | Pillow score | --best bytes | score | x Pillow | auto bytes | score | x Pillow |\n'
-printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
-tot_p=0 tot_b=0 tot_a=0
+# bytes_at S Q BYTES SCORE BELOW_BYTES BELOW_SCORE: the bytes at score S, linear between the
+# output one quality lower and the chosen one (the chosen bytes when S is not between them).
+bytes_at() {
+  python3 -c "
+s, b1, s1, b0, s0 = $1, $3, $4, $5, $6
+print(round(b0 + (s - s0) / (s1 - s0) * (b1 - b0)) if s0 < s <= s1 else b1)"
+}
+
+printf '| photo | Pillow bytes | Pillow score | --best q | bytes | score | x Pillow | at S | x Pillow | auto q | bytes | score | x Pillow | at S | x Pillow |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+tot_p=0 tot_b=0 tot_a=0 tot_bi=0 tot_ai=0
 for p in "$work"/in/*; do
   name=$(basename "$p")
   s=$(score "$p" "$work/pillow/$name")
@@ -48,26 +58,42 @@ for p in "$work"/in/*; do
   row="| $name | $bp | $s"
   for mode in best auto; do
     if [[ $modes != *" $mode "* ]]; then
-      row="$row | – | | "
+      row="$row | – | | | | | "
       continue
     fi
     extra=()
     [ "$mode" = best ] && extra=(--best)
-    "$bin" "$p" -o "$work/$mode" --strip --prefix '' --quiet --progress never "${extra[@]}" \
-      -q "$ceiling" --target-quality "ssimulacra2:$s" >/dev/null 2>&1 || true
+    q=$("$bin" "$p" -o "$work/$mode" --strip --prefix '' --quiet --progress never "${extra[@]}" \
+      -q "$ceiling" --target-quality "ssimulacra2:$s" --json 2>/dev/null |
+      python3 -c "import json, sys; print(json.load(sys.stdin)['files'][0]['quality'])" || true)
     out="$work/$mode/$name"
-    if [ -f "$out" ]; then
+    if [ -f "$out" ] && [ -n "$q" ]; then
       b=$(size "$out")
-      row="$row | $b | $(score "$p" "$out") | $(python3 -c "print(f'{$b / $bp:.3f}')")"
-      if [ "$mode" = best ]; then tot_b=$((tot_b + b)); else tot_a=$((tot_a + b)); fi
+      sq=$(score "$p" "$out")
+      bi=$b
+      if [ "$q" -gt 1 ]; then
+        "$bin" "$p" -o "$work/$mode-below" --strip --prefix '' --quiet --progress never \
+          "${extra[@]}" -q $((q - 1)) >/dev/null 2>&1 || true
+        below="$work/$mode-below/$name"
+        [ -f "$below" ] && bi=$(bytes_at "$s" "$q" "$b" "$sq" "$(size "$below")" "$(score "$p" "$below")")
+      fi
+      ratio() { python3 -c "print(f'{$1 / $bp:.3f}')"; }
+      row="$row | $q | $b | $sq | $(ratio "$b") | $bi | $(ratio "$bi")"
+      if [ "$mode" = best ]; then
+        tot_b=$((tot_b + b)) tot_bi=$((tot_bi + bi))
+      else
+        tot_a=$((tot_a + b)) tot_ai=$((tot_ai + bi))
+      fi
     else
-      row="$row | failed | | "
+      row="$row | failed | | | | | "
     fi
   done
   tot_p=$((tot_p + bp))
   echo "$row |"
 done
-python3 -c "print(f'| total | $tot_p | | $tot_b | | {$tot_b / $tot_p:.3f} | $tot_a | | {$tot_a / $tot_p:.3f} |')"
+python3 -c "
+p = $tot_p
+print(f'| total | {p} | | | $tot_b | | {$tot_b / p:.3f} | $tot_bi | {$tot_bi / p:.3f} | | $tot_a | | {$tot_a / p:.3f} | $tot_ai | {$tot_ai / p:.3f} |')"
 
 # Wall time at a fixed quality: today's --best against the default, one run each.
 wall() {
