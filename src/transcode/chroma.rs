@@ -123,13 +123,24 @@ const PARITY: [u8; 64] = {
     p
 };
 
+/// One input coefficient's contributions, in the sums' order ([`Map::place`]): all 64 when
+/// both axes are merged (4:4:4), else one line of 8, since the other axis's map is diagonal
+/// (4:2:2: an input column only reaches the same output column; 4:4:0: a row, the same row).
+enum Weights {
+    All(Box<[f32; 64]>),
+    Line(usize, [f32; 8]),
+}
+
 /// The fused map of one component: for each input block of a merge group and each of its
 /// used coefficients (zigzag order), its contribution to the output block's 64 coefficients
 /// (zigzag order), dequantized by the input's table and divided by the output's step.
 pub struct Map {
     merge: Merge,
     /// Indexed by `group block × 64 + input zigzag position`; `None` for unused positions.
-    weights: Vec<Option<Box<[f32; 64]>>>,
+    weights: Vec<Option<Weights>>,
+    /// Per output zigzag position, its place in the sums of [`Map::block`]: lines of 8, a
+    /// column of the output block per line when only rows are merged (4:2:2), else a row.
+    place: [u8; 64],
     /// Under `--best`: the AC coefficients are chosen by trellis quantization.
     trellis: Option<Box<Trellis>>,
 }
@@ -141,6 +152,15 @@ impl Map {
         let v = smoothed(axis(merge.down == 2), merge.down == 2);
         // Coefficients of an input block that the map uses, per axis.
         let (nu, nv) = (8 / merge.across, 8 / merge.down);
+        let mut place = [0u8; 64];
+        for (slot, &natural) in place.iter_mut().zip(NATURAL_ORDER.iter()) {
+            let (ov, ou) = (natural / 8, natural % 8);
+            *slot = if merge.down == 2 && merge.across == 1 {
+                ou * 8 + ov
+            } else {
+                ov * 8 + ou
+            } as u8;
+        }
         let mut weights = Vec::with_capacity(merge.across * merge.down * 64);
         for by in 0..merge.down {
             for bx in 0..merge.across {
@@ -152,12 +172,22 @@ impl Map {
                     }
                     let (i, j) = (by * nv + iv, bx * nu + iu);
                     let mut w = [0f32; 64];
-                    for (o, slot) in w.iter_mut().enumerate() {
+                    for o in 0..64 {
                         let (ov, ou) = (NATURAL_ORDER[o] / 8, NATURAL_ORDER[o] % 8);
                         let scale = f64::from(input[k]) / f64::from(output[o].max(1));
-                        *slot = (v[ov][i] * h[ou][j] * scale) as f32;
+                        w[usize::from(place[o])] = (v[ov][i] * h[ou][j] * scale) as f32;
                     }
-                    weights.push(Some(Box::new(w)));
+                    let lines: Vec<usize> = (0..8)
+                        .filter(|&l| w[l * 8..l * 8 + 8].iter().any(|&x| x != 0.0))
+                        .collect();
+                    weights.push(Some(match lines.as_slice() {
+                        &[l] => {
+                            let mut line = [0f32; 8];
+                            line.copy_from_slice(&w[l * 8..l * 8 + 8]);
+                            Weights::Line(l, line)
+                        }
+                        _ => Weights::All(Box::new(w)),
+                    }));
                 }
             }
         }
@@ -165,6 +195,7 @@ impl Map {
         Map {
             merge,
             weights,
+            place,
             trellis,
         }
     }
@@ -172,15 +203,20 @@ impl Map {
     /// One output block from its group's input blocks, each a DC value, AC entries and a
     /// mirroring ([`Flip`]), into `out` as sparse entries; returns the DC value.
     fn block(&self, inputs: &[(i32, &[u32], Flip)], out: &mut Vec<u32>) -> i32 {
-        let mut acc = [0f32; 64];
+        let mut sums = [0f32; 64];
         let mut add = |g: usize, k: usize, c: i32, flip: Flip| {
-            if let Some(w) = &self.weights[g * 64 + k] {
-                // Mirroring a block negates its odd frequencies along the mirrored axis.
-                let odd = (flip.0 & PARITY[k]).count_ones() % 2 == 1;
-                let c = if odd { -c as f32 } else { c as f32 };
-                for (a, w) in acc.iter_mut().zip(w.iter()) {
-                    *a += c * w;
-                }
+            let Some(w) = &self.weights[g * 64 + k] else {
+                return;
+            };
+            // Mirroring a block negates its odd frequencies along the mirrored axis.
+            let odd = (flip.0 & PARITY[k]).count_ones() % 2 == 1;
+            let c = if odd { -c as f32 } else { c as f32 };
+            let (sums, w): (&mut [f32], &[f32]) = match w {
+                Weights::All(w) => (&mut sums[..], &w[..]),
+                Weights::Line(l, w) => (&mut sums[(l & 7) * 8..(l & 7) * 8 + 8], &w[..]),
+            };
+            for (a, w) in sums.iter_mut().zip(w) {
+                *a += c * w;
             }
         };
         for (g, &(dc, entries, flip)) in inputs.iter().enumerate() {
@@ -189,24 +225,27 @@ impl Map {
                 add(g, position(e) as usize, value(e), flip);
             }
         }
+        // Rounded in the sums' order; read back in zigzag order through `place`.
+        let at = |k: usize| usize::from(self.place[k & 63]) & 63;
+        let q = round_block(&sums);
         if let Some(trellis) = &self.trellis {
             // The sums are in output steps; the trellis takes DCT units.
             let mut src = [0f32; 64];
-            for (k, (s, &a)) in src.iter_mut().zip(acc.iter()).enumerate() {
-                *s = a * trellis.step(k);
+            for (k, s) in src.iter_mut().enumerate() {
+                *s = sums[at(k)] * trellis.step(k);
             }
             let mut chosen = [0u32; 64];
             let n = trellis.quantize(&src, &mut chosen);
             out.extend_from_slice(&chosen[..n]);
-            return round_block(&acc)[0];
+            return q[at(0)];
         }
-        let q = round_block(&acc);
-        for (k, &q) in q.iter().enumerate().skip(1) {
+        for k in 1..64 {
+            let q = q[at(k)];
             if q != 0 {
                 out.push(Sparse::entry(k, q));
             }
         }
-        q[0]
+        q[at(0)]
     }
 }
 
