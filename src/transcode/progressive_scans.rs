@@ -197,23 +197,25 @@ const MAX_EOBRUN: u32 = 0x7FFF;
 /// Correction bits held back for an end-of-band run at most, as libjpeg's `MAX_CORR_BITS`.
 const MAX_CORRECTION_BITS: usize = 1000;
 
-/// A scan's symbols and raw bits in order, made once: counted for the tables, then written.
-/// A token is `symbol | size << 8 | raw << 13 | table << 29`, or, with [`RAW_ONLY`] set,
-/// `size << 8 | raw << 13` (bits with no symbol); `size` ≤ 16.
+/// A scan's symbols and raw bits in order, made once, and their tally (the counts the tables
+/// are made from), then written. A token is `symbol | size << 8 | raw << 13 | table << 29`,
+/// or, with [`RAW_ONLY`] set, `size << 8 | raw << 13` (bits with no symbol); `size` ≤ 16.
 #[derive(Default)]
-struct Tokens(Vec<u32>);
+struct Tokens(Vec<u32>, Tally);
 
 const RAW_ONLY: u32 = 1 << 31;
 
 impl Out for Tokens {
     #[inline(always)]
     fn symbol(&mut self, table: usize, symbol: u8, raw: u32, size: u32) {
+        self.1.symbol(table, symbol, raw, size);
         self.0
             .push(u32::from(symbol) | size << 8 | raw << 13 | (table as u32) << 29);
     }
 
     #[inline(always)]
     fn raw(&mut self, raw: u32, size: u32) {
+        self.1.raw(raw, size);
         self.0.push(RAW_ONLY | size << 8 | raw << 13);
     }
 }
@@ -393,9 +395,8 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> V
     let n = frame.components.len();
     let subsampled = frame.components.iter().any(|c| c.h > 1 || c.v > 1) && n > 1;
     let mut out = header(decoded, kept, tables, 0xC2);
-    let mut symbols = Tokens::default();
     for scan in assemble(n, subsampled, &choose(decoded, coefficients)) {
-        symbols.0.clear();
+        let mut symbols = Tokens::default();
         tokens(decoded, coefficients, &scan, &mut symbols);
         out = write_scan(out, &scan, &symbols);
     }
@@ -406,12 +407,7 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> V
 /// Appends one scan: its Huffman tables (none for a DC refinement), its header, its data.
 fn write_scan(mut out: Vec<u8>, scan: &Scan, symbols: &Tokens) -> Vec<u8> {
     let is_dc = scan.ss == 0;
-    let mut counts = [[0u32; 256]; 2];
-    for &t in &symbols.0 {
-        if t & RAW_ONLY == 0 {
-            counts[((t >> 29) & 1) as usize][(t & 0xFF) as usize] += 1;
-        }
-    }
+    let counts = &symbols.1.counts;
     let used: Vec<usize> = (0..2)
         .filter(|&t| counts[t].iter().any(|&c| c > 0))
         .collect();
