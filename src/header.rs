@@ -111,6 +111,10 @@ pub fn parse_frame(code: u8, body: &[u8]) -> Result<FrameHeader, HeaderError> {
         return Err(bogus());
     }
     let count = usize::from(body[5]);
+    // Exactly the declared components, as libjpeg requires (a longer segment is refused too).
+    if body.len() != 6 + 3 * count {
+        return Err(bogus());
+    }
     let Some(declared) = body.get(6..6 + 3 * count) else {
         return Err(bogus());
     };
