@@ -40,13 +40,15 @@ python3 bench/pillow_ref.py -q 30 -o "$work/pillow" "$work/in" >/dev/null
 score() { "$scorer" "$1" "$2" | cut -f1; }
 size() { stat -c %s "$1"; }
 
-# bytes_at S Q BYTES SCORE BELOW_BYTES BELOW_SCORE: the bytes at score S, linear between the
+# bytes_at S BYTES SCORE BELOW_BYTES BELOW_SCORE: the bytes at score S, linear between the
 # output one quality lower and the chosen one (the chosen bytes when S is not between them).
 bytes_at() {
   python3 -c "
-s, b1, s1, b0, s0 = $1, $3, $4, $5, $6
+s, b1, s1, b0, s0 = $1, $2, $3, $4, $5
 print(round(b0 + (s - s0) / (s1 - s0) * (b1 - b0)) if s0 < s <= s1 else b1)"
 }
+# ratio BYTES OF: BYTES / OF to 3 decimals.
+ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 
 printf '| photo | Pillow bytes | Pillow score | --best q | bytes | score | x Pillow | at S | x Pillow | auto q | bytes | score | x Pillow | at S | x Pillow |\n'
 printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
@@ -75,10 +77,9 @@ for p in "$work"/in/*; do
         "$bin" "$p" -o "$work/$mode-below" --strip --prefix '' --quiet --progress never \
           "${extra[@]}" -q $((q - 1)) >/dev/null 2>&1 || true
         below="$work/$mode-below/$name"
-        [ -f "$below" ] && bi=$(bytes_at "$s" "$q" "$b" "$sq" "$(size "$below")" "$(score "$p" "$below")")
+        [ -f "$below" ] && bi=$(bytes_at "$s" "$b" "$sq" "$(size "$below")" "$(score "$p" "$below")")
       fi
-      ratio() { python3 -c "print(f'{$1 / $bp:.3f}')"; }
-      row="$row | $q | $b | $sq | $(ratio "$b") | $bi | $(ratio "$bi")"
+      row="$row | $q | $b | $sq | $(ratio "$b" "$bp") | $bi | $(ratio "$bi" "$bp")"
       if [ "$mode" = best ]; then
         tot_b=$((tot_b + b)) tot_bi=$((tot_bi + bi))
       else

@@ -195,6 +195,31 @@ fn a_tem_marker_before_the_tables_reads_as_libjpeg_reads_it() {
     assert_eq!(libjpeg(&out), (386, 2048));
 }
 
+/// Asserts that libjpeg refuses the header of `tests/fuzz_regressions/transcode/NAME`, and
+/// that the transcoder refuses the file too, strict or not, with `message`; returns its bytes.
+fn refused_as_libjpeg_refuses(name: &str, message: &str) -> Vec<u8> {
+    let data = transcoder_regression(name);
+    let libjpeg = std::panic::catch_unwind(|| mozjpeg::Decompress::new_mem(&data).map(drop));
+    assert!(
+        !matches!(libjpeg, Ok(Ok(()))),
+        "{name}: libjpeg reads its header"
+    );
+    for strict in [false, true] {
+        let settings = EncodeSettings {
+            strict,
+            ..EncodeSettings::default()
+        };
+        match photopress::transcode::recompress(&data, &settings, true) {
+            Err(Refusal::Invalid(err)) => {
+                assert_eq!(err.to_string(), message, "{name}, strict {strict}")
+            }
+            Err(other) => panic!("{name}, strict {strict}: {other}"),
+            Ok(out) => panic!("{name}, strict {strict}: {} bytes written", out.len()),
+        }
+    }
+    data
+}
+
 /// Found by the `transcode` fuzz target: a reserved marker code (0x31) and a JPGn code (0xF0)
 /// among the segments. libjpeg refuses both ("Unsupported marker type"), so the pixel path
 /// failed these files while the transcoder skipped the codes as segments and wrote an output.
@@ -206,27 +231,10 @@ fn markers_libjpeg_refuses_are_refused_by_the_transcoder_too() {
         ("reserved-marker-0x31.jpg", "0x31"),
         ("jpgn-marker-0xf0.jpg", "0xf0"),
     ] {
-        let data = transcoder_regression(name);
-        let libjpeg = std::panic::catch_unwind(|| mozjpeg::Decompress::new_mem(&data).map(drop));
-        assert!(
-            !matches!(libjpeg, Ok(Ok(()))),
-            "{name}: libjpeg reads its header"
+        refused_as_libjpeg_refuses(
+            name,
+            &format!("not a valid JPEG: Unsupported marker type {code}"),
         );
-        for strict in [false, true] {
-            let settings = EncodeSettings {
-                strict,
-                ..EncodeSettings::default()
-            };
-            match photopress::transcode::recompress(&data, &settings, true) {
-                Err(Refusal::Invalid(err)) => assert_eq!(
-                    err.to_string(),
-                    format!("not a valid JPEG: Unsupported marker type {code}"),
-                    "{name}"
-                ),
-                Err(other) => panic!("{name}: {other}"),
-                Ok(out) => panic!("{name}: {} bytes written", out.len()),
-            }
-        }
     }
 }
 
@@ -243,34 +251,16 @@ fn segments_of_the_wrong_length_are_refused_as_libjpeg_refuses_them() {
 }
 
 fn wrong_length_is_refused(name: &str) {
-    let data = transcoder_regression(name);
-    let libjpeg = std::panic::catch_unwind(|| mozjpeg::Decompress::new_mem(&data).map(drop));
-    assert!(
-        !matches!(libjpeg, Ok(Ok(()))),
-        "{name}: libjpeg reads its header"
-    );
-    for strict in [false, true] {
-        let settings = EncodeSettings {
-            strict,
-            ..EncodeSettings::default()
-        };
-        match photopress::transcode::recompress(&data, &settings, true) {
-            Err(Refusal::Invalid(err)) => assert!(
-                err.to_string().contains("Bogus marker length"),
-                "{name}, strict {strict}: {err}"
-            ),
-            Err(other) => panic!("{name}, strict {strict}: {other}"),
-            Ok(out) => panic!("{name}, strict {strict}: {} bytes written", out.len()),
-        }
-    }
+    let data = refused_as_libjpeg_refuses(name, "not a valid JPEG: Bogus marker length");
     let tmp = tempdir();
     let images = copy_photos(tmp.path());
-    fs::write(images.join("bad-dri.jpg"), &data).expect("write");
+    fs::write(images.join("bad-length.jpg"), &data).expect("write");
     for method in ["dct", "auto", "pixel"] {
         let run = run(tmp.path(), &["--method", method]);
-        assert_eq!(run.code, 1, "{method}: {}", run.stderr);
+        assert_eq!(run.code, 1, "{name}, {method}: {}", run.stderr);
         assert!(
-            run.stderr.contains("IMAGES/bad-dri.jpg: not a valid JPEG:")
+            run.stderr
+                .contains("IMAGES/bad-length.jpg: not a valid JPEG:")
                 && run.stderr.contains("Bogus marker length"),
             "{method}: {}",
             run.stderr

@@ -225,9 +225,8 @@ impl Map {
                 add(g, position(e) as usize, value(e), flip);
             }
         }
-        // Rounded in the sums' order; read back in zigzag order through `place`.
+        // The sums are in their own order; `place` reads them in zigzag order.
         let at = |k: usize| usize::from(self.place[k & 63]) & 63;
-        let q = round_block(&sums);
         if let Some(trellis) = &self.trellis {
             // The sums are in output steps; the trellis takes DCT units.
             let mut src = [0f32; 64];
@@ -237,8 +236,9 @@ impl Map {
             let mut chosen = [0u32; 64];
             let n = trellis.quantize(&src, &mut chosen);
             out.extend_from_slice(&chosen[..n]);
-            return q[at(0)];
+            return round_away(sums[at(0)]);
         }
+        let q = round_block(&sums);
         for k in 1..64 {
             let q = q[at(k)];
             if q != 0 {
@@ -249,28 +249,34 @@ impl Map {
     }
 }
 
-/// Each sum rounded (halfway away from zero, as `f32::round`) and clamped to ±[`MAX_COEF`], in
-/// a loop the compiler vectorizes: `f32::round` is a call to libm's `roundf` on x86-64 without
-/// SSE4.1, and a float-to-int cast is one at a time. Adding and taking away 1.5 × 2^23 rounds
-/// to an integer (halfway to even, corrected to away from zero); the integer is then the low
-/// bits of `x + 1.5 × 2^23`.
+/// `a` rounded (halfway away from zero, as `f32::round`) and clamped to ±[`MAX_COEF`], without
+/// a call: `f32::round` is a call to libm's `roundf` on x86-64 without SSE4.1, and a
+/// float-to-int cast is one value at a time. Adding and taking away 1.5 × 2^23 rounds to an
+/// integer (halfway to even, corrected to away from zero); the integer is then the low bits of
+/// `x + 1.5 × 2^23`. In a loop ([`round_block`]) the compiler vectorizes it.
 #[inline(always)]
-fn round_block(acc: &[f32; 64]) -> [i32; 64] {
+fn round_away(a: f32) -> i32 {
     const MAGIC: f32 = 12_582_912.0;
     const LIMIT: f32 = MAX_COEF as f32;
+    let a = a.clamp(-LIMIT, LIMIT);
+    let even = (a + MAGIC) - MAGIC;
+    let d = a - even;
+    let away = if d == 0.5 && a > 0.0 {
+        even + 1.0
+    } else if d == -0.5 && a < 0.0 {
+        even - 1.0
+    } else {
+        even
+    };
+    (away + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32
+}
+
+/// Each of a block's sums through [`round_away`].
+#[inline(always)]
+fn round_block(sums: &[f32; 64]) -> [i32; 64] {
     let mut out = [0i32; 64];
-    for (o, &a) in out.iter_mut().zip(acc) {
-        let a = a.clamp(-LIMIT, LIMIT);
-        let even = (a + MAGIC) - MAGIC;
-        let d = a - even;
-        let away = if d == 0.5 && a > 0.0 {
-            even + 1.0
-        } else if d == -0.5 && a < 0.0 {
-            even - 1.0
-        } else {
-            even
-        };
-        *o = (away + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32;
+    for (o, &a) in out.iter_mut().zip(sums) {
+        *o = round_away(a);
     }
     out
 }

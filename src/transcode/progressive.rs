@@ -177,14 +177,19 @@ fn ac_refine(
 ) -> Result<(), Refusal> {
     let p1 = (1i32 << al) as i16;
     let m1 = (-1i32 << al) as i16;
-    // A correction bit for an already non-zero coefficient: 1 = one more step away from 0.
-    let refine = |bits: &mut BitReader, c: &mut i16| {
-        if bits.bit() && (*c & p1) == 0 {
-            *c = if *c >= 0 {
-                c.wrapping_add(p1)
-            } else {
-                c.wrapping_add(m1)
-            };
+    // A correction bit for each already non-zero coefficient of `mask`, in order: 1 = one more
+    // step away from 0.
+    let refine = |bits: &mut BitReader, coefs: &mut [i16], mut mask: u64| {
+        while mask != 0 {
+            let c = &mut coefs[mask.trailing_zeros() as usize];
+            mask &= mask - 1;
+            if bits.bit() && (*c & p1) == 0 {
+                *c = if *c >= 0 {
+                    c.wrapping_add(p1)
+                } else {
+                    c.wrapping_add(m1)
+                };
+            }
         }
     };
     let mut k = ss;
@@ -205,8 +210,7 @@ fn ac_refine(
             }
             // Skip `run` zero coefficients, refining the non-zero ones passed on the way: the
             // stop is the band's `run`-th zero from `k` on (0-based), or past the band.
-            let band = (u64::MAX >> (63 - se)) & (u64::MAX << k);
-            let mut zeros = !*nonzero & band;
+            let mut zeros = !*nonzero & positions(k, se);
             for _ in 0..run {
                 zeros &= zeros.wrapping_sub(1);
             }
@@ -215,17 +219,7 @@ fn ac_refine(
             } else {
                 zeros.trailing_zeros() as usize
             };
-            let before = if stop >= 64 {
-                u64::MAX
-            } else {
-                (1 << stop) - 1
-            };
-            let mut passed = *nonzero & band & before;
-            while passed != 0 {
-                let j = passed.trailing_zeros() as usize;
-                passed &= passed - 1;
-                refine(bits, &mut coefs[j]);
-            }
+            refine(bits, coefs, *nonzero & positions(k, stop - 1));
             if new_value != 0 && stop <= se {
                 coefs[stop] = new_value;
                 *nonzero |= 1 << stop;
@@ -235,16 +229,18 @@ fn ac_refine(
     }
     if *eobrun > 0 {
         // The rest of the band: a correction bit for each non-zero coefficient, in order.
-        if k <= se {
-            let band = (u64::MAX >> (63 - se)) & (u64::MAX << k);
-            let mut mask = *nonzero & band;
-            while mask != 0 {
-                let k = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                refine(bits, &mut coefs[k]);
-            }
-        }
+        refine(bits, coefs, *nonzero & positions(k, se));
         *eobrun -= 1;
     }
     Ok(())
+}
+
+/// The bit mask of zigzag positions `from..=to` (`to` ≤ 63); empty when `from > to`.
+#[inline(always)]
+fn positions(from: usize, to: usize) -> u64 {
+    if from > to {
+        0
+    } else {
+        (u64::MAX >> (63 - to)) & (u64::MAX << from)
+    }
 }
