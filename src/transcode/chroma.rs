@@ -46,6 +46,17 @@ pub fn merge(frame: &Frame) -> Option<Merge> {
     })
 }
 
+/// The zigzag positions of an input block that the map reads (bit k for position k): along a
+/// merged axis the low half of the frequencies, along the other all of them.
+pub fn used(merge: Merge) -> u64 {
+    let (nu, nv) = (8 / merge.across, 8 / merge.down);
+    NATURAL_ORDER
+        .iter()
+        .enumerate()
+        .filter(|&(_, &n)| n % 8 < nu && n / 8 < nv)
+        .fold(0, |m, (k, _)| m | 1 << k)
+}
+
 /// True when the frame needs no change of grid to be 4:2:0 (it is 4:2:0 as the output writes
 /// it: luma 2x2, chroma 1x1).
 pub fn is_420(frame: &Frame) -> bool {
@@ -141,6 +152,8 @@ pub struct Map {
     /// Per output zigzag position, its place in the sums of [`Map::block`]: lines of 8, a
     /// column of the output block per line when only rows are merged (4:2:2), else a row.
     place: [u8; 64],
+    /// The inverse of `place`: per place in the sums, its output zigzag position.
+    zigzag: [u8; 64],
     /// Under `--best`: the AC coefficients are chosen by trellis quantization.
     trellis: Option<Box<Trellis>>,
 }
@@ -192,10 +205,15 @@ impl Map {
             }
         }
         let trellis = trellis.then(|| Box::new(Trellis::new(&[1.0; 64], output, 1)));
+        let mut zigzag = [0u8; 64];
+        for (k, &p) in place.iter().enumerate() {
+            zigzag[usize::from(p) & 63] = k as u8;
+        }
         Map {
             merge,
             weights,
             place,
+            zigzag,
             trellis,
         }
     }
@@ -238,22 +256,39 @@ impl Map {
             out.extend_from_slice(&chosen[..n]);
             return round_away(sums[at(0)]);
         }
-        let q = round_block(&sums);
-        for k in 1..64 {
-            let q = q[at(k)];
-            if q != 0 {
-                out.push(Sparse::entry(k, q));
-            }
+        // The sums that round to non-zero (|a| ≥ ½), found in one pass over the block; their
+        // rounding and the zigzag order are then work for those few only.
+        // The flags as bytes (a loop the compiler vectorizes); each 8 of them, read as one
+        // little-endian word, become 8 bits by one multiplication (the product's top byte
+        // gathers byte i's flag at bit i, no two terms sharing a bit).
+        let mut flags = [0u8; 64];
+        for (f, a) in flags.iter_mut().zip(&sums) {
+            *f = u8::from(a.abs() >= 0.5);
         }
-        q[at(0)]
+        let mut found = 0u64;
+        for (line, &bytes) in flags.as_chunks::<8>().0.iter().enumerate() {
+            let word = u64::from_le_bytes(bytes);
+            found |= (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (line * 8);
+        }
+        let mut zigzag = 0u64;
+        while found != 0 {
+            zigzag |= 1 << (self.zigzag[found.trailing_zeros() as usize] & 63);
+            found &= found - 1;
+        }
+        zigzag &= !1;
+        while zigzag != 0 {
+            let k = zigzag.trailing_zeros() as usize;
+            zigzag &= zigzag - 1;
+            out.push(Sparse::entry(k, round_away(sums[at(k)])));
+        }
+        round_away(sums[at(0)])
     }
 }
 
 /// `a` rounded (halfway away from zero, as `f32::round`) and clamped to ±[`MAX_COEF`], without
-/// a call: `f32::round` is a call to libm's `roundf` on x86-64 without SSE4.1, and a
-/// float-to-int cast is one value at a time. Adding and taking away 1.5 × 2^23 rounds to an
+/// a call: `f32::round` is a call to libm's `roundf` on x86-64 without SSE4.1. Adding and taking away 1.5 × 2^23 rounds to an
 /// integer (halfway to even, corrected to away from zero); the integer is then the low bits of
-/// `x + 1.5 × 2^23`. In a loop ([`round_block`]) the compiler vectorizes it.
+/// `x + 1.5 × 2^23`.
 #[inline(always)]
 fn round_away(a: f32) -> i32 {
     const MAGIC: f32 = 12_582_912.0;
@@ -269,16 +304,6 @@ fn round_away(a: f32) -> i32 {
         even
     };
     (away + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32
-}
-
-/// Each of a block's sums through [`round_away`].
-#[inline(always)]
-fn round_block(sums: &[f32; 64]) -> [i32; 64] {
-    let mut out = [0i32; 64];
-    for (o, &a) in out.iter_mut().zip(sums) {
-        *o = round_away(a);
-    }
-    out
 }
 
 /// Turns `frame` and its stores (luma requantized, chroma as the input has them) into the
@@ -430,10 +455,26 @@ mod tests {
         for chunk in values.chunks(64) {
             let mut acc = [0f32; 64];
             acc[..chunk.len()].copy_from_slice(chunk);
-            let rounded = round_block(&acc);
-            for (&a, &q) in acc.iter().zip(&rounded) {
+            for &a in &acc {
+                let q = round_away(a);
                 let want = (a.round() as i32).clamp(-MAX_COEF, MAX_COEF);
                 assert_eq!(q, want, "{a}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_kept_positions_are_those_the_map_reads() {
+        for (merge, count) in [
+            (Merge { across: 2, down: 2 }, 16),
+            (Merge { across: 2, down: 1 }, 32),
+            (Merge { across: 1, down: 2 }, 32),
+        ] {
+            let keep = used(merge);
+            assert_eq!(keep.count_ones(), count, "{merge:?}");
+            let map = flat_map(merge);
+            for (k, w) in map.weights[..64].iter().enumerate() {
+                assert_eq!(w.is_some(), keep & (1 << k) != 0, "{merge:?} position {k}");
             }
         }
     }
