@@ -149,6 +149,10 @@ pub struct Requant {
     steps: [Step; 64],
     /// Under `--best`: the AC coefficients are chosen by [`Trellis`] instead.
     trellis: Option<Box<Trellis>>,
+    /// The output's table is the input's, every step at least 1: each value is kept, clamped
+    /// (the chroma to downsample, and `--lossless`), which [`BlockEntries::push`] does
+    /// without the arithmetic.
+    identity: bool,
 }
 
 /// One position's figures, together in memory: `round(a × in × gain / out)` is
@@ -206,6 +210,7 @@ impl Requant {
         Requant {
             steps,
             trellis: None,
+            identity: input == output && input.iter().all(|&q| q >= 1),
         }
     }
 
@@ -285,6 +290,8 @@ impl BlockEntries {
     pub fn push(&mut self, requant: &Requant, k: usize, value: i32) {
         let (q, tie) = if requant.trellis.is_some() {
             (value, false)
+        } else if requant.identity {
+            (value.clamp(-MAX_COEF, MAX_COEF), false)
         } else {
             requant.apply_ac(value, k)
         };
@@ -380,6 +387,45 @@ mod tests {
         assert!(!r.apply_ac(3, 5).1);
         assert_eq!((r.apply(3, 5), r.apply(-5, 5)), (2, -3));
         assert_eq!((r.apply_dc(1), r.apply_dc(-1)), (1, -1));
+    }
+
+    #[test]
+    fn a_table_onto_itself_keeps_each_value_as_the_arithmetic_does() {
+        // The shortcut of `BlockEntries::push` for an identity, against `apply_ac`; a table
+        // with a zero step is not an identity (its values all become 0).
+        let mut table = [0u16; 64];
+        for (k, q) in table.iter_mut().enumerate() {
+            *q = 1 + (k as u16 * 37) % 255;
+        }
+        let r = Requant::new(&table, &table);
+        assert!(r.identity);
+        for k in 1..64 {
+            let values = (-3000..=3000i32)
+                .step_by(7)
+                .chain([-2048, -1024, 1023, 1024, 2047]);
+            let mut entries = BlockEntries::default();
+            let mut want = Vec::new();
+            for v in values {
+                entries.push(&r, k, v);
+                let (q, tie) = r.apply_ac(v, k);
+                assert!(!tie);
+                if q != 0 {
+                    want.push(Sparse::entry(k, q));
+                }
+                assert_eq!(
+                    &entries.entries[..entries.n.min(64)],
+                    &want[..],
+                    "v {v} k {k}"
+                );
+                if entries.n == 64 {
+                    entries.finish(&r, 0);
+                    want.clear();
+                }
+            }
+        }
+        table[9] = 0;
+        assert!(!Requant::new(&table, &table).identity);
+        assert!(!Requant::new(&[2; 64], &[3; 64]).identity);
     }
 
     #[test]
