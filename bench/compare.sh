@@ -19,6 +19,8 @@
 #   KEEP_WORK=1          keep the scratch folder (inputs, kept outputs, hyperfine JSON)
 #   SKIP_TOOLS=caesiumclt  do not install caesiumclt (a long cargo build); its row then
 #                        reads "skipped" unless it is already installed
+#   SCORE=0              do not score the outputs with dssim (most of a run's time: about
+#                        16 of 23 minutes on the corpus here); bytes are still counted
 #
 # Installs what is missing (Debian/Ubuntu, as root or with sudo): hyperfine,
 # GNU parallel, imagemagick, libjpeg-turbo-progs, libvips-tools (apt), Pillow
@@ -125,7 +127,12 @@ else
   cargo_install caesiumclt caesiumclt "$CAESIUMCLT_VERSION"
 fi
 DSSIM=$(command -v dssim || true)
-[ -n "$DSSIM" ] || note "dssim could not be installed: the score column is n/a for every tool."
+if [ "${SCORE:-1}" = 0 ]; then
+  DSSIM=""
+  note "SCORE=0: outputs not scored, the score column is n/a for every tool."
+else
+  [ -n "$DSSIM" ] || note "dssim could not be installed: the score column is n/a for every tool."
+fi
 
 # photopress itself (scripts/install-deps.sh provides nasm for its JPEG codec).
 [ -x scripts/install-deps.sh ] && scripts/install-deps.sh
