@@ -376,11 +376,15 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_cleans_up() {
     fs::create_dir(tmp.path().join("out")).expect("mkdir");
     let leftover = tmp.path().join("out/.photopress-4194999-old.tmp");
     fs::write(&leftover, b"partial").expect("write");
-    fs::File::options()
-        .append(true)
-        .open(&leftover)
-        .and_then(|f| f.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600)))
-        .expect("age it");
+    // Last modified an hour ago: past the grace a next run gives unlocked temporary files.
+    let age = |path: &Path| {
+        fs::File::options()
+            .append(true)
+            .open(path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600)))
+            .expect("age it");
+    };
+    age(&leftover);
     let mut child = command(tmp.path())
         .args(["many", "-o", "out", "-j", "2", "--quiet"])
         .spawn()
@@ -408,13 +412,7 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_cleans_up() {
     // run is taken to come later, as the first leftover's did: every temporary file is aged.
     for name in file_names(&tmp.path().join("out")) {
         if name.starts_with(".photopress-") {
-            fs::File::options()
-                .append(true)
-                .open(tmp.path().join("out").join(&name))
-                .and_then(|f| {
-                    f.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
-                })
-                .expect("age it");
+            age(&tmp.path().join("out").join(&name));
         }
     }
     let rerun = run(tmp.path(), &["many", "-o", "out", "--skip-existing"]);
