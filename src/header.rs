@@ -115,11 +115,8 @@ pub fn parse_frame(code: u8, body: &[u8]) -> Result<FrameHeader, HeaderError> {
     if body.len() != 6 + 3 * count {
         return Err(bogus());
     }
-    let Some(declared) = body.get(6..6 + 3 * count) else {
-        return Err(bogus());
-    };
     let mut components = Vec::with_capacity(count);
-    for c in declared.chunks_exact(3) {
+    for c in body[6..].chunks_exact(3) {
         let (h, v) = (c[1] >> 4, c[1] & 15);
         if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
             return Err(HeaderError::BadFrame("Bogus sampling factors".into()));

@@ -46,17 +46,6 @@ pub fn merge(frame: &Frame) -> Option<Merge> {
     })
 }
 
-/// The zigzag positions of an input block that the map reads (bit k for position k): along a
-/// merged axis the low half of the frequencies, along the other all of them.
-pub fn used(merge: Merge) -> u64 {
-    let (nu, nv) = (8 / merge.across, 8 / merge.down);
-    NATURAL_ORDER
-        .iter()
-        .enumerate()
-        .filter(|&(_, &n)| n % 8 < nu && n / 8 < nv)
-        .fold(0, |m, (k, _)| m | 1 << k)
-}
-
 /// True when the frame needs no change of grid to be 4:2:0 (it is 4:2:0 as the output writes
 /// it: luma 2x2, chroma 1x1).
 pub fn is_420(frame: &Frame) -> bool {
@@ -256,11 +245,11 @@ impl Map {
             out.extend_from_slice(&chosen[..n]);
             return round_away(sums[at(0)]);
         }
-        // The sums that round to non-zero (|a| ≥ ½), found in one pass over the block; their
-        // rounding and the zigzag order are then work for those few only.
-        // The flags as bytes (a loop the compiler vectorizes); each 8 of them, read as one
-        // little-endian word, become 8 bits by one multiplication (the product's top byte
-        // gathers byte i's flag at bit i, no two terms sharing a bit).
+        // The sums that round to non-zero (|a| ≥ ½), found in one pass over the block, so that
+        // rounding and the zigzag order are work for those few only: a flag byte per sum (a
+        // loop the compiler vectorizes), then each 8 flags, read as one little-endian word,
+        // become 8 bits by one multiplication (the product's top byte gathers byte i's flag at
+        // bit i, no two terms sharing a bit).
         let mut flags = [0u8; 64];
         for (f, a) in flags.iter_mut().zip(&sums) {
             *f = u8::from(a.abs() >= 0.5);
@@ -286,9 +275,9 @@ impl Map {
 }
 
 /// `a` rounded (halfway away from zero, as `f32::round`) and clamped to ±[`MAX_COEF`], without
-/// a call: `f32::round` is a call to libm's `roundf` on x86-64 without SSE4.1. Adding and taking away 1.5 × 2^23 rounds to an
-/// integer (halfway to even, corrected to away from zero); the integer is then the low bits of
-/// `x + 1.5 × 2^23`.
+/// a call: `f32::round` is a call to libm's `roundf` on x86-64 without SSE4.1. Adding and
+/// taking away 1.5 × 2^23 rounds to an integer (halfway to even, corrected to away from zero);
+/// the integer is then the low bits of `x + 1.5 × 2^23`.
 #[inline(always)]
 fn round_away(a: f32) -> i32 {
     const MAGIC: f32 = 12_582_912.0;
@@ -459,22 +448,6 @@ mod tests {
                 let q = round_away(a);
                 let want = (a.round() as i32).clamp(-MAX_COEF, MAX_COEF);
                 assert_eq!(q, want, "{a}");
-            }
-        }
-    }
-
-    #[test]
-    fn the_kept_positions_are_those_the_map_reads() {
-        for (merge, count) in [
-            (Merge { across: 2, down: 2 }, 16),
-            (Merge { across: 2, down: 1 }, 32),
-            (Merge { across: 1, down: 2 }, 32),
-        ] {
-            let keep = used(merge);
-            assert_eq!(keep.count_ones(), count, "{merge:?}");
-            let map = flat_map(merge);
-            for (k, w) in map.weights[..64].iter().enumerate() {
-                assert_eq!(w.is_some(), keep & (1 << k) != 0, "{merge:?} position {k}");
             }
         }
     }

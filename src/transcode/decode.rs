@@ -257,10 +257,9 @@ impl<'a> Reader<'a> {
             check.check(frame, &self.segments)?;
             if check.to_420() && !self.data_only && !chroma::is_420(frame) {
                 self.merge = chroma::merge(frame);
-                if let Some(merge) = self.merge {
+                if self.merge.is_some() {
                     for c in &mut frame.components[1..] {
                         c.raw = true;
-                        c.keep = chroma::used(merge);
                     }
                 }
             }

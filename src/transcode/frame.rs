@@ -23,10 +23,6 @@ pub struct Component {
     pub table: [u16; 64],
     /// Its coefficients are kept as the input has them, for the chroma downsampling.
     pub raw: bool,
-    /// The zigzag positions whose AC coefficients are kept (bit k for position k): all of
-    /// them, but for a component to downsample only those the map reads ([`super::chroma::
-    /// used`]); the others are decoded and dropped.
-    pub keep: u64,
     pub scanned: bool,
 }
 
@@ -138,7 +134,6 @@ impl Frame {
                 requant: None,
                 table: [0; 64],
                 raw: false,
-                keep: u64::MAX,
                 scanned: false,
             });
         }

@@ -33,7 +33,7 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
         .take(blocks)
     {
         sparse.begin(b, requant.apply_dc(i32::from(block[0])));
-        let mut mask = mask & comp.keep & !1;
+        let mut mask = mask & !1;
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;
             mask &= mask - 1;

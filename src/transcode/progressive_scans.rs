@@ -201,22 +201,25 @@ const MAX_CORRECTION_BITS: usize = 1000;
 /// are made from), then written. A token is `symbol | size << 8 | raw << 13 | table << 29`,
 /// or, with [`RAW_ONLY`] set, `size << 8 | raw << 13` (bits with no symbol); `size` ≤ 16.
 #[derive(Default)]
-struct Tokens(Vec<u32>, Tally);
+struct Tokens {
+    tokens: Vec<u32>,
+    tally: Tally,
+}
 
 const RAW_ONLY: u32 = 1 << 31;
 
 impl Out for Tokens {
     #[inline(always)]
     fn symbol(&mut self, table: usize, symbol: u8, raw: u32, size: u32) {
-        self.1.symbol(table, symbol, raw, size);
-        self.0
+        self.tally.symbol(table, symbol, raw, size);
+        self.tokens
             .push(u32::from(symbol) | size << 8 | raw << 13 | (table as u32) << 29);
     }
 
     #[inline(always)]
     fn raw(&mut self, raw: u32, size: u32) {
-        self.1.raw(raw, size);
-        self.0.push(RAW_ONLY | size << 8 | raw << 13);
+        self.tally.raw(raw, size);
+        self.tokens.push(RAW_ONLY | size << 8 | raw << 13);
     }
 }
 
@@ -407,7 +410,7 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> V
 /// Appends one scan: its Huffman tables (none for a DC refinement), its header, its data.
 fn write_scan(mut out: Vec<u8>, scan: &Scan, symbols: &Tokens) -> Vec<u8> {
     let is_dc = scan.ss == 0;
-    let counts = &symbols.1.counts;
+    let counts = &symbols.tally.counts;
     let used: Vec<usize> = (0..2)
         .filter(|&t| counts[t].iter().any(|&c| c > 0))
         .collect();
@@ -443,7 +446,7 @@ fn write_scan(mut out: Vec<u8>, scan: &Scan, symbols: &Tokens) -> Vec<u8> {
             Encoder::new(&empty),
         ],
     );
-    for &t in &symbols.0 {
+    for &t in &symbols.tokens {
         let size = (t >> 8) & 31;
         let raw = (t >> 13) & 0xFFFF;
         if t & RAW_ONLY != 0 {
@@ -501,7 +504,7 @@ mod tests {
     /// (symbol, raw bits, size) of each symbol token, or (None, bits, size) for raw bits.
     fn decoded(tokens: &Tokens) -> Vec<(Option<u8>, u32, u32)> {
         tokens
-            .0
+            .tokens
             .iter()
             .map(|&t| {
                 let symbol = (t & RAW_ONLY == 0).then_some(t as u8);

@@ -306,7 +306,6 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
         let diff = extend(bits.bits(size), size);
         preds.0[si] = preds.0[si].wrapping_add(diff);
         let dc = requant.apply_dc(preds.0[si]);
-        let keep = scan.frame.components[index].keep;
         // The block's entries gather in a buffer, then go out at once.
         let mut k = 1usize;
         while k < 64 {
@@ -327,9 +326,7 @@ impl BlockDecoder for (BaselineScan<'_>, Predictions) {
                 }
                 break;
             }
-            if keep & (1 << k) != 0 {
-                scan.entries.push(requant, k, value);
-            }
+            scan.entries.push(requant, k, value);
             k += 1;
         }
         let n = scan.entries.finish(requant, usize::from(index > 0));

@@ -15,7 +15,8 @@ pub struct Sparse {
     pub ac: Vec<u32>,
 }
 
-/// Room to reserve: an error instead of an abort when memory runs out.
+/// `n` default (zero) values, their room reserved first: an error instead of an abort when
+/// memory runs out.
 pub fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, Refusal> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| Refusal::no_memory())?;
