@@ -16,6 +16,7 @@ use crate::output::{self, OutputDir, clean_stale_temps};
 use crate::progress::Progress;
 use crate::scan::Job;
 use crate::scan::Source;
+use crate::schedule::{consumption_order, longest_first};
 use crate::storage::{Bucket, StorageError};
 
 /// Counts and byte totals of a batch. Sizes count the images that have an output (compressed,
@@ -201,7 +202,17 @@ pub fn run_with(
         None => (Vec::new(), (0..jobs.len()).collect()),
     };
     let journal = root.map(|root| journal::Journal::new(root, options));
-    let order = largest_first(jobs, &todo, threads);
+    let pool = if options.sequential {
+        None
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("Thread-{}", i + 1))
+            .build()
+            .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
+        Some(pool)
+    };
+    let order = longest_first(jobs, &todo, threads, pool.as_ref());
     let prefetched = storage.input.as_ref().map(|bucket| {
         let keys = consumption_order(&order, threads)
             .into_iter()
@@ -247,24 +258,18 @@ pub fn run_with(
         .iter()
         .map(|(_, o)| Totals::of(o))
         .fold(Totals::default(), Totals::merge);
-    let (totals, mut outcomes) = if options.sequential {
-        todo.iter().map(|&i| one(i)).fold(empty(), merge)
-    } else {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("Thread-{}", i + 1))
-            .build()
-            .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
+    let (totals, mut outcomes) = match &pool {
+        None => todo.iter().map(|&i| one(i)).fold(empty(), merge),
         // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
         // worker can take the next one, rather than rayon's adaptive splitting handing a
         // thread a run of images as one piece that nobody can steal from.
-        pool.install(|| {
+        Some(pool) => pool.install(|| {
             order
                 .par_iter()
                 .with_max_len(1)
                 .map(|&index| one(index))
                 .reduce(empty, merge)
-        })
+        }),
     };
     if let Some(journal) = &journal {
         journal.finish();
@@ -292,48 +297,6 @@ pub fn run_with(
     })
 }
 
-/// Job indices arranged so that every worker starts with the biggest inputs: the pool then
-/// starts the long images early, and the batch does not end with one worker finishing a big
-/// photo while the others idle. rayon splits the vector in halves, recursively, one split
-/// level per doubling of the workers (a second worker takes the right half, a third and a
-/// fourth the right halves of those, and so on), and each worker goes left to right through
-/// its part: at each of those levels, ranks by size are dealt alternately to the left and
-/// right halves, so that every worker's part starts with one of the biggest and descends.
-fn largest_first(jobs: &[Job], todo: &[usize], threads: usize) -> Vec<usize> {
-    let sizes: Vec<u64> = jobs
-        .iter()
-        .map(|job| match &job.source {
-            Source::Object { size, .. } => size.unwrap_or(0),
-            Source::File => std::fs::metadata(&job.input).map_or(0, |m| m.len()),
-        })
-        .collect();
-    let mut ranked: Vec<usize> = todo.to_vec();
-    ranked.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
-    deal(ranked, threads)
-}
-
-/// `ranked` (biggest first) laid out for `workers` workers of rayon's halving splits.
-fn deal(ranked: Vec<usize>, workers: usize) -> Vec<usize> {
-    if workers <= 1 || ranked.len() <= 2 {
-        return ranked;
-    }
-    // rayon's split point is len / 2: the left half gets the first len / 2 ranks dealt.
-    let left_len = ranked.len() / 2;
-    let mut left = Vec::with_capacity(left_len);
-    let mut right = Vec::with_capacity(ranked.len() - left_len);
-    for (rank, &index) in ranked.iter().enumerate() {
-        if rank % 2 == 0 && left.len() < left_len {
-            left.push(index);
-        } else {
-            right.push(index);
-        }
-    }
-    let half = workers.div_ceil(2);
-    let mut order = deal(left, half);
-    order.extend(deal(right, half));
-    order
-}
-
 /// Bytes the downloads of object inputs may hold ahead of the workers: a quarter of the memory
 /// budget (at least 64 MiB), 512 MiB without one.
 fn prefetch_bytes(max_memory: u64) -> u64 {
@@ -341,17 +304,6 @@ fn prefetch_bytes(max_memory: u64) -> u64 {
         0 => 512 << 20,
         budget => (budget / 4).max(64 << 20),
     }
-}
-
-/// The order in which `threads` workers are expected to reach the jobs of `order` (each
-/// takes its own stretch of it, as rayon splits the work): the stretches' heads interleaved.
-/// Downloads follow it, so that every worker finds its next input already there.
-fn consumption_order(order: &[usize], threads: usize) -> Vec<usize> {
-    let stretch = order.len().div_ceil(threads.max(1)).max(1);
-    let chunks: Vec<&[usize]> = order.chunks(stretch).collect();
-    (0..stretch)
-        .flat_map(|i| chunks.iter().filter_map(move |c| c.get(i).copied()))
-        .collect()
 }
 
 /// Splits the jobs into those an earlier run of this shard did (same input version, same
@@ -452,38 +404,5 @@ mod tests {
         assert_eq!((totals.input_bytes, totals.output_bytes), (150, 80));
         assert!((totals.rate() - 80.0 / 150.0).abs() < 1e-12);
         assert_eq!(Totals::default().rate(), 0.0);
-    }
-
-    #[test]
-    fn each_half_of_the_order_starts_with_the_biggest_inputs() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        // Sizes 0, 10, ..., 60 bytes, in a shuffled job order.
-        let jobs: Vec<Job> = [3usize, 6, 0, 5, 1, 4, 2]
-            .iter()
-            .map(|&tens| {
-                let input = dir.path().join(format!("{tens}.jpg"));
-                std::fs::write(&input, vec![0u8; tens * 10]).expect("write");
-                Job::file(input, PathBuf::from("out.jpg"), format!("{tens}.jpg"), None)
-            })
-            .collect();
-        let tens = |i: &usize| {
-            jobs[*i]
-                .input
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-        };
-        let all: Vec<usize> = (0..jobs.len()).collect();
-        let order = |threads| -> Vec<String> {
-            largest_first(&jobs, &all, threads)
-                .iter()
-                .filter_map(tens)
-                .collect()
-        };
-        // Ranks 0, 2, 4 to the left half (len / 2 = 3), the rest to the right, each descending.
-        assert_eq!(order(2), ["6", "4", "2", "5", "3", "1", "0"]);
-        // Four workers: the halves are dealt again: [6] [4 2] | [5 1] [3 0], so that the
-        // four parts rayon makes (split at 3, then 1 and 2) start with ranks 0, 2, 1 and 3.
-        assert_eq!(order(4), ["6", "4", "2", "5", "1", "3", "0"]);
-        assert_eq!(order(1), ["6", "5", "4", "3", "2", "1", "0"]);
     }
 }

@@ -161,8 +161,34 @@ pub fn read_frame(input: &[u8]) -> Result<FrameHeader, HeaderError> {
             input.get(1).copied().unwrap_or(0),
         ));
     }
-    let mut pos = 2;
-    while let Some((code, after)) = next_marker(input, pos) {
+    match walk(input, 2)? {
+        Walk::Frame(frame) => Ok(frame),
+        Walk::From(_) => Err(HeaderError::Truncated),
+    }
+}
+
+/// Where a walk over part of a file ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Walk {
+    /// The frame header.
+    Frame(FrameHeader),
+    /// The part ended before the frame: the walk goes on from this offset (of the part; it
+    /// can lie beyond its end, past a segment the part does not hold). Always after the
+    /// walk's start unless the part is shorter than two bytes.
+    From(usize),
+}
+
+/// Walks the segments of `input`, a part of a JPEG file, from `pos` (after the SOI marker,
+/// or where an earlier walk said to go on) up to the first SOFn, without needing the
+/// bodies of the segments it skips: so that a file's frame can be found by reading a few
+/// small windows of it, however big its EXIF or ICC segments are.
+pub fn walk(input: &[u8], mut pos: usize) -> Result<Walk, HeaderError> {
+    loop {
+        let Some((code, after)) = next_marker(input, pos) else {
+            // Everything up to the last byte was searched; that byte may start a marker.
+            return Ok(Walk::From(pos.max(input.len().saturating_sub(1))));
+        };
+        let marker = after - 2;
         pos = after;
         match code {
             // Standalone markers: no length.
@@ -174,20 +200,19 @@ pub fn read_frame(input: &[u8]) -> Result<FrameHeader, HeaderError> {
             .get(pos..pos + 2)
             .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
         else {
-            return Err(HeaderError::Truncated);
+            return Ok(Walk::From(marker));
         };
         if len < 2 {
             return Err(HeaderError::BadLength { marker: code, len });
         }
-        let Some(body) = input.get(pos + 2..pos + len) else {
-            return Err(HeaderError::Truncated);
-        };
         if is_sof(code) {
-            return parse_frame(code, body);
+            return match input.get(pos + 2..pos + len) {
+                Some(body) => parse_frame(code, body).map(Walk::Frame),
+                None => Ok(Walk::From(marker)),
+            };
         }
         pos += len;
     }
-    Err(HeaderError::Truncated)
 }
 
 #[cfg(test)]
@@ -232,6 +257,41 @@ mod tests {
         stray.extend_from_slice(&leaf[cut..]);
         assert_eq!(read_frame(&stray), read_frame(&leaf));
         assert!(read_frame(&stray).is_ok());
+    }
+
+    #[test]
+    fn a_walk_over_windows_finds_the_frame_that_the_whole_file_gives() {
+        for name in ["dogs.jpg", "leaf.jpg"] {
+            let data = photo(name);
+            let whole = read_frame(&data).expect("header");
+            for window in [2usize, 7, 64, 4096] {
+                // From each offset the walk names, a window of `window` bytes, as a file
+                // reader would read them.
+                let (mut offset, mut pos, mut frame) = (0usize, 2usize, None);
+                for _ in 0..data.len() {
+                    let part = &data[offset..data.len().min(offset + window)];
+                    match walk(part, pos).expect("walk") {
+                        Walk::Frame(f) => {
+                            frame = Some(f);
+                            break;
+                        }
+                        // No progress: this window cannot hold what the walk needs.
+                        Walk::From(at) if at <= pos => break,
+                        Walk::From(at) => {
+                            offset += at;
+                            pos = 0;
+                        }
+                    }
+                }
+                // A window too small for a length field or the frame segment stops the walk
+                // (it makes no progress); windows that hold them find the same frame.
+                if window >= 64 {
+                    assert_eq!(frame.as_ref(), Some(&whole), "{name}, windows of {window}");
+                } else {
+                    assert_eq!(frame, None, "{name}, windows of {window}");
+                }
+            }
+        }
     }
 
     #[test]

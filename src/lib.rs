@@ -39,6 +39,7 @@ pub mod provenance;
 pub mod report;
 pub mod resize;
 pub mod scan;
+pub mod schedule;
 pub mod setup;
 pub mod shard;
 pub mod sniff;
