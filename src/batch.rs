@@ -212,7 +212,10 @@ pub fn run_with(
             .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
         Some(pool)
     };
-    let order = longest_first(jobs, &todo, threads, pool.as_ref());
+    // No input is read ahead under --preserve: the read could change the access time that
+    // the output is to get.
+    let peek = pool.as_ref().filter(|_| !options.preserve);
+    let order = longest_first(jobs, &todo, threads, peek);
     let prefetched = storage.input.as_ref().map(|bucket| {
         let keys = consumption_order(&order, threads)
             .into_iter()

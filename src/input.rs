@@ -7,24 +7,11 @@ use std::path::Path;
 use crate::error::ImageError;
 
 /// Reads an input whole, if it is a regular file no larger than `cap` bytes:
-/// FIFOs, sockets and devices (also behind a symlink) fail at once, without being read (the
-/// file is opened non-blocking, so a FIFO cannot hang the open either). Returns the bytes and
-/// the file's metadata as it was before the read (its times are those `--preserve` keeps).
+/// FIFOs, sockets and devices (also behind a symlink) fail at once, without being read (see
+/// [`open_regular`]). Returns the bytes and the file's metadata as it was before the read (its
+/// times are those `--preserve` keeps).
 pub fn read(path: &Path, cap: u64) -> Result<(Vec<u8>, fs::Metadata), ImageError> {
-    let mut open = fs::OpenOptions::new();
-    open.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.custom_flags(libc::O_NONBLOCK);
-    }
-    // Checked before opening (a FIFO's open has no reader to wait for, but a device's may
-    // have effects) and again on the handle (the path may have been swapped in between).
-    let meta = fs::metadata(path).map_err(|err| ImageError::read(path, err))?;
-    not_regular(&meta)?;
-    let file = open.open(path).map_err(|err| ImageError::read(path, err))?;
-    let meta = file.metadata().map_err(ImageError::Read)?;
-    not_regular(&meta)?;
+    let (file, meta) = open_regular(path)?;
     if meta.len() > cap {
         return Err(ImageError::TooLarge {
             size: meta.len(),
@@ -46,6 +33,27 @@ pub fn read(path: &Path, cap: u64) -> Result<(Vec<u8>, fs::Metadata), ImageError
         });
     }
     Ok((data, meta))
+}
+
+/// Opens a local input for reading if it is a regular file, with its metadata as it is before
+/// any read. FIFOs, sockets and devices (also behind a symlink) fail at once: the type is
+/// checked before opening (a FIFO's open has no writer to wait for, but a device's open may
+/// have effects) and again on the handle (the path may have been swapped in between), and the
+/// file is opened non-blocking, so that a FIFO swapped in cannot hang the open either.
+pub fn open_regular(path: &Path) -> Result<(fs::File, fs::Metadata), ImageError> {
+    let mut open = fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NONBLOCK);
+    }
+    let meta = fs::metadata(path).map_err(|err| ImageError::read(path, err))?;
+    not_regular(&meta)?;
+    let file = open.open(path).map_err(|err| ImageError::read(path, err))?;
+    let meta = file.metadata().map_err(ImageError::Read)?;
+    not_regular(&meta)?;
+    Ok((file, meta))
 }
 
 fn not_regular(meta: &fs::Metadata) -> Result<(), ImageError> {

@@ -12,7 +12,6 @@
 //! read then finds in the page cache. The weights were fitted (least squares) on the time
 //! each of the corpus's 43 photos took on one thread; they only rank jobs, so the unit is
 //! arbitrary.
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -55,9 +54,10 @@ pub fn of_file(path: &Path, bytes: u64) -> u64 {
 }
 
 /// The frame header of the file at `path`, read window by window; `None` for anything that
-/// cannot be read, is not a JPEG, or hides its frame too far in.
+/// cannot be read, is not a regular file (opened as the batch opens its inputs: a FIFO or a
+/// device is never opened for reading), is not a JPEG, or hides its frame too far in.
 fn frame_of(path: &Path) -> Option<FrameHeader> {
-    let mut file = File::open(path).ok()?;
+    let (mut file, _) = crate::input::open_regular(path).ok()?;
     let mut window = Vec::with_capacity(WINDOW);
     let (mut offset, mut pos) = (0u64, 2usize);
     for n in 0..MAX_WINDOWS {
@@ -94,12 +94,14 @@ fn frame_of(path: &Path) -> Option<FrameHeader> {
 ///
 /// A job's expected work is its size, or, for files when the batch is short enough against
 /// the pool for its end to matter (up to [`ESTIMATED_PER_THREAD`] jobs a thread), the
-/// estimate from its frame header ([`estimate`]), read on the pool.
+/// estimate from its frame header ([`estimate`]), read on `peek`: the pool, or `None` when no
+/// input may be read ahead (under `--preserve`, since a read can change the access time that
+/// the output is to keep).
 pub fn longest_first(
     jobs: &[Job],
     todo: &[usize],
     threads: usize,
-    pool: Option<&rayon::ThreadPool>,
+    peek: Option<&rayon::ThreadPool>,
 ) -> Vec<usize> {
     let size = |job: &Job| match &job.source {
         Source::Object { size, .. } => size.unwrap_or(0),
@@ -113,7 +115,7 @@ pub fn longest_first(
             Source::Object { .. } => estimate(bytes, None),
         }
     };
-    let mut ranked: Vec<(u64, usize)> = match pool {
+    let mut ranked: Vec<(u64, usize)> = match peek {
         Some(pool) if threads > 1 && todo.len() <= ESTIMATED_PER_THREAD * threads => {
             pool.install(|| todo.par_iter().map(|&i| (work(i), i)).collect())
         }
@@ -170,6 +172,30 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("IMAGES")
             .join(name)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_among_the_inputs_is_ranked_by_size_without_being_opened_for_reading() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("pipe.jpg");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let jobs = vec![Job::file(
+            fifo.clone(),
+            PathBuf::from("o.jpg"),
+            "pipe.jpg".into(),
+            None,
+        )];
+        // A blocking open of a FIFO waits for a writer that never comes: run it aside.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build();
+            let order = pool.map(|pool| longest_first(&jobs, &[0], 2, Some(&pool)));
+            let _ = tx.send((frame_of(&jobs[0].input), order.ok()));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+        assert_eq!(got, Ok((None, Some(vec![0]))), "the FIFO hung the ordering");
     }
 
     #[test]
