@@ -2,14 +2,15 @@
 """How the batch scales with threads: photopress at -j 1, 2, 4, ... and --sequential, and
 (optionally) the threaded and sequential Pillow programs, on the same photos in one run.
 
-Usage: scaling.py [--photopress [NAME=]BIN ...] [--threads 1,2,4,8,16] [--rounds 5]
+Usage: scaling.py [--photopress [NAME=]BIN ...] [--threads 1,2,4,...] [--rounds 5]
                   [--warmup 1] [--copies 1] [--no-sequential] [--pillow] [--work DIR]
                   [--extra ARG ...] PHOTOS_DIR
 
 Each round runs every configuration once, in turn (so a slow spell of the machine hits all of
 them alike); a warm-up round goes first and is not counted. Reported per configuration: the
 median wall time, the median CPU time (user + sys of the process and its threads, from wait4),
-and the speed-up against photopress -j 1 (and against --sequential). --copies N makes a batch
+the speed-up against photopress -j 1 and the efficiency (speed-up / threads). Threads default
+to 1, 2, 4, 8, 12, 16, 24, 32 up to the machine's CPUs. --copies N makes a batch
 of N copies of every photo (hard links where possible, under new names), for a batch that is
 long against the thread count. Several --photopress builds (NAME=BIN) are measured in the same
 rounds, each against its own -j 1. Only the Python standard library is used.
@@ -60,7 +61,8 @@ def main():
     ap.add_argument("photos")
     ap.add_argument("--photopress", action="append", default=[],
                     help="[NAME=]BIN, repeatable (default target/release/photopress)")
-    ap.add_argument("--threads", default="1,2,4,8,16")
+    ap.add_argument("--threads", default="", help="comma-separated (default: powers of two "
+                    "and 12, 24 up to the CPUs)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=1, help="rounds run first and not counted")
     ap.add_argument("--no-sequential", action="store_true", help="leave out --sequential")
@@ -71,7 +73,8 @@ def main():
     ap.add_argument("--extra", action="append", default=[], help="more photopress arguments")
     args = ap.parse_args()
 
-    threads = [int(t) for t in args.threads.split(",") if t]
+    threads = [int(t) for t in args.threads.split(",") if t] or [
+        t for t in (1, 2, 4, 8, 12, 16, 24, 32) if t <= (os.cpu_count() or 1)]
     os.makedirs(args.work, exist_ok=True)
     batch = make_batch(args.photos, args.copies, args.work)
     count = len([n for n in os.listdir(batch) if n.lower().endswith((".jpg", ".jpeg"))])
@@ -108,8 +111,8 @@ def main():
 
     print(f"{count} photos from {args.photos} (x{args.copies}), {args.rounds} rounds, "
           f"{os.cpu_count()} CPUs; medians; speed-ups against the same build's -j {threads[0]}")
-    print("| Run | Wall | CPU (user+sys) | Speed-up |")
-    print("|---|---:|---:|---:|")
+    print("| Run | Wall | CPU (user+sys) | Speed-up | Efficiency |")
+    print("|---|---:|---:|---:|---:|")
     base_wall = None
     for name, _ in configs:
         w = statistics.median(walls[name])
@@ -118,7 +121,10 @@ def main():
         if label is not None and name == f"{label} -j {threads[0]}":
             base_wall = w
         ratio = f"{base_wall / w:.2f}x" if base_wall else ""
-        print(f"| {name} | {w:.3f} s | {c:.3f} s | {ratio} |")
+        per = ""
+        if base_wall and " -j " in name:
+            per = f"{100 * base_wall / w / int(name.rsplit(' -j ', 1)[1]):.0f} %"
+        print(f"| {name} | {w:.3f} s | {c:.3f} s | {ratio} | {per} |")
 
 if __name__ == "__main__":
     main()
