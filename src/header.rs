@@ -322,6 +322,15 @@ mod tests {
                     }
                 }
                 let _ = read_frame(&m);
+                // A walk may start anywhere in a window, even past its end, and must say
+                // where to go on from without panicking.
+                let from = (next() as usize) % (m.len() + 70_000);
+                if let Ok(Walk::From(at)) = walk(&m, from) {
+                    assert!(
+                        at >= from.min(m.len().saturating_sub(1)),
+                        "{name}: {at} < {from}"
+                    );
+                }
             }
         }
     }
