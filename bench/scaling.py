@@ -8,15 +8,17 @@ Usage: scaling.py [--photopress [NAME=]BIN ...] [--threads 1,2,4,...] [--rounds 
 
 Each round runs every configuration once, in turn (so a slow spell of the machine hits all of
 them alike); a warm-up round goes first and is not counted. Reported per configuration: the
-median wall time, the median CPU time (user + sys of the process and its threads, from wait4),
+median wall time, the median CPU time (user + sys of the process and its threads),
 the speed-up against photopress -j 1 and the efficiency (speed-up / threads). Threads default
 to 1, 2, 4, 8, 12, 16, 24, 32 up to the machine's CPUs. --copies N makes a batch
 of N copies of every photo (hard links where possible, under new names), for a batch that is
 long against the thread count. Several --photopress builds (NAME=BIN) are measured in the same
-rounds, each against its own -j 1. Only the Python standard library is used.
+rounds, each against its own -j 1; the Pillow rows' speed-up is against the last build's -j 1.
+Only the Python standard library is used.
 """
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -25,16 +27,19 @@ import time
 
 
 def run(cmd):
-    """Wall seconds and CPU seconds (user + sys) of one command; fails loudly on a non-zero exit."""
+    """Wall seconds and CPU seconds (user + sys) of one command; fails loudly on a non-zero exit.
+    The CPU time is the growth of this process's waited-for children's usage (runs are one at a
+    time); stderr is collected by communicate(), so a chatty run cannot fill the pipe and stall."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace")
         sys.exit(f"{' '.join(cmd)} exited with {proc.returncode}:\n{err}")
-    return wall, usage.ru_utime + usage.ru_stime
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def make_batch(photos, copies, work):

@@ -155,16 +155,21 @@ pub fn parse_frame(code: u8, body: &[u8]) -> Result<FrameHeader, HeaderError> {
 /// SOFn. Fails on anything that is not a JPEG, ends early or has no frame before its first
 /// scan.
 pub fn read_frame(input: &[u8]) -> Result<FrameHeader, HeaderError> {
+    match walk_from_start(input)? {
+        Walk::Frame(frame) => Ok(frame),
+        Walk::From(_) => Err(HeaderError::Truncated),
+    }
+}
+
+/// [`walk`] over the first part of a file: after checking that it starts with SOI.
+pub fn walk_from_start(input: &[u8]) -> Result<Walk, HeaderError> {
     if input.len() < 2 || input[0] != 0xFF || input[1] != 0xD8 {
         return Err(HeaderError::NotJpeg(
             input.first().copied().unwrap_or(0),
             input.get(1).copied().unwrap_or(0),
         ));
     }
-    match walk(input, 2)? {
-        Walk::Frame(frame) => Ok(frame),
-        Walk::From(_) => Err(HeaderError::Truncated),
-    }
+    walk(input, 2)
 }
 
 /// Where a walk over part of a file ended.

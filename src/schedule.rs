@@ -47,30 +47,32 @@ pub fn estimate(bytes: u64, frame: Option<&FrameHeader>) -> u64 {
         .saturating_add(pixels.saturating_mul(per_pixel))
 }
 
-/// The expected work of compressing the file at `path`, `bytes` long: from its frame header
-/// when one is found in the first [`MAX_WINDOWS`] windows the walk reads, else from its size.
-pub fn of_file(path: &Path, bytes: u64) -> u64 {
-    estimate(bytes, frame_of(path).as_ref())
+/// The expected work of compressing the file at `path`: from its size and its frame header
+/// when one is found in the first [`MAX_WINDOWS`] windows the walk reads. `None` when it cannot
+/// be opened as the batch opens its inputs (a FIFO or a device is never opened for reading).
+pub fn of_file(path: &Path) -> Option<u64> {
+    let (mut file, meta) = crate::input::open_regular(path).ok()?;
+    Some(estimate(meta.len(), frame_of(&mut file).as_ref()))
 }
 
-/// The frame header of the file at `path`, read window by window; `None` for anything that
-/// cannot be read, is not a regular file (opened as the batch opens its inputs: a FIFO or a
-/// device is never opened for reading), is not a JPEG, or hides its frame too far in.
-fn frame_of(path: &Path) -> Option<FrameHeader> {
-    let (mut file, _) = crate::input::open_regular(path).ok()?;
+/// The frame header of an open file, read window by window; `None` for a file that cannot be
+/// read, is not a JPEG, or hides its frame too far in.
+fn frame_of(file: &mut std::fs::File) -> Option<FrameHeader> {
     let mut window = Vec::with_capacity(WINDOW);
     let (mut offset, mut pos) = (0u64, 2usize);
     for n in 0..MAX_WINDOWS {
         window.clear();
         file.seek(SeekFrom::Start(offset)).ok()?;
-        (&mut file)
+        (&mut *file)
             .take(WINDOW as u64)
             .read_to_end(&mut window)
             .ok()?;
-        if n == 0 && !window.starts_with(&[0xFF, 0xD8]) {
-            return None;
-        }
-        match header::walk(&window, pos).ok()? {
+        let walked = if n == 0 {
+            header::walk_from_start(&window)
+        } else {
+            header::walk(&window, 0)
+        };
+        match walked.ok()? {
             Walk::Frame(frame) => return Some(frame),
             // The window cannot hold what the walk needs (the file ends there).
             Walk::From(at) if at <= pos => return None,
@@ -107,13 +109,14 @@ pub fn longest_first(
         Source::Object { size, .. } => size.unwrap_or(0),
         Source::File => std::fs::metadata(&job.input).map_or(0, |m| m.len()),
     };
+    // Files: one open, whose metadata gives the size too; else ranked as a baseline photo.
     let work = |i: usize| {
         let job = &jobs[i];
-        let bytes = size(job);
-        match job.source {
-            Source::File => of_file(&job.input, bytes),
-            Source::Object { .. } => estimate(bytes, None),
-        }
+        let file = match job.source {
+            Source::File => of_file(&job.input),
+            Source::Object { .. } => None,
+        };
+        file.unwrap_or_else(|| estimate(size(job), None))
     };
     let mut ranked: Vec<(u64, usize)> = match peek {
         Some(pool) if threads > 1 && todo.len() <= ESTIMATED_PER_THREAD * threads => {
@@ -168,6 +171,12 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    /// The frame header of the file at `path`, as [`of_file`] reads it.
+    fn frame_at(path: &Path) -> Option<FrameHeader> {
+        let (mut file, _) = crate::input::open_regular(path).ok()?;
+        frame_of(&mut file)
+    }
+
     fn demo(name: &str) -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("IMAGES")
@@ -192,7 +201,7 @@ mod tests {
         std::thread::spawn(move || {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build();
             let order = pool.map(|pool| longest_first(&jobs, &[0], 2, Some(&pool)));
-            let _ = tx.send((frame_of(&jobs[0].input), order.ok()));
+            let _ = tx.send((of_file(&jobs[0].input), order.ok()));
         });
         let got = rx.recv_timeout(std::time::Duration::from_secs(20));
         assert_eq!(got, Ok((None, Some(vec![0]))), "the FIFO hung the ordering");
@@ -210,23 +219,23 @@ mod tests {
         big.extend_from_slice(&leaf[2..]);
         let path = dir.path().join("big-exif.jpg");
         std::fs::write(&path, &big).expect("write");
-        assert_eq!(frame_of(&path), Some(expected));
+        assert_eq!(frame_at(&path), Some(expected));
 
         // Not a JPEG, an empty file, a file cut inside its frame segment, a missing file.
         let png = dir.path().join("x.png");
         std::fs::write(&png, b"\x89PNG\r\n\x1a\n").expect("write");
-        assert_eq!(frame_of(&png), None);
+        assert_eq!(frame_at(&png), None);
         let empty = dir.path().join("empty.jpg");
         std::fs::write(&empty, b"").expect("write");
-        assert_eq!(frame_of(&empty), None);
+        assert_eq!(frame_at(&empty), None);
         let cut = dir.path().join("cut.jpg");
         let sof = leaf
             .windows(2)
             .position(|w| w == [0xFF, 0xC0])
             .expect("baseline SOF");
         std::fs::write(&cut, &leaf[..sof + 6]).expect("write");
-        assert_eq!(frame_of(&cut), None);
-        assert_eq!(frame_of(&dir.path().join("missing.jpg")), None);
+        assert_eq!(frame_at(&cut), None);
+        assert_eq!(frame_at(&dir.path().join("missing.jpg")), None);
     }
 
     #[test]
@@ -241,7 +250,11 @@ mod tests {
         let mb = 1_000_000;
         assert!(estimate(mb, Some(&dogs)) > estimate(2 * mb, Some(&leaf)));
         assert_eq!(estimate(mb, None), 100 * mb);
-        assert_eq!(of_file(&demo("dogs.jpg"), mb), estimate(mb, Some(&dogs)));
+        let dogs_bytes = std::fs::metadata(demo("dogs.jpg")).map_or(0, |m| m.len());
+        assert_eq!(
+            of_file(&demo("dogs.jpg")),
+            Some(estimate(dogs_bytes, Some(&dogs)))
+        );
     }
 
     #[test]
