@@ -290,6 +290,7 @@ impl<'a> Reader<'a> {
                 let blocks = c.blocks_w * c.blocks_h;
                 if frame.progressive {
                     self.dense.push(Dense {
+                        dc: zeroed(blocks)?,
                         coefs: zeroed(blocks * 64)?,
                         nonzero: zeroed(blocks)?,
                     });

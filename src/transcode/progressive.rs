@@ -8,10 +8,12 @@ use super::quant::BlockEntries;
 use super::scan::{BlockDecoder, Predictions, Scan};
 use super::store::Sparse;
 
-/// A progressive component's coefficients as its scans build them: 64 a block in zigzag
-/// order, and a mask of each block's non-zero AC positions (so that refinement and the final
-/// requantization visit those only).
+/// A progressive component's coefficients as its scans build them: the DC values apart (a
+/// DC scan then writes 2 bytes a block in a row, not one cache line a block), the AC ones 64
+/// a block in zigzag order (position 0 unused), and a mask of each block's non-zero AC
+/// positions (so that refinement and the final requantization visit those only).
 pub struct Dense {
+    pub dc: Vec<i16>,
     pub coefs: Vec<i16>,
     pub nonzero: Vec<u64>,
 }
@@ -25,14 +27,15 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
         return Ok(sparse);
     };
     let mut entries = BlockEntries::default();
-    for (b, (block, &mask)) in dense
+    for (b, ((block, &mask), &dc)) in dense
         .coefs
         .chunks_exact(64)
         .zip(&dense.nonzero)
+        .zip(&dense.dc)
         .enumerate()
         .take(blocks)
     {
-        sparse.begin(b, requant.apply_dc(i32::from(block[0])));
+        sparse.begin(b, requant.apply_dc(i32::from(dc)));
         let mut mask = mask & !1;
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;
@@ -58,11 +61,7 @@ impl BlockDecoder for (DcScan<'_>, Predictions) {
         let (scan, preds) = self;
         let (index, td, _) = scan.scan.components[si];
         let al = scan.scan.al;
-        let Some(coef) = scan
-            .dense
-            .get_mut(index)
-            .and_then(|d| d.coefs.get_mut(block * 64))
-        else {
+        let Some(coef) = scan.dense.get_mut(index).and_then(|d| d.dc.get_mut(block)) else {
             return Ok(());
         };
         if scan.scan.ah == 0 {
