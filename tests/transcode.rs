@@ -799,6 +799,48 @@ fn at_quality_100_the_dct_output_decodes_to_the_input_pixels_exactly() {
 }
 
 #[test]
+fn progressive_inputs_give_the_bytes_of_their_baseline_twins() {
+    // jpegtran rewrites a progressive file as one baseline scan of the same coefficients. The
+    // progressive scans are decoded a strip at a time, each scan in turn (DC and AC, first
+    // and refinement, restart intervals, Huffman tables redefined between scans, odd sizes):
+    // the coefficients, hence the output bytes, must be those of the single scan.
+    let m = matrix();
+    let (mut progressive, mut twins) = (Vec::new(), Vec::new());
+    for case in &m.cases {
+        let data = fs::read(m.input(&case.name)).expect("read a matrix input");
+        if frame(&data).0 != 0xC2 {
+            continue;
+        }
+        let twin = jpeg_tool("jpegtran", &["-copy", "none"], &data);
+        assert_eq!(frame(&twin).0, 0xC0, "{}: a baseline twin", case.name);
+        twins.push((case.name.clone(), twin));
+        progressive.push((case.name.clone(), data));
+    }
+    assert!(
+        progressive.len() >= 24,
+        "{} progressive inputs",
+        progressive.len()
+    );
+    write_files(&m.dir, "prog_in", &progressive);
+    write_files(&m.dir, "twin_in", &twins);
+    for extra in [&["--method", "dct"][..], &["--lossless"][..]] {
+        let mut args = vec!["--strip", "--strip-icc", "--allow-larger"];
+        args.extend_from_slice(extra);
+        let _ = fs::remove_dir_all(m.dir.join("prog_out"));
+        let _ = fs::remove_dir_all(m.dir.join("twin_out"));
+        assert_all_dct(&photopress_json(&m.dir, "prog_in", "prog_out", &args));
+        assert_all_dct(&photopress_json(&m.dir, "twin_in", "twin_out", &args));
+        for (name, _) in &progressive {
+            let read = |folder: &str| fs::read(m.dir.join(folder).join(name)).expect("an output");
+            assert!(
+                read("prog_out") == read("twin_out"),
+                "{name} {extra:?}: the progressive input's output differs from its twin's"
+            );
+        }
+    }
+}
+
+#[test]
 fn metadata_is_carried_exactly_as_the_pixel_path_carries_it() {
     let m = matrix();
     for case in &m.cases {

@@ -2,8 +2,8 @@
 //! and requantized to the output's tables. A baseline scan of every component in frame order
 //! (the usual file) has the output's block order, so its blocks become the output's symbols
 //! at once ([`Tokens`]); other baseline scans fill a [`Sparse`] store per component.
-//! Progressive scans need every scan of a coefficient before it is known, so they fill a
-//! dense store ([`Dense`]) that is requantized into the sparse one at the end.
+//! Progressive scans need every scan of a coefficient before it is known, so they are only
+//! located here, and decoded together at the end (see [`progressive`]).
 //!
 //! Every length, index, table and position comes from an untrusted file and is checked; the
 //! memory used is bounded by the frame's declared size, which is checked first.
@@ -12,9 +12,9 @@ use super::bits::BitReader;
 use super::chroma;
 use super::frame::{Decoded, Frame, FrameCheck, colour_check};
 use super::huffman::{Decoder, Spec};
-use super::progressive::{AcScan, DcScan, Dense, sparsify};
+use super::progressive::{self, Deferred};
 use super::scan::{BaselineScan, Layout, Predictions, Scan};
-use super::store::{Sparse, zeroed};
+use super::store::Sparse;
 use super::tokens::Tokens;
 use crate::header::next_marker;
 
@@ -35,7 +35,8 @@ struct Reader<'a> {
     restart_interval: usize,
     frame: Option<Frame>,
     sparse: Vec<Sparse>,
-    dense: Vec<Dense>,
+    /// The progressive scans, decoded at the end.
+    deferred: Vec<Deferred<'a>>,
     segments: Vec<(u8, &'a [u8])>,
     adobe_transform: Option<u8>,
     jfif: bool,
@@ -44,6 +45,27 @@ struct Reader<'a> {
     tokens: Option<Box<Tokens>>,
     /// The chroma downsampling the output needs (see [`FrameCheck::to_420`]).
     merge: Option<chroma::Merge>,
+}
+
+/// The position of the marker that ends entropy-coded data starting at `pos`: the first one
+/// that is not a stuffed zero, a fill byte or a restart marker (the end of the input when
+/// there is none).
+fn end_of_entropy_data(input: &[u8], mut pos: usize) -> usize {
+    loop {
+        let Some(at) = input
+            .get(pos..)
+            .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
+        else {
+            return input.len();
+        };
+        pos += at;
+        match input.get(pos + 1) {
+            None => return input.len(),
+            Some(0x00 | 0xD0..=0xD7) => pos += 2,
+            Some(0xFF) => pos += 1,
+            Some(_) => return pos,
+        }
+    }
 }
 
 fn be16(data: &[u8], at: usize) -> usize {
@@ -76,7 +98,7 @@ pub fn read<'a>(
         restart_interval: 0,
         frame: None,
         sparse: Vec::new(),
-        dense: Vec::new(),
+        deferred: Vec::new(),
         segments: Vec::new(),
         adobe_transform: None,
         jfif: false,
@@ -275,85 +297,57 @@ impl<'a> Reader<'a> {
         )?;
         let mut bits = BitReader::new(self.input, pos, self.strict);
         let frame = &*frame;
-        let layout = Layout::new(frame, &scan, self.restart_interval);
+        if frame.progressive {
+            self.deferred.push(Deferred::new(
+                frame,
+                scan,
+                self.restart_interval,
+                bits,
+                &self.dc_tables,
+                &self.ac_tables,
+            ));
+            return Ok(end_of_entropy_data(self.input, pos));
+        }
         // A first baseline scan of every component in frame order has the output's block
         // order: its blocks go straight to the output's symbols, with no store in between (and
         // no other baseline scan can follow it: each component has one).
-        let in_output_order = !frame.progressive
-            && !check.coefficients()
+        let in_output_order = !check.coefficients()
             && self.scans == 1
             && self.merge.is_none()
             && scan.components.len() == frame.components.len()
             && scan.components.iter().enumerate().all(|(i, c)| c.0 == i);
-        if self.scans == 1 && !in_output_order {
+        if self.scans == 1 && !in_output_order && !self.data_only {
+            // (A check of the data only keeps no baseline coefficients.)
             for c in &frame.components {
-                let blocks = c.blocks_w * c.blocks_h;
-                if frame.progressive {
-                    self.dense.push(Dense {
-                        dc: zeroed(blocks)?,
-                        coefs: zeroed(blocks * 64)?,
-                        nonzero: zeroed(blocks)?,
-                    });
-                } else if !self.data_only {
-                    // (A check of the data only keeps no baseline coefficients.)
-                    self.sparse.push(Sparse::new(blocks)?);
-                }
+                self.sparse.push(Sparse::new(c.blocks_w * c.blocks_h)?);
             }
         }
-        if !frame.progressive {
-            let fused = if in_output_order && !self.data_only {
-                let blocks: usize = frame
-                    .components
-                    .iter()
-                    .map(|c| c.blocks_w * c.blocks_h)
-                    .sum();
-                Some(Box::new(Tokens::with_capacity(blocks * 3)?))
-            } else {
-                None
-            };
-            let mut state = (
-                BaselineScan {
-                    frame,
-                    scan: &scan,
-                    dc: &self.dc_tables,
-                    ac: &self.ac_tables,
-                    sparse: &mut self.sparse,
-                    fused,
-                    discard: self.data_only,
-                    output_pred: [0; 4],
-                    entries: Default::default(),
-                },
-                Predictions([0; 4]),
-            );
-            layout.run(&mut bits, &mut state)?;
-            self.tokens = state.0.fused;
-        } else if scan.ss == 0 {
-            let mut state = (
-                DcScan {
-                    scan: &scan,
-                    dc: &self.dc_tables,
-                    dense: &mut self.dense,
-                },
-                Predictions([0; 4]),
-            );
-            layout.run(&mut bits, &mut state)?;
+        let fused = if in_output_order && !self.data_only {
+            let blocks: usize = frame
+                .components
+                .iter()
+                .map(|c| c.blocks_w * c.blocks_h)
+                .sum();
+            Some(Box::new(Tokens::with_capacity(blocks * 3)?))
         } else {
-            // One component (checked by `Scan::parse`), whose AC table is defined.
-            let (index, _, ta) = scan.components[0];
-            if let (Some(ac), Some(dense)) = (
-                self.ac_tables.get(ta).and_then(Option::as_ref),
-                self.dense.get_mut(index),
-            ) {
-                let mut state = AcScan {
-                    ac,
-                    dense,
-                    band: (scan.ss, scan.se, scan.al),
-                    refine: scan.ah > 0,
-                    eobrun: 0,
-                };
-                layout.run(&mut bits, &mut state)?;
-            }
-        }
+            None
+        };
+        let mut state = (
+            BaselineScan {
+                frame,
+                scan: &scan,
+                dc: &self.dc_tables,
+                ac: &self.ac_tables,
+                sparse: &mut self.sparse,
+                fused,
+                discard: self.data_only,
+                output_pred: [0; 4],
+                entries: Default::default(),
+            },
+            Predictions([0; 4]),
+        );
+        Layout::new(frame, &scan, self.restart_interval).run(&mut bits, &mut state)?;
+        self.tokens = state.0.fused;
         match bits.finish()? {
             Some((_, after)) => Ok(after - 2),
             None => Ok(self.input.len()),
@@ -375,10 +369,13 @@ impl<'a> Reader<'a> {
         // Baseline: the stores its scans filled (none when they became tokens).
         let mut coefficients = self.sparse;
         // A check of the data only needs no output coefficients.
-        if !self.data_only {
-            for (i, (comp, dense)) in frame.components.iter().zip(&self.dense).enumerate() {
-                coefficients.push(sparsify(comp, dense, usize::from(i > 0))?);
-            }
+        // Progressive: its scans, decoded now.
+        if !self.deferred.is_empty() {
+            coefficients.extend(progressive::decode(
+                &frame,
+                &mut self.deferred,
+                self.data_only,
+            )?);
         }
         // Chroma to downsample: the luma moves to the 4:2:0 grid, the chroma is mapped.
         let (frame, coefficients) = match self.merge {

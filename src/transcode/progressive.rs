@@ -1,32 +1,203 @@
-//! Progressive scans: every scan of a coefficient is needed before it is known, so they fill
-//! a dense store per component ([`Dense`]), requantized into the sparse form at the end.
+//! Progressive scans. Every scan of a coefficient is needed before it is known, so the scans
+//! are only located while the file is read ([`Deferred`]), then decoded together a strip at a
+//! time ([`decode`]): each scan decodes one MCU row's worth of blocks, in file order, into a
+//! dense store of that strip only, which is then requantized into the sparse form. The store
+//! stays in the cache, where a whole image's (128 bytes a block) would not: each scan would
+//! otherwise be a pass over memory.
 use super::Refusal;
 use super::bits::BitReader;
-use super::frame::Component;
+use super::frame::{Component, Frame};
 use super::huffman::{Decoder, extend};
 use super::quant::BlockEntries;
-use super::scan::{BlockDecoder, Predictions, Scan};
-use super::store::Sparse;
+use super::scan::{BlockDecoder, Cursor, Layout, Predictions, Scan};
+use super::store::{Sparse, zeroed};
 
-/// A progressive component's coefficients as its scans build them: the DC values apart (a
-/// DC scan then writes 2 bytes a block in a row, not one cache line a block), the AC ones 64
-/// a block in zigzag order (position 0 unused), and a mask of each block's non-zero AC
-/// positions (so that refinement and the final requantization visit those only).
-pub struct Dense {
-    pub dc: Vec<i16>,
-    pub coefs: Vec<i16>,
-    pub nonzero: Vec<u64>,
+/// One strip of a progressive component's coefficients as its scans build them: the DC
+/// values apart, the AC ones 64 a block in zigzag order (position 0 unused), and a mask of
+/// each block's non-zero AC positions (so that refinement and the requantization visit those
+/// only).
+struct Dense {
+    dc: Vec<i16>,
+    coefs: Vec<i16>,
+    nonzero: Vec<u64>,
 }
 
-/// The requantized sparse form of a progressive component's dense coefficients (`class`: the
-/// output's table class, 0 luminance, 1 chrominance).
-pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse, Refusal> {
-    let blocks = comp.blocks_w * comp.blocks_h;
-    let mut sparse = Sparse::new(blocks)?;
-    let Some(requant) = &comp.requant else {
-        return Ok(sparse);
-    };
+impl Dense {
+    fn new(blocks: usize) -> Result<Self, Refusal> {
+        Ok(Dense {
+            dc: zeroed(blocks)?,
+            coefs: zeroed(blocks * 64)?,
+            nonzero: zeroed(blocks)?,
+        })
+    }
+
+    fn clear(&mut self) {
+        self.dc.fill(0);
+        self.coefs.fill(0);
+        self.nonzero.fill(0);
+    }
+}
+
+/// A progressive scan located in the file, decoded later: its header, its data's reader, the
+/// Huffman tables defined when it came (a later DHT may replace them), and where its decoding
+/// stands.
+pub struct Deferred<'a> {
+    scan: Scan,
+    layout: Layout,
+    cursor: Cursor,
+    bits: BitReader<'a>,
+    dc: [Option<Decoder>; 4],
+    ac: Option<Decoder>,
+    predictions: Predictions,
+    eobrun: u32,
+}
+
+impl<'a> Deferred<'a> {
+    /// The scan `scan` of `frame`, its data at `bits`; `dc` and `ac` are the tables defined
+    /// so far (those the scan uses are kept).
+    pub fn new(
+        frame: &Frame,
+        scan: Scan,
+        restart_interval: usize,
+        bits: BitReader<'a>,
+        dc: &[Option<Decoder>; 4],
+        ac: &[Option<Decoder>; 4],
+    ) -> Self {
+        let layout = Layout::new(frame, &scan, restart_interval);
+        let mut dc_kept: [Option<Decoder>; 4] = Default::default();
+        let mut ac_kept = None;
+        if scan.ss == 0 {
+            if scan.ah == 0 {
+                for &(_, td, _) in &scan.components {
+                    dc_kept[td] = dc[td].clone();
+                }
+            }
+        } else if let Some(&(_, _, ta)) = scan.components.first() {
+            ac_kept = ac[ta].clone();
+        }
+        Deferred {
+            cursor: layout.cursor(),
+            layout,
+            scan,
+            bits,
+            dc: dc_kept,
+            ac: ac_kept,
+            predictions: Predictions([0; 4]),
+            eobrun: 0,
+        }
+    }
+
+    /// Decodes the scan's blocks of strip `strip` (MCU row) into `dense`.
+    fn strip(&mut self, frame: &Frame, strip: usize, dense: &mut [Dense]) -> Result<(), Refusal> {
+        let first_row = |c: &Component| strip * c.v;
+        let mut bases = [0; 4];
+        for (base, c) in bases.iter_mut().zip(&frame.components) {
+            *base = first_row(c) * c.blocks_w;
+        }
+        let rows = match self.scan.components.as_slice() {
+            // One component: its own block rows of the strip (a row an MCU).
+            &[(index, _, _)] => match frame.components.get(index) {
+                Some(c) => first_row(c)..first_row(c) + c.v,
+                None => return Ok(()),
+            },
+            _ => strip..strip + 1,
+        };
+        if self.scan.ss == 0 {
+            let mut state = (
+                DcScan {
+                    scan: &self.scan,
+                    dc: &self.dc,
+                    dense,
+                    bases,
+                },
+                Predictions(self.predictions.0),
+            );
+            let result = self
+                .layout
+                .run_rows(&mut self.cursor, &mut self.bits, &mut state, rows);
+            self.predictions = state.1;
+            result
+        } else {
+            // One component (checked by `Scan::parse`), whose AC table is defined.
+            let index = self.scan.components[0].0;
+            let (Some(ac), Some(dense), Some(&base)) =
+                (self.ac.as_ref(), dense.get_mut(index), bases.get(index))
+            else {
+                return Ok(());
+            };
+            let mut state = AcScan {
+                ac,
+                dense,
+                base,
+                band: (self.scan.ss, self.scan.se, self.scan.al),
+                refine: self.scan.ah > 0,
+                eobrun: self.eobrun,
+            };
+            let result = self
+                .layout
+                .run_rows(&mut self.cursor, &mut self.bits, &mut state, rows);
+            self.eobrun = state.eobrun;
+            result
+        }
+    }
+}
+
+/// Decodes the progressive scans of `frame`, a strip at a time, into the requantized sparse
+/// form of each component (none when `data_only`: a check of the data).
+pub fn decode(
+    frame: &Frame,
+    scans: &mut [Deferred],
+    data_only: bool,
+) -> Result<Vec<Sparse>, Refusal> {
+    let mut dense = Vec::with_capacity(frame.components.len());
+    let mut sparse = Vec::with_capacity(frame.components.len());
+    for c in &frame.components {
+        dense.push(Dense::new(c.blocks_w * c.v)?);
+        if !data_only {
+            sparse.push(Sparse::new(c.blocks_w * c.blocks_h)?);
+        }
+    }
     let mut entries = BlockEntries::default();
+    for strip in 0..frame.mcus_y {
+        for scan in scans.iter_mut() {
+            scan.strip(frame, strip, &mut dense)?;
+        }
+        for (i, (comp, store)) in frame.components.iter().zip(&mut sparse).enumerate() {
+            sparsify(
+                comp,
+                &dense[i],
+                strip,
+                store,
+                usize::from(i > 0),
+                &mut entries,
+            );
+        }
+        for d in &mut dense {
+            d.clear();
+        }
+    }
+    for scan in scans {
+        // Data that ended early is an error when strict.
+        scan.bits.finish()?;
+    }
+    Ok(sparse)
+}
+
+/// Requantizes strip `strip` of a component's dense coefficients into its sparse store
+/// (`class`: the output's table class, 0 luminance, 1 chrominance).
+fn sparsify(
+    comp: &Component,
+    dense: &Dense,
+    strip: usize,
+    sparse: &mut Sparse,
+    class: usize,
+    entries: &mut BlockEntries,
+) {
+    let Some(requant) = &comp.requant else {
+        return;
+    };
+    let first = strip * comp.v * comp.blocks_w;
+    let blocks = (comp.blocks_w * comp.blocks_h).saturating_sub(first);
     for (b, ((block, &mask), &dc)) in dense
         .coefs
         .chunks_exact(64)
@@ -35,7 +206,7 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
         .enumerate()
         .take(blocks)
     {
-        sparse.begin(b, requant.apply_dc(i32::from(dc)));
+        sparse.begin(first + b, requant.apply_dc(i32::from(dc)));
         let mut mask = mask & !1;
         while mask != 0 {
             let k = mask.trailing_zeros() as usize;
@@ -44,16 +215,17 @@ pub fn sparsify(comp: &Component, dense: &Dense, class: usize) -> Result<Sparse,
         }
         let n = entries.finish(requant, class);
         sparse.ac.extend_from_slice(&entries.entries[..n]);
-        sparse.end(b);
+        sparse.end(first + b);
     }
-    Ok(sparse)
 }
 
-/// A DC scan (first or refinement) of one or more components.
-pub struct DcScan<'s> {
-    pub scan: &'s Scan,
-    pub dc: &'s [Option<Decoder>; 4],
-    pub dense: &'s mut [Dense],
+/// A DC scan (first or refinement) of one or more components, over a strip whose first block
+/// is `bases[i]` in component `i`'s grid.
+struct DcScan<'s> {
+    scan: &'s Scan,
+    dc: &'s [Option<Decoder>; 4],
+    dense: &'s mut [Dense],
+    bases: [usize; 4],
 }
 
 impl BlockDecoder for (DcScan<'_>, Predictions) {
@@ -61,7 +233,12 @@ impl BlockDecoder for (DcScan<'_>, Predictions) {
         let (scan, preds) = self;
         let (index, td, _) = scan.scan.components[si];
         let al = scan.scan.al;
-        let Some(coef) = scan.dense.get_mut(index).and_then(|d| d.dc.get_mut(block)) else {
+        let base = scan.bases.get(index).copied().unwrap_or(0);
+        let Some(coef) = scan
+            .dense
+            .get_mut(index)
+            .and_then(|d| d.dc.get_mut(block.wrapping_sub(base)))
+        else {
             return Ok(());
         };
         if scan.scan.ah == 0 {
@@ -86,14 +263,15 @@ impl BlockDecoder for (DcScan<'_>, Predictions) {
 }
 
 /// An AC scan (first or refinement) of one component's band `ss..=se` at point transform
-/// `al`. Its own decoder, apart from the DC scans', so that the many blocks an end-of-band
-/// run covers cost a decrement each.
-pub struct AcScan<'s> {
-    pub ac: &'s Decoder,
-    pub dense: &'s mut Dense,
-    pub band: (usize, usize, u32),
-    pub refine: bool,
-    pub eobrun: u32,
+/// `al`, over a strip whose first block is `base`. Its own decoder, apart from the DC scans',
+/// so that the many blocks an end-of-band run covers cost a decrement each.
+struct AcScan<'s> {
+    ac: &'s Decoder,
+    dense: &'s mut Dense,
+    base: usize,
+    band: (usize, usize, u32),
+    refine: bool,
+    eobrun: u32,
 }
 
 impl BlockDecoder for AcScan<'_> {
@@ -103,9 +281,10 @@ impl BlockDecoder for AcScan<'_> {
             self.eobrun -= 1;
             return Ok(());
         }
+        let local = block.wrapping_sub(self.base);
         let (Some(coefs), Some(nonzero)) = (
-            self.dense.coefs.get_mut(block * 64..block * 64 + 64),
-            self.dense.nonzero.get_mut(block),
+            self.dense.coefs.chunks_exact_mut(64).nth(local),
+            self.dense.nonzero.get_mut(local),
         ) else {
             return Ok(());
         };

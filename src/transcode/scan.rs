@@ -7,6 +7,7 @@ use super::huffman::{Decoder, extend};
 use super::quant::{BlockEntries, Requant, chroma_gains};
 use super::store::Sparse;
 use super::tokens::{Tokens, encode_block};
+use std::ops::Range;
 
 pub struct Scan {
     /// Indexes into the frame's components, with DC and AC table numbers.
@@ -195,29 +196,47 @@ impl Layout {
         bits: &mut BitReader,
         decoder: &mut impl BlockDecoder,
     ) -> Result<(), Refusal> {
-        let mut left_in_interval = self.restart_interval;
-        let mut next_restart = 0u8;
-        // Lenient decoding of data that ended: the blocks left are zero, as libjpeg makes them.
-        let mut ended = false;
+        let mut cursor = self.cursor();
+        self.run_rows(&mut cursor, bits, decoder, 0..self.mcus_y)
+    }
+
+    /// The position of a scan before its first MCU, for [`Layout::run_rows`].
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            left_in_interval: self.restart_interval,
+            next_restart: 0,
+            ended: false,
+        }
+    }
+
+    /// Decodes the blocks of MCU rows `rows` (clamped to the scan's), going on from `cursor`:
+    /// a scan can be decoded a few rows at a time, in order.
+    pub fn run_rows(
+        &self,
+        cursor: &mut Cursor,
+        bits: &mut BitReader,
+        decoder: &mut impl BlockDecoder,
+        rows: Range<usize>,
+    ) -> Result<(), Refusal> {
         let single = match self.components.as_slice() {
             &[(1, 1, grid_w)] => Some(grid_w),
             _ => None,
         };
-        for my in 0..self.mcus_y {
+        for my in rows.start..rows.end.min(self.mcus_y) {
             for mx in 0..self.mcus_x {
-                if self.restart_interval > 0 && !ended {
-                    if left_in_interval == 0 {
-                        bits.restart(next_restart)?;
-                        next_restart = (next_restart + 1) & 7;
+                if self.restart_interval > 0 && !cursor.ended {
+                    if cursor.left_in_interval == 0 {
+                        bits.restart(cursor.next_restart)?;
+                        cursor.next_restart = (cursor.next_restart + 1) & 7;
                         decoder.restart();
-                        left_in_interval = self.restart_interval;
+                        cursor.left_in_interval = self.restart_interval;
                     }
-                    left_in_interval -= 1;
+                    cursor.left_in_interval -= 1;
                 }
                 if let Some(grid_w) = single {
                     // One component, one block an MCU (every progressive AC scan).
                     let block = my * grid_w + mx;
-                    if ended {
+                    if cursor.ended {
                         decoder.zero_block(0, block);
                     } else {
                         decoder.block(bits, 0, block)?;
@@ -227,7 +246,7 @@ impl Layout {
                         for by in 0..v {
                             let row = (my * v + by) * grid_w + mx * h;
                             for block in row..row + h {
-                                if ended {
+                                if cursor.ended {
                                     decoder.zero_block(si, block);
                                 } else {
                                     decoder.block(bits, si, block)?;
@@ -237,16 +256,24 @@ impl Layout {
                     }
                 }
                 // Data that ended early: an error when strict.
-                if !ended && bits.overran() {
+                if !cursor.ended && bits.overran() {
                     if bits.is_strict() {
                         return Err(bits.overrun_error());
                     }
-                    ended = true;
+                    // Lenient decoding: the blocks left are zero, as libjpeg makes them.
+                    cursor.ended = true;
                 }
             }
         }
         Ok(())
     }
+}
+
+/// Where a scan's decoding stands between calls of [`Layout::run_rows`].
+pub struct Cursor {
+    left_in_interval: usize,
+    next_restart: u8,
+    ended: bool,
 }
 
 pub struct BaselineScan<'s> {
