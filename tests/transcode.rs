@@ -840,6 +840,89 @@ fn progressive_inputs_give_the_bytes_of_their_baseline_twins() {
     }
 }
 
+/// jpegtran's lossless transform for each EXIF orientation (2 to 8): what shows it upright.
+const TURNS: [(u16, &[&str]); 7] = [
+    (2, &["-flip", "horizontal"]),
+    (3, &["-rotate", "180"]),
+    (4, &["-flip", "vertical"]),
+    (5, &["-transpose"]),
+    (6, &["-rotate", "90"]),
+    (7, &["-transverse"]),
+    (8, &["-rotate", "270"]),
+];
+
+#[test]
+fn strip_turns_rotated_photos_upright_in_the_dct_domain_as_jpegtran_does() {
+    // Every layout, baseline and progressive, at a size of whole MCUs (64x32: 4:1:1's are
+    // 32x8), tagged with each orientation, against jpegtran's lossless turn of the untagged
+    // photo (-perfect: it fails rather than trim): the turned coefficients and tables are the
+    // same, so the outputs are the same bytes. --method dct keeps each layout (4:2:2 turns
+    // into 4:4:0); auto writes 4:2:0 (4:1:1 stays with the pixel path).
+    let dir = tempdir();
+    let (mut tagged, mut turned) = (Vec::new(), Vec::new());
+    for layout in Layout::ALL {
+        for progressive in [false, true] {
+            let plain = layout.encode(64, 32, progressive, Vec::new());
+            for (o, args) in TURNS {
+                let name = format!("{}_{}_o{o}.jpg", layout.label(), mode(progressive));
+                let exif = vec![(Marker::APP(1), exif_segment(o))];
+                tagged.push((name.clone(), layout.encode(64, 32, progressive, exif)));
+                let mut args = args.to_vec();
+                args.extend(["-perfect", "-copy", "none"]);
+                turned.push((name, jpeg_tool("jpegtran", &args, &plain)));
+            }
+        }
+    }
+    write_files(dir.path(), "tagged", &tagged);
+    write_files(dir.path(), "turned", &turned);
+    for (method, out) in [("dct", "dct"), ("auto", "auto")] {
+        let args = ["--strip", "--allow-larger", "--method", method];
+        let report = photopress_json(dir.path(), "tagged", &format!("{out}_tagged"), &args);
+        let methods = methods(&report);
+        photopress_json(dir.path(), "turned", &format!("{out}_turned"), &args);
+        for (name, _) in &tagged {
+            let pixel = method == "auto" && name.starts_with("411");
+            let expected = if pixel { "pixel" } else { "dct" };
+            assert_eq!(methods[name], expected, "{method} {name}");
+            if pixel {
+                continue;
+            }
+            let read = |folder: String| fs::read(dir.path().join(folder).join(name));
+            let (a, b) = (read(format!("{out}_tagged")), read(format!("{out}_turned")));
+            assert!(
+                a.expect("output") == b.expect("output"),
+                "{method} {name}: not jpegtran's turn"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_rotated_photo_whose_mirrored_side_is_not_whole_mcus_goes_through_pixels() {
+    // 4:2:0 at 72x40: neither side is whole 16-pixel MCUs. Every orientation mirrors one but
+    // the transposition (5), which the transcoder takes; the others, upright through pixels.
+    let dir = tempdir();
+    let files: Vec<(String, Vec<u8>)> = (2..=8u16)
+        .map(|o| {
+            let exif = vec![(Marker::APP(1), exif_segment(o))];
+            let data = Layout::Yuv420.encode(72, 40, false, exif);
+            (format!("o{o}.jpg"), data)
+        })
+        .collect();
+    write_files(dir.path(), "in", &files);
+    let report = photopress_json(dir.path(), "in", "out", &["--strip", "--allow-larger"]);
+    let methods = methods(&report);
+    for o in 2..=8u16 {
+        let name = format!("o{o}.jpg");
+        let expected = if o == 5 { "dct" } else { "pixel" };
+        assert_eq!(methods[&name], expected, "{name}");
+        let output = decode(&dir.path().join("out").join(&name));
+        let swapped = o >= 5;
+        let size = if swapped { (40, 72) } else { (72, 40) };
+        assert_eq!((output.width(), output.height()), size, "{name}");
+    }
+}
+
 #[test]
 fn metadata_is_carried_exactly_as_the_pixel_path_carries_it() {
     let m = matrix();
@@ -1310,25 +1393,42 @@ fn method_dct_takes_every_layout_and_leaves_what_it_cannot_read_to_pixel() {
 }
 
 #[test]
-fn strip_on_a_rotated_photo_goes_pixel_under_method_dct_and_comes_out_upright() {
+fn strip_on_a_rotated_photo_under_method_dct_comes_out_upright() {
+    // 96x64 is whole 4:2:0 MCUs: turned in the DCT domain. 100x60 is not, and a quarter turn
+    // mirrors its height: through pixels.
     let (w, h) = (96, 64);
     let tmp = tempdir();
-    let tagged = |o| Layout::Yuv420.encode(w, h, false, vec![(Marker::APP(1), exif_segment(o))]);
+    let tagged =
+        |w, h, o| Layout::Yuv420.encode(w, h, false, vec![(Marker::APP(1), exif_segment(o))]);
     let files = vec![
-        ("rotated.jpg".to_string(), tagged(6)),
-        ("upright.jpg".to_string(), tagged(1)),
+        ("rotated.jpg".to_string(), tagged(w, h, 6)),
+        ("rotated_odd.jpg".to_string(), tagged(100, 60, 6)),
+        ("upright.jpg".to_string(), tagged(w, h, 1)),
     ];
     write_files(tmp.path(), "in", &files);
     let report = photopress_json(tmp.path(), "in", "out", &["--method", "dct", "--strip"]);
-    expect_methods(&report, &[("rotated.jpg", "pixel"), ("upright.jpg", "dct")]);
+    expect_methods(
+        &report,
+        &[
+            ("rotated.jpg", "dct"),
+            ("rotated_odd.jpg", "pixel"),
+            ("upright.jpg", "dct"),
+        ],
+    );
     let out = tmp.path().join("out");
-    let rotated = decode(&out.join("rotated.jpg"));
-    assert_eq!(dims(&rotated), (h as u32, w as u32), "turned upright");
-    assert!(exif(&out.join("rotated.jpg")).is_none(), "tag dropped");
-    let mut shown = decode(&tmp.path().join("in/rotated.jpg"));
-    shown.apply_orientation(image::metadata::Orientation::Rotate90);
-    let diff = mean_abs_diff(&rotated, &shown);
-    assert!(diff < 10.0, "not the upright picture: diff {diff}");
+    for (name, (w, h)) in [("rotated.jpg", (w, h)), ("rotated_odd.jpg", (100, 60))] {
+        let rotated = decode(&out.join(name));
+        assert_eq!(
+            dims(&rotated),
+            (h as u32, w as u32),
+            "{name} turned upright"
+        );
+        assert!(exif(&out.join(name)).is_none(), "{name}: tag dropped");
+        let mut shown = decode(&tmp.path().join("in").join(name));
+        shown.apply_orientation(image::metadata::Orientation::Rotate90);
+        let diff = mean_abs_diff(&rotated, &shown);
+        assert!(diff < 10.0, "{name} not the upright picture: diff {diff}");
+    }
     assert_eq!(
         dims(&decode(&out.join("upright.jpg"))),
         (w as u32, h as u32)

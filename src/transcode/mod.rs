@@ -22,6 +22,7 @@ mod decode;
 mod encode;
 mod frame;
 mod huffman;
+mod orient;
 mod progressive;
 mod progressive_scans;
 mod prune;
@@ -30,6 +31,8 @@ mod scan;
 mod store;
 mod tokens;
 mod trellis;
+
+use std::cell::Cell;
 
 use image::metadata::Orientation;
 use mozjpeg::Marker;
@@ -84,7 +87,8 @@ impl std::fmt::Display for Refusal {
 /// quantization ([`trellis`]) and the output is progressive. Under
 /// `settings.lossless` the coefficients and tables are the input's (any subsampling), and
 /// `--strip` on a rotated photo keeps the orientation (an EXIF segment with that tag alone):
-/// the pixels cannot be turned without changing them.
+/// the pixels cannot be turned without changing them. Otherwise `--strip` on a rotated photo
+/// turns its coefficients upright first ([`orient`]), when that is exact.
 pub fn recompress(
     input: &[u8],
     settings: &EncodeSettings,
@@ -93,19 +97,38 @@ pub fn recompress(
     if input.is_empty() {
         return Err(Refusal::Invalid(ImageError::Empty));
     }
-    // 8-bit tables unless asked otherwise, as the pixel path's: a baseline file at every quality.
-    let tables = if settings.best {
+    let tables = tables_for(settings);
+    let coverage = Coverage {
+        settings,
+        any_subsampling: any_subsampling || settings.lossless,
+        rotated: Cell::new(None),
+    };
+    let decoded = decode::read(input, settings.strict, &tables, &coverage);
+    if let (Err(Refusal::NotCovered(_)), Some(orientation)) = (&decoded, coverage.rotated.get()) {
+        return upright(input, &coverage, orientation);
+    }
+    write(decoded?, &tables, settings)
+}
+
+/// The output's luminance and chrominance tables: 8-bit unless asked otherwise, as the pixel
+/// path's (a baseline file at every quality).
+fn tables_for(settings: &EncodeSettings) -> [[u16; 64]; 2] {
+    if settings.best {
         quant::best_tables(settings.quality)
     } else if settings.extended {
         output_tables(settings.quality)
     } else {
         quant::baseline_tables(settings.quality)
-    };
-    let coverage = Coverage {
-        settings,
-        any_subsampling: any_subsampling || settings.lossless,
-    };
-    let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
+    }
+}
+
+/// Writes the output of `decoded`, requantized to `tables` (or with its own under
+/// `lossless`): the kept segments, the provenance marker, the scans.
+fn write(
+    decoded: frame::Decoded,
+    tables: &[[u16; 64]; 2],
+    settings: &EncodeSettings,
+) -> Result<Vec<u8>, Refusal> {
     let provenance = crate::provenance::marker(settings.quality, settings.settings_id);
     let orientation = if settings.lossless && !settings.keep_metadata {
         orientation_of(&decoded.segments)
@@ -128,13 +151,9 @@ pub fn recompress(
         .collect();
     let components = &decoded.frame.components;
     let tables = if settings.lossless {
-        let inputs: Vec<[u16; 64]> = components
-            .iter()
-            .map(|c| c.table.map(|q| q.max(1)))
-            .collect();
-        QuantTables::per_component(&inputs)
+        QuantTables::per_component(&input_tables(components))
     } else {
-        QuantTables::requantized(&tables, components.len())
+        QuantTables::requantized(tables, components.len())
     };
     // The coefficients are there when progressive output was asked (see `Coverage`).
     if (settings.progressive || settings.best) && decoded.coefficients.len() == components.len() {
@@ -142,6 +161,62 @@ pub fn recompress(
     } else {
         Ok(encode::write(&decoded, &kept, &tables))
     }
+}
+
+/// The components' own quantization tables, as a file can carry them (no zero step).
+fn input_tables(components: &[frame::Component]) -> Vec<[u16; 64]> {
+    components
+        .iter()
+        .map(|c| c.table.map(|q| q.max(1)))
+        .collect()
+}
+
+/// `--strip` on a photo of EXIF `orientation`: its coefficients as they are, turned upright
+/// (when every side the turn mirrors is whole MCUs; else `NotCovered`, for the pixel path),
+/// written as an intermediate JPEG of the same coefficients and tables (transposed with
+/// them), with the segments the output keeps and no EXIF; that file is then re-encoded as any
+/// upright photo. The intermediate costs one more entropy coding and decoding of the photo.
+fn upright(
+    input: &[u8],
+    coverage: &Coverage,
+    orientation: Orientation,
+) -> Result<Vec<u8>, Refusal> {
+    let settings = coverage.settings;
+    let turn = orient::Turn::upright(orientation);
+    let unturned = Unturned { coverage, turn };
+    // The output's tables are not used in this pass: the coefficients keep the input's.
+    let tables = tables_for(settings);
+    let decoded = decode::read(input, settings.strict, &tables, &unturned)?;
+    let (frame, coefficients) = orient::turn(decoded.frame, decoded.coefficients, turn)?;
+    let kept: Vec<(u8, &[u8])> = decoded
+        .segments
+        .iter()
+        .filter(|(code, data)| codec::keep_marker(marker(*code), data, settings))
+        .copied()
+        .collect();
+    let density = decoded.density.map(|(units, x, y)| {
+        if turn.transpose {
+            (units, y, x)
+        } else {
+            (units, x, y)
+        }
+    });
+    let inputs = input_tables(&frame.components);
+    let turned = frame::Decoded {
+        frame,
+        coefficients,
+        segments: Vec::new(),
+        density,
+        tokens: None,
+    };
+    let intermediate = encode::write(&turned, &kept, &QuantTables::per_component(&inputs));
+    let upright = Coverage {
+        settings,
+        any_subsampling: coverage.any_subsampling,
+        rotated: Cell::new(None),
+    };
+    let decoded = decode::read(&intermediate, true, &tables, &upright)?;
+    write(decoded, &tables, settings)
 }
 
 /// The EXIF orientation among APPn segments.
@@ -207,10 +282,14 @@ fn marker(code: u8) -> Marker {
 struct Coverage<'s> {
     settings: &'s EncodeSettings,
     any_subsampling: bool,
+    /// The EXIF orientation of a photo refused because `--strip` must turn it upright: the
+    /// caller turns its coefficients instead (see [`upright`]).
+    rotated: Cell<Option<Orientation>>,
 }
 
-impl frame::FrameCheck for Coverage<'_> {
-    fn check(&self, frame: &frame::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
+impl Coverage<'_> {
+    /// The layouts the output can take.
+    fn check_layout(&self, frame: &frame::Frame) -> Result<(), Refusal> {
         let c = &frame.components;
         if !self.any_subsampling && c.len() == 3 && chroma::merge(frame).is_none() {
             let factors: Vec<String> = c.iter().map(|c| format!("{}x{}", c.h, c.v)).collect();
@@ -219,13 +298,21 @@ impl frame::FrameCheck for Coverage<'_> {
                 factors.join(",")
             )));
         }
-        if !self.settings.keep_metadata
-            && !self.settings.lossless
-            && orientation_of(segments) != Orientation::NoTransforms
-        {
-            return Err(Refusal::unsupported(
-                "--strip on a rotated photo (the pixels are turned upright)",
-            ));
+        Ok(())
+    }
+}
+
+impl frame::FrameCheck for Coverage<'_> {
+    fn check(&self, frame: &frame::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
+        self.check_layout(frame)?;
+        if !self.settings.keep_metadata && !self.settings.lossless {
+            let orientation = orientation_of(segments);
+            if orientation != Orientation::NoTransforms {
+                self.rotated.set(Some(orientation));
+                return Err(Refusal::unsupported(
+                    "--strip on a rotated photo (the pixels are turned upright)",
+                ));
+            }
         }
         Ok(())
     }
@@ -244,5 +331,33 @@ impl frame::FrameCheck for Coverage<'_> {
 
     fn coefficients(&self) -> bool {
         self.settings.progressive || self.settings.best
+    }
+}
+
+/// The first pass of a photo that `--strip` turns upright: its coefficients as they are, in
+/// the layouts the output can take, when the turn is exact on them.
+struct Unturned<'s> {
+    coverage: &'s Coverage<'s>,
+    turn: orient::Turn,
+}
+
+impl frame::FrameCheck for Unturned<'_> {
+    fn check(&self, frame: &frame::Frame, _: &[(u8, &[u8])]) -> Result<(), Refusal> {
+        self.coverage.check_layout(frame)?;
+        if !orient::exact(frame, self.turn) {
+            return Err(Refusal::unsupported(
+                "--strip on a rotated photo whose mirrored side is not a whole number of MCUs \
+                 (the pixels are turned upright)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn keep_tables(&self) -> bool {
+        true
+    }
+
+    fn coefficients(&self) -> bool {
+        true
     }
 }
