@@ -857,7 +857,7 @@ fn strip_turns_rotated_photos_upright_in_the_dct_domain_as_jpegtran_does() {
     // 32x8), tagged with each orientation, against jpegtran's lossless turn of the untagged
     // photo (-perfect: it fails rather than trim): the turned coefficients and tables are the
     // same, so the outputs are the same bytes. --method dct keeps each layout (4:2:2 turns
-    // into 4:4:0); auto writes 4:2:0 (4:1:1 stays with the pixel path).
+    // into 4:4:0); auto writes 4:2:0 (4:1:1 stays with the pixel path), also under --best.
     let dir = tempdir();
     let (mut tagged, mut turned) = (Vec::new(), Vec::new());
     for layout in Layout::ALL {
@@ -875,8 +875,13 @@ fn strip_turns_rotated_photos_upright_in_the_dct_domain_as_jpegtran_does() {
     }
     write_files(dir.path(), "tagged", &tagged);
     write_files(dir.path(), "turned", &turned);
-    for (method, out) in [("dct", "dct"), ("auto", "auto")] {
-        let args = ["--strip", "--allow-larger", "--method", method];
+    for (method, out, best) in [
+        ("dct", "dct", None),
+        ("auto", "auto", None),
+        ("auto", "best", Some("--best")),
+    ] {
+        let mut args = vec!["--strip", "--allow-larger", "--method", method];
+        args.extend(best);
         let report = photopress_json(dir.path(), "tagged", &format!("{out}_tagged"), &args);
         let methods = methods(&report);
         photopress_json(dir.path(), "turned", &format!("{out}_turned"), &args);

@@ -13,8 +13,9 @@ use super::chroma;
 use super::frame::{Decoded, Frame, FrameCheck, colour_check};
 use super::huffman::{Decoder, Spec};
 use super::progressive::{self, Deferred};
-use super::scan::{BaselineScan, Layout, Predictions, Scan};
-use super::store::Sparse;
+use super::quant::BlockEntries;
+use super::scan::{BaselineScan, Layout, Predictions, Scan, requant_for};
+use super::store::{Sparse, position, value};
 use super::tokens::Tokens;
 use crate::header::next_marker;
 
@@ -377,15 +378,9 @@ impl<'a> Reader<'a> {
                 self.data_only,
             )?);
         }
-        // Chroma to downsample: the luma moves to the 4:2:0 grid, the chroma is mapped.
         let (frame, coefficients) = match self.merge {
             Some(merge) if !self.data_only => {
-                let trellis = self.trellis;
-                let map = |i: usize| {
-                    chroma::Map::new(merge, &frame.components[i].table, &self.outputs[1], trellis)
-                };
-                let maps = [map(1), map(2)];
-                chroma::to_420(frame, coefficients, &maps)?
+                downsample(frame, coefficients, merge, self.outputs, self.trellis)?
             }
             _ => (frame, coefficients),
         };
@@ -396,5 +391,70 @@ impl<'a> Reader<'a> {
             density: self.density,
             tokens: self.tokens,
         })
+    }
+}
+
+/// Chroma to downsample: the luma moves to the 4:2:0 grid, the chroma (kept as the input has
+/// it) is mapped to the output's chrominance table.
+fn downsample(
+    frame: Frame,
+    coefficients: Vec<Sparse>,
+    merge: chroma::Merge,
+    outputs: &[[u16; 64]; 2],
+    trellis: bool,
+) -> Result<(Frame, Vec<Sparse>), Refusal> {
+    let map = |i: usize| chroma::Map::new(merge, &frame.components[i].table, &outputs[1], trellis);
+    let maps = [map(1), map(2)];
+    chroma::to_420(frame, coefficients, &maps)
+}
+
+/// Requantizes coefficients held as the input has them (`raw`, one store per component of
+/// `frame`, whose tables are latched) to `outputs`, as reading them from a file would have
+/// (see [`read`]): with `trellis`, and downsampled to 4:2:0 when `to_420` asks.
+pub fn requantize(
+    mut frame: Frame,
+    raw: Vec<Sparse>,
+    outputs: &[[u16; 64]; 2],
+    trellis: bool,
+    to_420: bool,
+) -> Result<(Frame, Vec<Sparse>), Refusal> {
+    let merge = (to_420 && !chroma::is_420(&frame))
+        .then(|| chroma::merge(&frame))
+        .flatten();
+    if merge.is_some() {
+        for c in &mut frame.components[1..] {
+            c.raw = true;
+        }
+    }
+    let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
+    let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
+    let color = frame.components.len() == 3;
+    let mut coefficients = Vec::with_capacity(raw.len());
+    let mut entries = BlockEntries::default();
+    for (index, (comp, store)) in frame.components.iter_mut().zip(raw).enumerate() {
+        let requant = requant_for(comp, index, (hmax, vmax, color), Some(outputs), trellis);
+        if comp.raw {
+            // Kept as it is, for the downsampling.
+            coefficients.push(store);
+        } else {
+            let blocks = store.dc.len();
+            let mut out = Sparse::new(blocks)?;
+            let class = usize::from(index > 0);
+            for b in 0..blocks {
+                out.begin(b, requant.apply_dc(i32::from(store.dc[b])));
+                for &entry in store.entries(b) {
+                    entries.push(&requant, position(entry) as usize, value(entry));
+                }
+                let n = entries.finish(&requant, class);
+                out.ac.extend_from_slice(&entries.entries[..n]);
+                out.end(b);
+            }
+            coefficients.push(out);
+        }
+        comp.requant = Some(requant);
+    }
+    match merge {
+        Some(merge) => downsample(frame, coefficients, merge, outputs, trellis),
+        None => Ok((frame, coefficients)),
     }
 }

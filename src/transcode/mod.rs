@@ -34,6 +34,7 @@ mod trellis;
 
 use std::cell::Cell;
 
+use frame::FrameCheck;
 use image::metadata::Orientation;
 use mozjpeg::Marker;
 
@@ -173,9 +174,7 @@ fn input_tables(components: &[frame::Component]) -> Vec<[u16; 64]> {
 
 /// `--strip` on a photo of EXIF `orientation`: its coefficients as they are, turned upright
 /// (when every side the turn mirrors is whole MCUs; else `NotCovered`, for the pixel path),
-/// written as an intermediate JPEG of the same coefficients and tables (transposed with
-/// them), with the segments the output keeps and no EXIF; that file is then re-encoded as any
-/// upright photo. The intermediate costs one more entropy coding and decoding of the photo.
+/// then requantized as if the file had held them upright.
 fn upright(
     input: &[u8],
     coverage: &Coverage,
@@ -184,16 +183,11 @@ fn upright(
     let settings = coverage.settings;
     let turn = orient::Turn::upright(orientation);
     let unturned = Unturned { coverage, turn };
-    // The output's tables are not used in this pass: the coefficients keep the input's.
     let tables = tables_for(settings);
     let decoded = decode::read(input, settings.strict, &tables, &unturned)?;
-    let (frame, coefficients) = orient::turn(decoded.frame, decoded.coefficients, turn)?;
-    let kept: Vec<(u8, &[u8])> = decoded
-        .segments
-        .iter()
-        .filter(|(code, data)| codec::keep_marker(marker(*code), data, settings))
-        .copied()
-        .collect();
+    let (frame, raw) = orient::turn(decoded.frame, decoded.coefficients, turn)?;
+    let (frame, coefficients) =
+        decode::requantize(frame, raw, &tables, coverage.trellis(), coverage.to_420())?;
     let density = decoded.density.map(|(units, x, y)| {
         if turn.transpose {
             (units, y, x)
@@ -201,22 +195,14 @@ fn upright(
             (units, x, y)
         }
     });
-    let inputs = input_tables(&frame.components);
     let turned = frame::Decoded {
         frame,
         coefficients,
-        segments: Vec::new(),
+        segments: decoded.segments,
         density,
         tokens: None,
     };
-    let intermediate = encode::write(&turned, &kept, &QuantTables::per_component(&inputs));
-    let upright = Coverage {
-        settings,
-        any_subsampling: coverage.any_subsampling,
-        rotated: Cell::new(None),
-    };
-    let decoded = decode::read(&intermediate, true, &tables, &upright)?;
-    write(decoded, &tables, settings)
+    write(turned, &tables, settings)
 }
 
 /// The EXIF orientation among APPn segments.

@@ -2,7 +2,7 @@
 //! a baseline scan's blocks, requantized, into the output's symbols or a sparse store.
 use super::Refusal;
 use super::bits::BitReader;
-use super::frame::Frame;
+use super::frame::{Component, Frame};
 use super::huffman::{Decoder, extend};
 use super::quant::{BlockEntries, Requant, chroma_gains};
 use super::store::Sparse;
@@ -65,28 +65,14 @@ impl Scan {
                         comp.tq
                     )));
                 };
-                // A component to downsample keeps the input's values (requantized by the
-                // downsampling, from the table kept here).
-                comp.requant = Some(match outputs {
-                    Some(outputs) if !comp.raw => {
-                        // Chroma halved along an axis is smoothed there as a decode and
-                        // re-encode smooths it (luma and full-resolution axes: gains of 1).
-                        let chroma = color && index > 0;
-                        let gains = chroma_gains(
-                            chroma && 2 * comp.h == hmax,
-                            chroma && 2 * comp.v == vmax,
-                        );
-                        let (output, class) =
-                            (&outputs[usize::from(index > 0)], usize::from(index > 0));
-                        if trellis {
-                            Requant::with_trellis(table, output, &gains, class)
-                        } else {
-                            Requant::with_gains(table, output, &gains)
-                        }
-                    }
-                    _ => Requant::new(table, table),
-                });
                 comp.table = *table;
+                comp.requant = Some(requant_for(
+                    comp,
+                    index,
+                    (hmax, vmax, color),
+                    outputs,
+                    trellis,
+                ));
             }
             if !frame.progressive && comp.scanned {
                 return Err(Refusal::corrupt(format!(
@@ -137,6 +123,34 @@ impl Scan {
             }
         }
         Ok(scan)
+    }
+}
+
+/// The requantization of component `index` (`comp`, its table latched) of a frame whose
+/// largest sampling factors are `hmax` and `vmax` (`color`: three components), to `outputs`
+/// (luminance, chrominance), or to its own table without them (`--lossless`). A component to
+/// downsample keeps the input's values (requantized by the downsampling, from its table).
+pub fn requant_for(
+    comp: &Component,
+    index: usize,
+    (hmax, vmax, color): (usize, usize, bool),
+    outputs: Option<&[[u16; 64]; 2]>,
+    trellis: bool,
+) -> Requant {
+    match outputs {
+        Some(outputs) if !comp.raw => {
+            // Chroma halved along an axis is smoothed there as a decode and re-encode smooths
+            // it (luma and full-resolution axes: gains of 1).
+            let chroma = color && index > 0;
+            let gains = chroma_gains(chroma && 2 * comp.h == hmax, chroma && 2 * comp.v == vmax);
+            let class = usize::from(index > 0);
+            if trellis {
+                Requant::with_trellis(&comp.table, &outputs[class], &gains, class)
+            } else {
+                Requant::with_gains(&comp.table, &outputs[class], &gains)
+            }
+        }
+        _ => Requant::new(&comp.table, &comp.table),
     }
 }
 
