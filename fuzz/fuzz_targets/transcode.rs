@@ -1,11 +1,12 @@
 //! Fuzzes the DCT-domain transcoder: `transcode::recompress` must return `Ok` or `Err` for
 //! every input, never panic, hang or abort (it is safe Rust with no `catch_unwind`, so any
 //! panic is a bug). When it returns `Ok`, the output must be a JPEG that the `image` crate
-//! (zune-jpeg, an independent decoder) decodes, with the width and height that the `image`
-//! crate reads from the input's header (compared only when that header parses). zune-jpeg is
-//! lenient, so the output's frame header is also checked against the rule libjpeg enforces
-//! (and zune-jpeg does not): at most 10 blocks in an interleaved scan's MCU. An output with a
-//! horizontal sampling factor of 3, which zune-jpeg cannot decode, gets only that check.
+//! (zune-jpeg, an independent decoder) decodes, with the width and height that libjpeg reads
+//! from the input's header (compared only when that header parses; swapped too where `--strip`
+//! turns a rotated photo upright). zune-jpeg is lenient, so the output's frame header is also
+//! checked against the rule libjpeg enforces (and zune-jpeg does not): at most 10 blocks in an
+//! interleaved scan's MCU. An output with a horizontal sampling factor of 3, which zune-jpeg
+//! cannot decode, gets only that check.
 //!
 //! Input layout: byte 0 picks the settings (quality 1 + byte % 100; bit 7 keep_metadata,
 //! bit 6 keep_icc, bit 5 strict, bit 4 any_subsampling), the rest is the JPEG. The bits are
@@ -78,11 +79,15 @@ fuzz_target!(|data: &[u8]| {
     // followed by bytes it takes for a length). libjpeg's errors unwind (as the pixel path
     // catches them); a header it refuses is one the transcoder must refuse too.
     let header = std::panic::catch_unwind(|| mozjpeg::Decompress::new_mem(jpeg).map(|d| d.size()));
+    // Under --strip (not lossless) a photo with an EXIF orientation is turned upright: a
+    // quarter turn swaps the sides.
+    let turns = !settings.keep_metadata && !settings.lossless;
     match header {
-        Ok(Ok((w, h))) => assert_eq!(
-            (width, height),
-            (w as u32, h as u32),
-            "output size (left) differs from the input header's size as libjpeg reads it (right)"
+        Ok(Ok((w, h))) => assert!(
+            (width, height) == (w as u32, h as u32)
+                || (turns && (width, height) == (h as u32, w as u32)),
+            "output size {width}x{height} differs from the input header's size as libjpeg reads \
+             it ({w}x{h})"
         ),
         Ok(Err(_)) => {}
         Err(_) => panic!("the transcoder took an input whose header libjpeg refuses"),
