@@ -49,24 +49,15 @@ struct Reader<'a> {
 }
 
 /// The position of the marker that ends entropy-coded data starting at `pos`: the first one
-/// that is not a stuffed zero, a fill byte or a restart marker (the end of the input when
-/// there is none).
+/// that is not a restart marker (the end of the input when there is none).
 fn end_of_entropy_data(input: &[u8], mut pos: usize) -> usize {
-    loop {
-        let Some(at) = input
-            .get(pos..)
-            .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
-        else {
-            return input.len();
-        };
-        pos += at;
-        match input.get(pos + 1) {
-            None => return input.len(),
-            Some(0x00 | 0xD0..=0xD7) => pos += 2,
-            Some(0xFF) => pos += 1,
-            Some(_) => return pos,
+    while let Some((code, after)) = next_marker(input, pos) {
+        if !(0xD0..=0xD7).contains(&code) {
+            return after - 2;
         }
+        pos = after;
     }
+    input.len()
 }
 
 fn be16(data: &[u8], at: usize) -> usize {
@@ -278,13 +269,8 @@ impl<'a> Reader<'a> {
                 colour_check(frame, self.jfif, self.adobe_transform)?;
             }
             check.check(frame, &self.segments)?;
-            if check.to_420() && !self.data_only && !chroma::is_420(frame) {
-                self.merge = chroma::merge(frame);
-                if self.merge.is_some() {
-                    for c in &mut frame.components[1..] {
-                        c.raw = true;
-                    }
-                }
+            if check.to_420() && !self.data_only {
+                self.merge = plan_downsampling(frame);
             }
         }
         let scan = Scan::parse(
@@ -394,6 +380,20 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The chroma downsampling a frame needs for a 4:2:0 output (none when it is 4:2:0, gray, or
+/// a layout [`chroma::merge`] cannot map); its chroma components are then kept as the input
+/// has them, for the map.
+fn plan_downsampling(frame: &mut Frame) -> Option<chroma::Merge> {
+    if chroma::is_420(frame) {
+        return None;
+    }
+    let merge = chroma::merge(frame)?;
+    for c in &mut frame.components[1..] {
+        c.raw = true;
+    }
+    Some(merge)
+}
+
 /// Chroma to downsample: the luma moves to the 4:2:0 grid, the chroma (kept as the input has
 /// it) is mapped to the output's chrominance table.
 fn downsample(
@@ -418,40 +418,32 @@ pub fn requantize(
     trellis: bool,
     to_420: bool,
 ) -> Result<(Frame, Vec<Sparse>), Refusal> {
-    let merge = (to_420 && !chroma::is_420(&frame))
-        .then(|| chroma::merge(&frame))
-        .flatten();
-    if merge.is_some() {
-        for c in &mut frame.components[1..] {
-            c.raw = true;
-        }
-    }
-    let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
-    let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
-    let color = frame.components.len() == 3;
+    let merge = if to_420 {
+        plan_downsampling(&mut frame)
+    } else {
+        None
+    };
     let mut coefficients = Vec::with_capacity(raw.len());
     let mut entries = BlockEntries::default();
-    for (index, (comp, store)) in frame.components.iter_mut().zip(raw).enumerate() {
-        let requant = requant_for(comp, index, (hmax, vmax, color), Some(outputs), trellis);
-        if comp.raw {
+    let count = frame.components.len();
+    for (index, store) in raw.into_iter().enumerate().take(count) {
+        let requant = requant_for(&frame, index, Some(outputs), trellis);
+        if frame.components[index].raw {
             // Kept as it is, for the downsampling.
             coefficients.push(store);
         } else {
-            let blocks = store.dc.len();
-            let mut out = Sparse::new(blocks)?;
+            let mut out = Sparse::new(store.dc.len())?;
             let class = usize::from(index > 0);
-            for b in 0..blocks {
-                out.begin(b, requant.apply_dc(i32::from(store.dc[b])));
-                for &entry in store.entries(b) {
-                    entries.push(&requant, position(entry) as usize, value(entry));
-                }
-                let n = entries.finish(&requant, class);
-                out.ac.extend_from_slice(&entries.entries[..n]);
-                out.end(b);
+            for (b, &dc) in store.dc.iter().enumerate() {
+                let values = store
+                    .entries(b)
+                    .iter()
+                    .map(|&e| (position(e) as usize, value(e)));
+                entries.requantize_into(&requant, class, (i32::from(dc), values), &mut out, b);
             }
             coefficients.push(out);
         }
-        comp.requant = Some(requant);
+        frame.components[index].requant = Some(requant);
     }
     match merge {
         Some(merge) => downsample(frame, coefficients, merge, outputs, trellis),

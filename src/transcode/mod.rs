@@ -102,13 +102,13 @@ pub fn recompress(
     let coverage = Coverage {
         settings,
         any_subsampling: any_subsampling || settings.lossless,
-        rotated: Cell::new(None),
+        turn: Cell::new(None),
     };
-    let decoded = decode::read(input, settings.strict, &tables, &coverage);
-    if let (Err(Refusal::NotCovered(_)), Some(orientation)) = (&decoded, coverage.rotated.get()) {
-        return upright(input, &coverage, orientation);
+    let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
+    match coverage.turn.get() {
+        Some(turn) => upright(decoded, turn, &tables, &coverage),
+        None => write(decoded, &tables, settings),
     }
-    write(decoded?, &tables, settings)
 }
 
 /// The output's luminance and chrominance tables: 8-bit unless asked otherwise, as the pixel
@@ -172,22 +172,18 @@ fn input_tables(components: &[frame::Component]) -> Vec<[u16; 64]> {
         .collect()
 }
 
-/// `--strip` on a photo of EXIF `orientation`: its coefficients as they are, turned upright
-/// (when every side the turn mirrors is whole MCUs; else `NotCovered`, for the pixel path),
-/// then requantized as if the file had held them upright.
+/// `--strip` on a rotated photo: its coefficients, read as the file holds them (see
+/// [`Coverage`]), turned upright by `turn`, then requantized to `tables` as if the file had
+/// held them upright.
 fn upright(
-    input: &[u8],
+    decoded: frame::Decoded,
+    turn: orient::Turn,
+    tables: &[[u16; 64]; 2],
     coverage: &Coverage,
-    orientation: Orientation,
 ) -> Result<Vec<u8>, Refusal> {
-    let settings = coverage.settings;
-    let turn = orient::Turn::upright(orientation);
-    let unturned = Unturned { coverage, turn };
-    let tables = tables_for(settings);
-    let decoded = decode::read(input, settings.strict, &tables, &unturned)?;
     let (frame, raw) = orient::turn(decoded.frame, decoded.coefficients, turn)?;
-    let (frame, coefficients) =
-        decode::requantize(frame, raw, &tables, coverage.trellis(), coverage.to_420())?;
+    let to_420 = !coverage.any_subsampling;
+    let (frame, coefficients) = decode::requantize(frame, raw, tables, coverage.trellis(), to_420)?;
     let density = decoded.density.map(|(units, x, y)| {
         if turn.transpose {
             (units, y, x)
@@ -202,7 +198,7 @@ fn upright(
         density,
         tokens: None,
     };
-    write(turned, &tables, settings)
+    write(turned, tables, coverage.settings)
 }
 
 /// The EXIF orientation among APPn segments.
@@ -264,18 +260,17 @@ fn marker(code: u8) -> Marker {
     }
 }
 
-/// The inputs a call takes.
+/// The inputs a call takes. Under `--strip` (not lossless), a rotated photo whose turn is
+/// exact is read with its coefficients as they are, to be turned before they are requantized
+/// (`turn`, set by the check).
 struct Coverage<'s> {
     settings: &'s EncodeSettings,
     any_subsampling: bool,
-    /// The EXIF orientation of a photo refused because `--strip` must turn it upright: the
-    /// caller turns its coefficients instead (see [`upright`]).
-    rotated: Cell<Option<Orientation>>,
+    turn: Cell<Option<orient::Turn>>,
 }
 
-impl Coverage<'_> {
-    /// The layouts the output can take.
-    fn check_layout(&self, frame: &frame::Frame) -> Result<(), Refusal> {
+impl frame::FrameCheck for Coverage<'_> {
+    fn check(&self, frame: &frame::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
         let c = &frame.components;
         if !self.any_subsampling && c.len() == 3 && chroma::merge(frame).is_none() {
             let factors: Vec<String> = c.iter().map(|c| format!("{}x{}", c.h, c.v)).collect();
@@ -284,20 +279,17 @@ impl Coverage<'_> {
                 factors.join(",")
             )));
         }
-        Ok(())
-    }
-}
-
-impl frame::FrameCheck for Coverage<'_> {
-    fn check(&self, frame: &frame::Frame, segments: &[(u8, &[u8])]) -> Result<(), Refusal> {
-        self.check_layout(frame)?;
         if !self.settings.keep_metadata && !self.settings.lossless {
             let orientation = orientation_of(segments);
             if orientation != Orientation::NoTransforms {
-                self.rotated.set(Some(orientation));
-                return Err(Refusal::unsupported(
-                    "--strip on a rotated photo (the pixels are turned upright)",
-                ));
+                let turn = orient::Turn::upright(orientation);
+                if !orient::exact(frame, turn) {
+                    return Err(Refusal::unsupported(
+                        "--strip on a rotated photo whose mirrored side is not a whole number \
+                         of MCUs (the pixels are turned upright)",
+                    ));
+                }
+                self.turn.set(Some(turn));
             }
         }
         Ok(())
@@ -307,43 +299,16 @@ impl frame::FrameCheck for Coverage<'_> {
         self.settings.best && !self.settings.lossless
     }
 
+    /// Not while the coefficients are read to be turned: they are downsampled after.
     fn to_420(&self) -> bool {
-        !self.any_subsampling
+        !self.any_subsampling && self.turn.get().is_none()
     }
 
     fn keep_tables(&self) -> bool {
-        self.settings.lossless
+        self.settings.lossless || self.turn.get().is_some()
     }
 
     fn coefficients(&self) -> bool {
-        self.settings.progressive || self.settings.best
-    }
-}
-
-/// The first pass of a photo that `--strip` turns upright: its coefficients as they are, in
-/// the layouts the output can take, when the turn is exact on them.
-struct Unturned<'s> {
-    coverage: &'s Coverage<'s>,
-    turn: orient::Turn,
-}
-
-impl frame::FrameCheck for Unturned<'_> {
-    fn check(&self, frame: &frame::Frame, _: &[(u8, &[u8])]) -> Result<(), Refusal> {
-        self.coverage.check_layout(frame)?;
-        if !orient::exact(frame, self.turn) {
-            return Err(Refusal::unsupported(
-                "--strip on a rotated photo whose mirrored side is not a whole number of MCUs \
-                 (the pixels are turned upright)",
-            ));
-        }
-        Ok(())
-    }
-
-    fn keep_tables(&self) -> bool {
-        true
-    }
-
-    fn coefficients(&self) -> bool {
-        true
+        self.settings.progressive || self.settings.best || self.turn.get().is_some()
     }
 }

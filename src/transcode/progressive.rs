@@ -206,16 +206,16 @@ fn sparsify(
         .enumerate()
         .take(blocks)
     {
-        sparse.begin(first + b, requant.apply_dc(i32::from(dc)));
+        // The non-zero AC positions, in order.
         let mut mask = mask & !1;
-        while mask != 0 {
-            let k = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            entries.push(requant, k, i32::from(block[k]));
-        }
-        let n = entries.finish(requant, class);
-        sparse.ac.extend_from_slice(&entries.entries[..n]);
-        sparse.end(first + b);
+        let values = std::iter::from_fn(|| {
+            (mask != 0).then(|| {
+                let k = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                (k, i32::from(block[k]))
+            })
+        });
+        entries.requantize_into(requant, class, (i32::from(dc), values), sparse, first + b);
     }
 }
 

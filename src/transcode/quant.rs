@@ -315,6 +315,26 @@ impl BlockEntries {
             n
         }
     }
+
+    /// Requantizes one block into block `b` of `sparse`: its DC value `dc` and its AC
+    /// `values` (zigzag position, input value; ascending positions).
+    #[inline(always)]
+    pub fn requantize_into(
+        &mut self,
+        requant: &Requant,
+        class: usize,
+        (dc, values): (i32, impl Iterator<Item = (usize, i32)>),
+        sparse: &mut Sparse,
+        b: usize,
+    ) {
+        sparse.begin(b, requant.apply_dc(dc));
+        for (k, value) in values {
+            self.push(requant, k, value);
+        }
+        let n = self.finish(requant, class);
+        sparse.ac.extend_from_slice(&self.entries[..n]);
+        sparse.end(b);
+    }
 }
 
 /// The response of the filter (1, 6, 1) / 8 at the 8-point DCT's frequency `u`:

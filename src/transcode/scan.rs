@@ -2,7 +2,7 @@
 //! a baseline scan's blocks, requantized, into the output's symbols or a sparse store.
 use super::Refusal;
 use super::bits::BitReader;
-use super::frame::{Component, Frame};
+use super::frame::Frame;
 use super::huffman::{Decoder, extend};
 use super::quant::{BlockEntries, Requant, chroma_gains};
 use super::store::Sparse;
@@ -39,9 +39,6 @@ impl Scan {
         }
         let mut components = Vec::with_capacity(count);
         let mut blocks_in_mcu = 0;
-        let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
-        let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
-        let color = frame.components.len() == 3;
         for c in body[1..1 + 2 * count].chunks_exact(2) {
             let Some(index) = frame.components.iter().position(|f| f.id == c[0]) else {
                 return Err(Refusal::corrupt(format!(
@@ -55,25 +52,20 @@ impl Scan {
                     c[0]
                 )));
             }
-            let comp = &mut frame.components[index];
-            blocks_in_mcu += comp.h * comp.v;
-            if comp.requant.is_none() {
+            if frame.components[index].requant.is_none() {
                 // Tables are latched at a component's first scan, as libjpeg does.
-                let Some(table) = &qtables[comp.tq] else {
+                let tq = frame.components[index].tq;
+                let Some(table) = &qtables[tq] else {
                     return Err(Refusal::corrupt(format!(
-                        "Quantization table 0x{:02x} was not defined",
-                        comp.tq
+                        "Quantization table 0x{tq:02x} was not defined"
                     )));
                 };
-                comp.table = *table;
-                comp.requant = Some(requant_for(
-                    comp,
-                    index,
-                    (hmax, vmax, color),
-                    outputs,
-                    trellis,
-                ));
+                frame.components[index].table = *table;
+                let requant = requant_for(frame, index, outputs, trellis);
+                frame.components[index].requant = Some(requant);
             }
+            let comp = &mut frame.components[index];
+            blocks_in_mcu += comp.h * comp.v;
             if !frame.progressive && comp.scanned {
                 return Err(Refusal::corrupt(format!(
                     "component {} appears in two sequential scans",
@@ -126,22 +118,23 @@ impl Scan {
     }
 }
 
-/// The requantization of component `index` (`comp`, its table latched) of a frame whose
-/// largest sampling factors are `hmax` and `vmax` (`color`: three components), to `outputs`
+/// The requantization of component `index` of `frame` (its table latched) to `outputs`
 /// (luminance, chrominance), or to its own table without them (`--lossless`). A component to
 /// downsample keeps the input's values (requantized by the downsampling, from its table).
 pub fn requant_for(
-    comp: &Component,
+    frame: &Frame,
     index: usize,
-    (hmax, vmax, color): (usize, usize, bool),
     outputs: Option<&[[u16; 64]; 2]>,
     trellis: bool,
 ) -> Requant {
+    let comp = &frame.components[index];
     match outputs {
         Some(outputs) if !comp.raw => {
             // Chroma halved along an axis is smoothed there as a decode and re-encode smooths
             // it (luma and full-resolution axes: gains of 1).
-            let chroma = color && index > 0;
+            let hmax = frame.components.iter().map(|c| c.h).max().unwrap_or(1);
+            let vmax = frame.components.iter().map(|c| c.v).max().unwrap_or(1);
+            let chroma = frame.components.len() == 3 && index > 0;
             let gains = chroma_gains(chroma && 2 * comp.h == hmax, chroma && 2 * comp.v == vmax);
             let class = usize::from(index > 0);
             if trellis {
