@@ -24,7 +24,9 @@ use mozjpeg_sys as ffi;
 use crate::error::ImageError;
 use crate::resize::swaps_axes;
 
+mod pixels;
 mod resized;
+pub use pixels::{Rgb, decode_rgb};
 pub use resized::recompress_resized;
 
 /// Largest image accepted, in pixels (libjpeg's own limit is 65500 on a side): its working

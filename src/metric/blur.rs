@@ -1,0 +1,143 @@
+//! The Gaussian blur of SSIMULACRA 2 (sigma 1.5): libjxl's recursive approximation
+//! ("Recursive Implementation of the Gaussian Filter Using Truncated Cosine Functions",
+//! Charalampidis 2016), three second-order filters summed, the picture padded with zeros.
+//! Constants as the `ssimulacra2` crate's build script derives them (f32).
+//!
+//! Samples are blurred [`LANES`] quantities at a time (the five products of three channels),
+//! interleaved by pixel, so that a row's recursion runs on whole vectors.
+
+// Lane loops index several arrays at once, which is what the compiler vectorizes best.
+#![allow(clippy::needless_range_loop)]
+
+/// The filter's "N" (57): each output takes the inputs `RADIUS + 1` before and
+/// `RADIUS - 1` after it.
+pub const RADIUS: isize = 5;
+/// Quantities blurred together per pixel.
+pub const LANES: usize = 16;
+/// (33) `n2` for k = 1, 3, 5.
+const N2: [f32; 3] = [0.055_295_236, -0.058_836_687, 0.012_955_819];
+/// (33) `d1 = -2 cos(omega)` for k = 1, 3, 5.
+const D1: [f32; 3] = [
+    -1.902_113_1,
+    -1.175_570_5,
+    -0.000_000_000_000_000_122_464_69,
+];
+
+/// One step of the three recursions for `L` lanes, in the horizontal pass's form (the
+/// reference's order of operations: the filters have their poles on the unit circle, so
+/// rounding differences do not fade along a row, and only the same operations give the
+/// same score): `sum` the two inputs added, the states moved on, the new outputs in `out`.
+#[inline(always)]
+fn step_along<const L: usize>(
+    sum: &[f32; L],
+    prev: &mut [[f32; L]; 3],
+    prev2: &mut [[f32; L]; 3],
+    out: &mut [f32; L],
+) {
+    *out = [0.0; L];
+    for k in 0..3 {
+        for l in 0..L {
+            let o = sum[l] * N2[k] - prev2[k][l];
+            let o = (-D1[k]).mul_add(prev[k][l], o);
+            prev2[k][l] = prev[k][l];
+            prev[k][l] = o;
+            out[l] += o;
+        }
+    }
+}
+
+/// The same step in the vertical pass's form.
+#[inline(always)]
+fn step_down<const L: usize>(
+    sum: &[f32; L],
+    prev: &mut [[f32; L]; 3],
+    prev2: &mut [[f32; L]; 3],
+    out: &mut [f32; L],
+) {
+    *out = [0.0; L];
+    for k in 0..3 {
+        for l in 0..L {
+            let t = prev[k][l].mul_add(D1[k], prev2[k][l]);
+            let o = sum[l].mul_add(N2[k], -t);
+            prev2[k][l] = prev[k][l];
+            prev[k][l] = o;
+            out[l] += o;
+        }
+    }
+}
+
+/// Zero pixels on each side of a row given to [`horizontal`].
+pub const MARGIN: usize = 2 * RADIUS as usize;
+
+/// Blurs one row of `width` pixels of [`LANES`] quantities each along the row. `input` has
+/// [`MARGIN`] zero pixels before and after the row's (the picture's zero padding), so that
+/// the loop has no bounds to test.
+#[inline(always)]
+pub fn horizontal(input: &[f32], output: &mut [f32], width: usize) {
+    let mut prev = [[0.0f32; LANES]; 3];
+    let mut prev2 = [[0.0f32; LANES]; 3];
+    let mut out = [0.0f32; LANES];
+    let input = &input[..(width + 2 * MARGIN) * LANES];
+    // Step n (from 1 - RADIUS) reads pixels n - RADIUS - 1 and n + RADIUS - 1, which are
+    // i and i + 2 RADIUS of the padded row, i = n + RADIUS - 1.
+    for i in 0..width + RADIUS as usize - 1 {
+        let left = &input[i * LANES..][..LANES];
+        let right = &input[(i + 2 * RADIUS as usize) * LANES..][..LANES];
+        let mut sum = [0.0f32; LANES];
+        for l in 0..LANES {
+            sum[l] = left[l] + right[l];
+        }
+        step_along(&sum, &mut prev, &mut prev2, &mut out);
+        // Outputs start at step 0, the loop's i = RADIUS - 1.
+        if let Some(n) = i.checked_sub(RADIUS as usize - 1) {
+            output[n * LANES..][..LANES].copy_from_slice(&out);
+        }
+    }
+}
+
+/// The recursion's state down a band of `L` columns: two previous outputs of each filter.
+pub struct Column<const L: usize> {
+    prev: [[f32; L]; 3],
+    prev2: [[f32; L]; 3],
+}
+
+impl<const L: usize> Column<L> {
+    pub fn new() -> Self {
+        Column {
+            prev: [[0.0; L]; 3],
+            prev2: [[0.0; L]; 3],
+        }
+    }
+
+    /// The state, flattened (`6 * L` values), kept between bands of rows.
+    #[inline(always)]
+    pub fn save(&self, to: &mut [f32]) {
+        for (chunk, lanes) in to
+            .chunks_exact_mut(L)
+            .zip(self.prev.iter().chain(&self.prev2))
+        {
+            chunk.copy_from_slice(lanes);
+        }
+    }
+
+    #[inline(always)]
+    pub fn load(&mut self, from: &[f32]) {
+        for (chunk, lanes) in from
+            .chunks_exact(L)
+            .zip(self.prev.iter_mut().chain(self.prev2.iter_mut()))
+        {
+            lanes.copy_from_slice(chunk);
+        }
+    }
+
+    /// One step down the columns: `top` is the row `RADIUS + 1` above the output row,
+    /// `bottom` the row `RADIUS - 1` below it (zeros outside the picture).
+    #[inline(always)]
+    pub fn step(&mut self, top: &[f32], bottom: &[f32], out: &mut [f32; L]) {
+        let mut sum = [0.0f32; L];
+        for ((s, t), b) in sum.iter_mut().zip(top).zip(bottom) {
+            *s = t + b;
+        }
+        step_down(&sum, &mut self.prev, &mut self.prev2, out);
+    }
+}

@@ -1,0 +1,191 @@
+//! The perceptual score of a candidate output against its input (`--target-quality`):
+//! SSIMULACRA 2 (Cloudinary's metric, as libjxl's `tools/ssimulacra2.cc` and the
+//! `ssimulacra2` crate compute it), implemented here to be fast and small:
+//! - rows are streamed through each scale (`scale.rs`): the working memory is the next
+//!   scale's linear RGB and a band of rows, about [`BYTES_PER_PIXEL`] bytes a pixel, where
+//!   the crate keeps about 160;
+//! - the fifteen blurred quantities of a pixel are blurred together as one vector
+//!   (`blur.rs`), in code the compiler vectorizes, compiled for AVX2+FMA and chosen at run
+//!   time where the processor has them (`pulp`), portable elsewhere;
+//! - pictures are decoded by libjpeg-turbo (through `codec`), the decoder `djpeg` is.
+//!
+//! Scores agree with the crate's `compute_frame_ssimulacra2` within a few thousandths (the
+//! test pins reference values). A [`Reference`] holds the input decoded once, at full size
+//! and at half size, so that candidates can be probed at a quarter of the cost
+//! ([`Reference::probe`]) and checked at full size ([`Reference::score`]).
+mod blur;
+mod scale;
+mod weights;
+mod xyb;
+
+use crate::codec::{self, Rgb};
+use crate::error::ImageError;
+use scale::{Planes, Rows, Sums};
+
+/// Smallest side the metric accepts.
+pub const MIN_SIDE: usize = 8;
+/// Scales of the metric (1:1 to 1:32).
+const SCALES: usize = 6;
+/// Below this many pixels a picture is probed at full size: halving saves little there.
+const PROBE_HALF_MIN_PIXELS: usize = 512 * 512;
+
+/// Bytes of working memory the metric needs per pixel of the picture, beyond the decoded
+/// pictures themselves (3 bytes a pixel each): the next scale's linear RGB of both pictures
+/// (6 floats per 4 pixels), rounded up; plus [`BYTES_PER_COLUMN`] per pixel of width.
+pub const BYTES_PER_PIXEL: u64 = 8;
+/// Bytes per pixel of width: the band of blurred rows, the raw rows and the vertical state.
+pub const BYTES_PER_COLUMN: u64 = 4 * (42 * (16 + 8) + 6 * 16 + 6 * 4);
+
+/// Memory a target search takes for a `width` x `height` photo: the reference at full and
+/// half size, one candidate decoded at full size, the metric's working memory.
+pub fn search_memory(width: usize, height: usize) -> u64 {
+    let pixels = (width * height) as u64;
+    // Pictures: reference (3 B), its half (0.75 B), a candidate (3 B) and its half (0.75 B).
+    pixels * 8 + pixels * BYTES_PER_PIXEL + (width as u64 + 8) * BYTES_PER_COLUMN
+}
+
+/// The SSIMULACRA 2 score of `distorted` against `source` (same size, at least 8x8):
+/// 100 identical, 90 visually lossless, 70 high quality, 50 medium; below 0 for very
+/// distorted pictures.
+pub fn ssimulacra2(source: &Rgb, distorted: &Rgb) -> Result<f64, ImageError> {
+    if (source.width, source.height) != (distorted.width, distorted.height) {
+        return Err(ImageError::Encode(format!(
+            "the candidate is {}x{}, the input {}x{}",
+            distorted.width, distorted.height, source.width, source.height
+        )));
+    }
+    if source.width < MIN_SIDE || source.height < MIN_SIDE {
+        return Err(ImageError::Unsupported(format!(
+            "{}x{} is too small for --target-quality (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
+            source.width, source.height
+        )));
+    }
+    let needed = source.width * source.height * 3;
+    if source.pixels.len() < needed || distorted.pixels.len() < needed {
+        return Err(ImageError::Decode(
+            "the picture has fewer pixels than its size".into(),
+        ));
+    }
+    Ok(pulp::Arch::new().dispatch(Score(source, distorted)))
+}
+
+/// The score as a `pulp` operation: its body, and everything it inlines (the whole metric is
+/// `#[inline(always)]`), is compiled for each instruction set `pulp` dispatches to.
+struct Score<'a>(&'a Rgb, &'a Rgb);
+
+impl pulp::WithSimd for Score<'_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> f64 {
+        score_pictures(self.0, self.1)
+    }
+}
+
+/// Scale 0's rows: sRGB bytes of both pictures, to linear light by table.
+struct Bytes<'a> {
+    a: &'a [u8],
+    b: &'a [u8],
+    width: usize,
+    linear: xyb::Linear,
+}
+
+impl Rows for Bytes<'_> {
+    #[inline(always)]
+    fn row(&self, y: usize, out: &mut [Vec<f32>; 6]) {
+        let bytes = self.width * 3;
+        let [ar, ag, ab, br, bg, bb] = out;
+        self.linear.row(
+            &self.a[y * bytes..][..bytes],
+            [&mut ar[..], &mut ag[..], &mut ab[..]],
+        );
+        self.linear.row(
+            &self.b[y * bytes..][..bytes],
+            [&mut br[..], &mut bg[..], &mut bb[..]],
+        );
+    }
+}
+
+#[inline(always)]
+fn score_pictures(source: &Rgb, distorted: &Rgb) -> f64 {
+    let (width, height) = (source.width, source.height);
+    let bytes = Bytes {
+        a: &source.pixels,
+        b: &distorted.pixels,
+        width,
+        linear: xyb::Linear::new(),
+    };
+    let mut sums: Vec<Sums> = Vec::with_capacity(SCALES);
+    // As the reference does: a scale is made (and scored) when the one before it had both
+    // sides of at least 8 pixels.
+    let more = |w: usize, h: usize, s: usize| s + 1 < SCALES && w >= MIN_SIDE && h >= MIN_SIDE;
+    let (first, mut next) = scale::scale(width, height, &bytes, more(width, height, 0));
+    sums.push(first);
+    while let Some(planes) = next.take() {
+        let (w, h) = (planes.width, planes.height);
+        let (s, n) = scale::scale(w, h, &planes as &Planes, more(w, h, sums.len()));
+        sums.push(s);
+        next = n;
+    }
+    weights::score(&sums)
+}
+
+/// The input of a target search, decoded once: at full size, and at half size for probes.
+pub struct Reference {
+    full: Rgb,
+    half: Option<Rgb>,
+}
+
+impl Reference {
+    /// Decodes `jpeg`, turned upright by its EXIF orientation when `upright` (the encoders
+    /// turn rotated photos upright under `--strip`, so those candidates are upright).
+    pub fn new(jpeg: &[u8], upright: bool) -> Result<Self, ImageError> {
+        let full = codec::decode_rgb(jpeg, 8, upright)?;
+        if full.width < MIN_SIDE || full.height < MIN_SIDE {
+            return Err(ImageError::Unsupported(format!(
+                "{}x{} is too small for --target-quality (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
+                full.width, full.height
+            )));
+        }
+        let half = if full.width * full.height >= PROBE_HALF_MIN_PIXELS {
+            Some(codec::decode_rgb(jpeg, 4, upright)?)
+        } else {
+            None
+        };
+        Ok(Reference { full, half })
+    }
+
+    /// The picture's size (upright when the reference is).
+    pub fn size(&self) -> (usize, usize) {
+        (self.full.width, self.full.height)
+    }
+
+    /// The full-size score of the JPEG `candidate`: the score of the file as written.
+    pub fn score(&self, candidate: &[u8]) -> Result<f64, ImageError> {
+        ssimulacra2(&self.full, &Self::decode(candidate, 8)?)
+    }
+
+    /// A quick estimate: the score of half-size decodes (libjpeg's DCT scaling) of both,
+    /// about a fifth of the cost of [`Self::score`]; for small pictures the full score.
+    /// It follows the full score's changes with the quality, not its value.
+    pub fn probe(&self, candidate: &[u8]) -> Result<f64, ImageError> {
+        match &self.half {
+            Some(half) => ssimulacra2(half, &Self::decode(candidate, 4)?),
+            None => self.score(candidate),
+        }
+    }
+
+    /// Whether probes are cheaper than scores (the picture is large enough to halve).
+    pub fn probes_at_half(&self) -> bool {
+        self.half.is_some()
+    }
+
+    fn decode(candidate: &[u8], eighths: u8) -> Result<Rgb, ImageError> {
+        // The candidate is already upright when the reference was turned (its orientation
+        // tag is gone), and tagged as the input when it was not: never turned here.
+        codec::decode_rgb(candidate, eighths, false)
+    }
+}
+
+#[cfg(test)]
+mod tests;

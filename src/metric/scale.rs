@@ -1,0 +1,318 @@
+//! One scale of SSIMULACRA 2, streamed: rows of both pictures go in once, in order; each is
+//! converted to positive XYB, its fifteen quantities (per channel: a, b, a², b², ab) blurred
+//! along the row, then down the columns a band of rows at a time, and the SSIM and edge
+//! terms of each output row are added up as soon as it is out. Nothing of the size of the
+//! picture is kept but the next scale's linear RGB (a quarter of the pixels): the working
+//! memory is a few rows and that quarter, not the picture's planes.
+// Lane loops index several arrays at once, which is what the compiler vectorizes best.
+#![allow(clippy::needless_range_loop)]
+use super::blur::{self, Column, LANES, MARGIN, RADIUS};
+use super::xyb;
+
+/// Output rows per band of the vertical pass.
+const BAND: usize = 32;
+/// Rows of blurred input a band needs beyond its own: `RADIUS + 1` above, `RADIUS - 1` below.
+const HALO: usize = 2 * RADIUS as usize;
+/// Pixels per column band of the vertical pass.
+const COLUMNS: usize = 8;
+/// Values kept per pixel of a raw row: three channels of each picture, padded.
+const RAW: usize = 8;
+
+/// The sums one scale adds up, per channel: 1 - SSIM and its 4th power, then the edge
+/// artifact and detail-lost terms and their 4th powers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sums {
+    pub ssim: [[f64; 2]; 3],
+    pub edge: [[f64; 4]; 3],
+    pub pixels: u64,
+}
+
+/// Linear RGB of both pictures at one scale, planar: `[a.r, a.g, a.b, b.r, b.g, b.b]`.
+pub struct Planes {
+    pub width: usize,
+    pub height: usize,
+    pub planes: [Vec<f32>; 6],
+}
+
+/// Where a scale's rows come from.
+pub trait Rows {
+    /// Linear RGB of row `y` of both pictures into `out` (`[a.r, a.g, a.b, b.r, b.g, b.b]`).
+    fn row(&self, y: usize, out: &mut [Vec<f32>; 6]);
+}
+
+impl Rows for Planes {
+    #[inline(always)]
+    fn row(&self, y: usize, out: &mut [Vec<f32>; 6]) {
+        for (o, p) in out.iter_mut().zip(&self.planes) {
+            o.copy_from_slice(&p[y * self.width..][..self.width]);
+        }
+    }
+}
+
+/// The next scale's planes, made by 2x2 averages of linear RGB (the last row and column
+/// repeated when the size is odd), added up as rows arrive.
+struct Downscale {
+    next: Planes,
+    width: usize,
+    height: usize,
+}
+
+impl Downscale {
+    fn new(width: usize, height: usize) -> Self {
+        let (w, h) = (width.div_ceil(2), height.div_ceil(2));
+        Downscale {
+            next: Planes {
+                width: w,
+                height: h,
+                planes: std::array::from_fn(|_| vec![0.0; w * h]),
+            },
+            width,
+            height,
+        }
+    }
+
+    /// Adds input row `y` (as the `ssimulacra2` crate does: the four samples added in order,
+    /// then a quarter taken).
+    #[inline(always)]
+    fn add(&mut self, y: usize, row: &[Vec<f32>; 6]) {
+        let w = self.next.width;
+        let last = self.width - 1;
+        let oy = y / 2;
+        let times = if y.is_multiple_of(2) && y + 1 == self.height {
+            2
+        } else {
+            1
+        };
+        for (plane, input) in self.next.planes.iter_mut().zip(row) {
+            let out = &mut plane[oy * w..][..w];
+            let pairs = self.width / 2;
+            for _ in 0..times {
+                for (o, pair) in out.iter_mut().zip(input.chunks_exact(2)) {
+                    *o = (*o + pair[0]) + pair[1];
+                }
+                if pairs < w {
+                    // An odd width: the last column counts twice.
+                    out[pairs] = (out[pairs] + input[last]) + input[last];
+                }
+            }
+            if !y.is_multiple_of(2) || y + 1 == self.height {
+                for o in out.iter_mut() {
+                    *o *= 0.25;
+                }
+            }
+        }
+    }
+}
+
+/// Scores one scale: `rows` gives its `width` x `height` rows; when `downscale`, the next
+/// scale's planes are made on the way.
+#[inline(always)]
+pub fn scale(
+    width: usize,
+    height: usize,
+    rows: &impl Rows,
+    downscale: bool,
+) -> (Sums, Option<Planes>) {
+    let padded = width.div_ceil(COLUMNS) * COLUMNS;
+    let slots = BAND + HALO;
+    // Blurred-along-the-row quantities and raw XYB, `slots` rows each; slot `i` holds row
+    // `base + i`. Rows outside the picture and columns past its width stay zero.
+    let mut blurred = vec![0.0f32; slots * padded * LANES];
+    let mut raw = vec![0.0f32; slots * padded * RAW];
+    let mut state = vec![0.0f32; padded * LANES * 6];
+    let mut linear: [Vec<f32>; 6] = std::array::from_fn(|_| vec![0.0; width]);
+    let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * LANES];
+    let mut next = downscale.then(|| Downscale::new(width, height));
+    let mut sums = LaneSums {
+        ssim: [[[0.0; COLUMNS]; 2]; 3],
+        edge: [[[0.0; COLUMNS]; 4]; 3],
+    };
+
+    // The vertical recursion starts RADIUS - 1 rows above the picture (its first outputs
+    // are not kept); band `m0..m0 + BAND` of steps reads rows `m0 - RADIUS - 1` to
+    // `m0 + BAND + RADIUS - 2`.
+    let mut m0 = 1 - RADIUS;
+    let mut base = m0 - RADIUS - 1;
+    for slot in 0..slots {
+        let out = Filled::slot(&mut blurred, &mut raw, slot, padded);
+        fill_row(
+            base + slot as isize,
+            width,
+            height,
+            rows,
+            &mut linear,
+            &mut quantities,
+            next.as_mut(),
+            out,
+        );
+    }
+    const L: usize = COLUMNS * LANES;
+    let mut column = Column::<L>::new();
+    let mut out = [0.0f32; L];
+    loop {
+        let end = (m0 + BAND as isize).min(height as isize);
+        for x0 in (0..padded).step_by(COLUMNS) {
+            let saved = &mut state[x0 * LANES * 6..][..L * 6];
+            column.load(saved);
+            for m in m0..end {
+                let top = (m - m0) as usize;
+                column.step(
+                    &blurred[(top * padded + x0) * LANES..][..L],
+                    &blurred[((top + HALO) * padded + x0) * LANES..][..L],
+                    &mut out,
+                );
+                if m >= 0 {
+                    let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
+                    add_terms(&out, &raw_row[..COLUMNS * RAW], &mut sums);
+                }
+            }
+            column.save(saved);
+        }
+        m0 += BAND as isize;
+        if m0 >= height as isize {
+            break;
+        }
+        // Keep the last HALO rows for the next band, fill the rest.
+        blurred.copy_within(BAND * padded * LANES.., 0);
+        raw.copy_within(BAND * padded * RAW.., 0);
+        base = m0 - RADIUS - 1;
+        for slot in HALO..slots {
+            let out = Filled::slot(&mut blurred, &mut raw, slot, padded);
+            fill_row(
+                base + slot as isize,
+                width,
+                height,
+                rows,
+                &mut linear,
+                &mut quantities,
+                next.as_mut(),
+                out,
+            );
+        }
+    }
+    (sums.total((width * height) as u64), next.map(|n| n.next))
+}
+
+/// One slot of the bands: a row blurred along, and its raw XYB.
+struct Filled<'a> {
+    blurred: &'a mut [f32],
+    raw: &'a mut [f32],
+}
+
+impl<'a> Filled<'a> {
+    #[inline(always)]
+    fn slot(blurred: &'a mut [f32], raw: &'a mut [f32], slot: usize, padded: usize) -> Self {
+        Filled {
+            blurred: &mut blurred[slot * padded * LANES..][..padded * LANES],
+            raw: &mut raw[slot * padded * RAW..][..padded * RAW],
+        }
+    }
+}
+
+/// Fills `out` with row `row` (zeros outside the picture), adding it to the next scale.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fill_row(
+    row: isize,
+    width: usize,
+    height: usize,
+    rows: &impl Rows,
+    linear: &mut [Vec<f32>; 6],
+    quantities: &mut [f32],
+    next: Option<&mut Downscale>,
+    out: Filled<'_>,
+) {
+    if row < 0 || row as usize >= height {
+        out.blurred.fill(0.0);
+        out.raw.fill(0.0);
+        return;
+    }
+    let y = row as usize;
+    rows.row(y, linear);
+    if let Some(next) = next {
+        next.add(y, linear);
+    }
+    let [ar, ag, ab, br, bg, bb] = linear;
+    xyb::to_xyb(ar, ag, ab);
+    xyb::to_xyb(br, bg, bb);
+    for (x, (q, px)) in quantities[MARGIN * LANES..]
+        .chunks_exact_mut(LANES)
+        .zip(out.raw.chunks_exact_mut(RAW))
+        .take(width)
+        .enumerate()
+    {
+        let a = [linear[0][x], linear[1][x], linear[2][x]];
+        let b = [linear[3][x], linear[4][x], linear[5][x]];
+        px[..3].copy_from_slice(&a);
+        px[3..6].copy_from_slice(&b);
+        for c in 0..3 {
+            q[5 * c] = a[c];
+            q[5 * c + 1] = b[c];
+            q[5 * c + 2] = a[c] * a[c];
+            q[5 * c + 3] = b[c] * b[c];
+            q[5 * c + 4] = a[c] * b[c];
+        }
+    }
+    blur::horizontal(quantities, out.blurred, width);
+}
+
+/// The sums of one scale so far, one per pixel of a column band (added up at the end, so
+/// that the per-pixel work runs on vectors).
+#[derive(Clone, Copy)]
+struct LaneSums {
+    ssim: [[[f64; COLUMNS]; 2]; 3],
+    edge: [[[f64; COLUMNS]; 4]; 3],
+}
+
+impl LaneSums {
+    fn total(&self, pixels: u64) -> Sums {
+        let add = |lanes: &[f64; COLUMNS]| lanes.iter().sum::<f64>();
+        Sums {
+            ssim: self.ssim.map(|c| c.map(|n| add(&n))),
+            edge: self.edge.map(|c| c.map(|n| add(&n))),
+            pixels,
+        }
+    }
+}
+
+/// Adds the SSIM and edge terms of a column band's pixels: `blurred` their blurred
+/// quantities, `raw` their positive XYB. Columns past the picture hold zeros, whose terms
+/// are zero.
+#[inline(always)]
+fn add_terms(blurred: &[f32; COLUMNS * LANES], raw: &[f32], sums: &mut LaneSums) {
+    const C2: f32 = 0.0009;
+    // By channel, then pixel.
+    let mut v = [[[0.0f32; COLUMNS]; 7]; 3];
+    for i in 0..COLUMNS {
+        for c in 0..3 {
+            for k in 0..5 {
+                v[c][k][i] = blurred[i * LANES + 5 * c + k];
+            }
+            v[c][5][i] = raw[i * RAW + c];
+            v[c][6][i] = raw[i * RAW + 3 + c];
+        }
+    }
+    for c in 0..3 {
+        let [mu1, mu2, s11, s22, s12, a, b] = &v[c];
+        for i in 0..COLUMNS {
+            let (mu11, mu22, mu12) = (mu1[i] * mu1[i], mu2[i] * mu2[i], mu1[i] * mu2[i]);
+            let mu_diff = mu1[i] - mu2[i];
+            let num_m = mu_diff.mul_add(-mu_diff, 1.0);
+            let num_s = 2.0f32.mul_add(s12[i] - mu12, C2);
+            let denom_s = (s11[i] - mu11) + (s22[i] - mu22) + C2;
+            let d = (1.0 - f64::from((num_m * num_s) / denom_s)).max(0.0);
+            let s = &mut sums.ssim[c];
+            s[0][i] += d;
+            s[1][i] += (d * d) * (d * d);
+            let d1 = (1.0 + f64::from((b[i] - mu2[i]).abs()))
+                / (1.0 + f64::from((a[i] - mu1[i]).abs()))
+                - 1.0;
+            let (artifact, lost) = (d1.max(0.0), (-d1).max(0.0));
+            let e = &mut sums.edge[c];
+            e[0][i] += artifact;
+            e[1][i] += (artifact * artifact) * (artifact * artifact);
+            e[2][i] += lost;
+            e[3][i] += (lost * lost) * (lost * lost);
+        }
+    }
+}
