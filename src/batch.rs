@@ -388,6 +388,7 @@ mod tests {
             method: None,
             quality: None,
             score: None,
+            candidates: None,
             dimensions: None,
             progressive: None,
         }

@@ -79,6 +79,8 @@ pub struct Outcome {
     pub quality: Option<u8>,
     /// Its `--target-quality` score against the input.
     pub score: Option<f64>,
+    /// Candidates encoded to choose it, under a target; `None` otherwise.
+    pub candidates: Option<u32>,
     /// The output's width and height as displayed, when it was resized; `None` otherwise.
     pub dimensions: Option<(usize, usize)>,
     /// Whether the output written is a progressive JPEG (its frame header says); `None` when
@@ -102,6 +104,7 @@ impl Outcome {
             method: None,
             quality: None,
             score: None,
+            candidates: None,
             dimensions: None,
             progressive: None,
         }
@@ -346,7 +349,7 @@ pub fn encode(
         None => memory::working_memory(&header),
     } + input.len() as u64;
     if ctx.options.target_quality.is_some() {
-        needed += (header.width as u64) * (header.height as u64) * crate::metric::BYTES_PER_PIXEL;
+        needed += crate::metric::search_memory(header.width, header.height);
     }
     let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
         needed,
@@ -387,6 +390,7 @@ pub fn encode(
     }
     outcome.quality = Some(chosen.quality);
     outcome.score = chosen.score;
+    outcome.candidates = ctx.options.has_target().then_some(chosen.candidates);
     Ok(Encoded::New(chosen.encoded))
 }
 

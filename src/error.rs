@@ -42,8 +42,9 @@ pub enum ImageError {
         #[source]
         source: io::Error,
     },
-    #[error("does not fit in {} even at quality 1 (smallest: {}); a smaller size needs fewer pixels", crate::human::size(*limit), crate::human::size(*smallest))]
-    DoesNotFit { limit: u64, smallest: u64 },
+    /// `--target-size`: the output at quality 1, as measured, is over the limit.
+    #[error("does not fit in {} ({limit} bytes) even at quality 1, which makes {} ({at_quality_1} bytes); a smaller size needs fewer pixels", crate::human::size(*limit), crate::human::size(*at_quality_1))]
+    DoesNotFit { limit: u64, at_quality_1: u64 },
     #[error("{0}")]
     Scan(String),
     #[error("{0}")]

@@ -116,6 +116,9 @@ struct JsonFile<'a> {
     /// The `--target-quality` score of the output against the input.
     #[serde(skip_serializing_if = "Option::is_none")]
     score: Option<f64>,
+    /// Candidates encoded to choose the quality, under a target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidates: Option<u32>,
     /// The output's mode (progressive or baseline), when one was written this run.
     progressive: Option<bool>,
     error: Option<String>,
@@ -173,7 +176,9 @@ fn json_file(o: &Outcome) -> JsonFile<'_> {
         status: o.status.as_str(),
         method: o.method.map(Method::as_str),
         quality: o.quality,
-        score: o.score.map(|s| (s * 100.0).round() / 100.0),
+        // Rounded down: a score shown is never above the one measured.
+        score: o.score.map(|s| (s * 1000.0).floor() / 1000.0),
+        candidates: o.candidates,
         progressive: o.progressive,
         error: match &o.status {
             Status::Failed(err) => Some(err.to_string()),
@@ -226,6 +231,7 @@ mod tests {
                 method: Some(Method::Dct),
                 quality: None,
                 score: None,
+                candidates: None,
                 dimensions: None,
                 progressive: None,
             },
@@ -242,6 +248,7 @@ mod tests {
                 method: None,
                 quality: None,
                 score: None,
+                candidates: None,
                 dimensions: None,
                 progressive: None,
             },

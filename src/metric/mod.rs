@@ -10,9 +10,7 @@
 //! - pictures are decoded by libjpeg-turbo (through `codec`), the decoder `djpeg` is.
 //!
 //! Scores agree with the crate's `compute_frame_ssimulacra2` within a few thousandths (the
-//! test pins reference values). A [`Reference`] holds the input decoded once, at full size
-//! and at half size, so that candidates can be probed at a quarter of the cost
-//! ([`Reference::probe`]) and checked at full size ([`Reference::score`]).
+//! test pins reference values). A [`Reference`] holds the input decoded once.
 mod blur;
 mod scale;
 mod weights;
@@ -22,12 +20,16 @@ use crate::codec::{self, Rgb};
 use crate::error::ImageError;
 use scale::{Planes, Rows, Sums};
 
+/// How far above the target a full-size score must be for a search to accept it: how far
+/// this implementation may be from the reference one (the `ssimulacra2` crate on
+/// libjpeg-turbo's decode, the tests' and bench's independent scorer). They do the same
+/// operations in the same order; the tests find them equal to 1e-4.
+pub const AGREEMENT: f64 = 0.001;
+
 /// Smallest side the metric accepts.
 pub const MIN_SIDE: usize = 8;
 /// Scales of the metric (1:1 to 1:32).
 const SCALES: usize = 6;
-/// Below this many pixels a picture is probed at full size: halving saves little there.
-const PROBE_HALF_MIN_PIXELS: usize = 512 * 512;
 
 /// Bytes of working memory the metric needs per pixel of the picture, beyond the decoded
 /// pictures themselves (3 bytes a pixel each): the next scale's linear RGB of both pictures
@@ -36,12 +38,11 @@ pub const BYTES_PER_PIXEL: u64 = 8;
 /// Bytes per pixel of width: the band of blurred rows, the raw rows and the vertical state.
 pub const BYTES_PER_COLUMN: u64 = 4 * (42 * (16 + 8) + 6 * 16 + 6 * 4);
 
-/// Memory a target search takes for a `width` x `height` photo: the reference at full and
-/// half size, one candidate decoded at full size, the metric's working memory.
+/// Memory a target search takes for a `width` x `height` photo beyond the codec's: the
+/// reference and one candidate decoded (3 bytes a pixel each), the metric's working memory.
 pub fn search_memory(width: usize, height: usize) -> u64 {
     let pixels = (width * height) as u64;
-    // Pictures: reference (3 B), its half (0.75 B), a candidate (3 B) and its half (0.75 B).
-    pixels * 8 + pixels * BYTES_PER_PIXEL + (width as u64 + 8) * BYTES_PER_COLUMN
+    pixels * (6 + BYTES_PER_PIXEL) + (width.max(height) as u64 + 8) * BYTES_PER_COLUMN
 }
 
 /// The SSIMULACRA 2 score of `distorted` against `source` (same size, at least 8x8):
@@ -130,60 +131,35 @@ fn score_pictures(source: &Rgb, distorted: &Rgb) -> f64 {
     weights::score(&sums)
 }
 
-/// The input of a target search, decoded once: at full size, and at half size for probes.
+/// The input of a target search, decoded once, that candidates are scored against.
 pub struct Reference {
-    full: Rgb,
-    half: Option<Rgb>,
+    picture: Rgb,
 }
 
 impl Reference {
     /// Decodes `jpeg`, turned upright by its EXIF orientation when `upright` (the encoders
     /// turn rotated photos upright under `--strip`, so those candidates are upright).
     pub fn new(jpeg: &[u8], upright: bool) -> Result<Self, ImageError> {
-        let full = codec::decode_rgb(jpeg, 8, upright)?;
-        if full.width < MIN_SIDE || full.height < MIN_SIDE {
+        let picture = codec::decode_rgb(jpeg, 8, upright)?;
+        if picture.width < MIN_SIDE || picture.height < MIN_SIDE {
             return Err(ImageError::Unsupported(format!(
                 "{}x{} is too small for --target-quality (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
-                full.width, full.height
+                picture.width, picture.height
             )));
         }
-        let half = if full.width * full.height >= PROBE_HALF_MIN_PIXELS {
-            Some(codec::decode_rgb(jpeg, 4, upright)?)
-        } else {
-            None
-        };
-        Ok(Reference { full, half })
+        Ok(Reference { picture })
     }
 
     /// The picture's size (upright when the reference is).
     pub fn size(&self) -> (usize, usize) {
-        (self.full.width, self.full.height)
+        (self.picture.width, self.picture.height)
     }
 
-    /// The full-size score of the JPEG `candidate`: the score of the file as written.
+    /// The score of the JPEG `candidate`, decoded as a viewer would: the score of the file as
+    /// written. The candidate is already upright when the reference was turned (its
+    /// orientation tag is gone), and tagged as the input when it was not: never turned here.
     pub fn score(&self, candidate: &[u8]) -> Result<f64, ImageError> {
-        ssimulacra2(&self.full, &Self::decode(candidate, 8)?)
-    }
-
-    /// A quick estimate: the score of half-size decodes (libjpeg's DCT scaling) of both,
-    /// about a fifth of the cost of [`Self::score`]; for small pictures the full score.
-    /// It follows the full score's changes with the quality, not its value.
-    pub fn probe(&self, candidate: &[u8]) -> Result<f64, ImageError> {
-        match &self.half {
-            Some(half) => ssimulacra2(half, &Self::decode(candidate, 4)?),
-            None => self.score(candidate),
-        }
-    }
-
-    /// Whether probes are cheaper than scores (the picture is large enough to halve).
-    pub fn probes_at_half(&self) -> bool {
-        self.half.is_some()
-    }
-
-    fn decode(candidate: &[u8], eighths: u8) -> Result<Rgb, ImageError> {
-        // The candidate is already upright when the reference was turned (its orientation
-        // tag is gone), and tagged as the input when it was not: never turned here.
-        codec::decode_rgb(candidate, eighths, false)
+        ssimulacra2(&self.picture, &codec::decode_rgb(candidate, 8, false)?)
     }
 }
 
