@@ -1,14 +1,16 @@
 //! One image's target search (issue 10) on the biggest photo of the bench folder: what one
-//! candidate costs (a DCT-domain encode), what scoring it costs (SSIMULACRA 2 against the
-//! input decoded once), and whole searches for `--target-quality ssimulacra2:70` and
-//! `--target-size 25%`, whose candidate counts are printed first.
+//! candidate costs (a DCT-domain encode), what the reference costs (the input decoded once),
+//! whole searches for `--target-quality ssimulacra2:70` and `--target-size 25%`, whose
+//! candidate counts are printed first, and `metric/one score of a prepared reference`: the
+//! scorer alone (SSIMULACRA 2 of a q60 candidate against the reference built once, outside
+//! the timed loop), with its throughput in megapixels per second (criterion's Melem/s).
 //!
 //! Images: `IMAGES/` by default, or the folder named by `PHOTOPRESS_BENCH_DIR` (for instance
 //! `bench/corpus/photos`, built by `../shared/bench/make_corpus.sh bench/corpus`).
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use photopress::codec::EncodeSettings;
 use photopress::metric::Reference;
 use photopress::target::{self, QualityTarget, SizeLimit};
@@ -94,9 +96,6 @@ fn search(c: &mut Criterion) {
     group.bench_function("reference", |b| {
         b.iter(|| black_box(Reference::new(&data, false).map(drop)))
     });
-    group.bench_function("score", |b| {
-        b.iter(|| black_box(reference.score(&candidate)))
-    });
     group.bench_function("search_quality_70", |b| {
         b.iter(|| {
             black_box(
@@ -114,6 +113,19 @@ fn search(c: &mut Criterion) {
                     .map(|c| c.quality),
             )
         })
+    });
+    group.finish();
+
+    // The scorer alone: one score of a prepared reference (decoded once, outside the timed
+    // loop), the candidate's decode included, as a search pays it per candidate. Throughput
+    // in pixels: criterion's Melem/s are megapixels per second (one thread).
+    let (width, height) = reference.size();
+    let mut group = c.benchmark_group("metric");
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements((width * height) as u64));
+    group.bench_function("one score of a prepared reference", |b| {
+        b.iter(|| black_box(reference.score(black_box(&candidate))))
     });
     group.finish();
 }

@@ -137,7 +137,16 @@ pub struct Found {
     pub steps: u32,
 }
 
-/// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target`.
+/// When the quality just below the lowest one measured to pass is predicted (on the chord of
+/// the bracket) to fail by at least this share of a step's gain, the search stops without
+/// measuring it: a score costs far more than the 2 to 3 % of bytes a step can be worth, and
+/// SSIMULACRA 2 is jagged by about that much from one quality to the next anyway. The answer
+/// is always a quality measured to pass.
+const SETTLE: f64 = 0.5;
+
+/// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target` (or, once the
+/// bracket is narrow, the lowest measured to pass when the one below is predicted to fail
+/// clearly: see [`SETTLE`]).
 pub fn lowest_quality_scoring<E>(
     ceiling: u8,
     target: f64,
@@ -148,7 +157,7 @@ pub fn lowest_quality_scoring<E>(
     let first = (50.0 + (target - 65.0) / 0.5)
         .round()
         .clamp(1.0, f64::from(ceiling)) as u8;
-    let found = boundary(ceiling, target, first, 0.5, score)?;
+    let found = boundary(ceiling, target, first, 0.5, Some(SETTLE), score)?;
     Ok(match found.pass {
         Some((quality, measure)) => Found {
             quality,
@@ -336,6 +345,7 @@ fn boundary<E>(
     goal: f64,
     first: u8,
     slope: f64,
+    settle: Option<f64>,
     mut value: impl FnMut(u8) -> Result<f64, E>,
 ) -> Result<Boundary, E> {
     let ceiling = ceiling.clamp(1, 100);
@@ -347,6 +357,12 @@ fn boundary<E>(
     let mut checkpoint: Option<(u8, u32)> = None;
     while hi.0 - lo.0 > 1 && (measured.len() as u32) < MAX_STEPS {
         let width = hi.0 - lo.0;
+        if let (Some(share), Some(vl), Some(vh)) = (settle, lo.1, hi.1) {
+            let step = (vh - vl) / f64::from(width);
+            if step > 0.0 && vh - step < goal - share * step {
+                break;
+            }
+        }
         let guess = match (lo.1, hi.1) {
             _ if measured.is_empty() => f64::from(first),
             (Some(vl), Some(vh)) => {
