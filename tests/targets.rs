@@ -467,3 +467,41 @@ fn target_size_applies_to_the_resized_picture() {
         assert!(f["quality"].as_u64().unwrap_or(0) > 1, "{f}");
     }
 }
+
+#[test]
+fn target_quality_scores_cmyk_photos_too() {
+    // An Adobe CMYK photo (inverted inks): decoded to RGB the way viewers show it, its
+    // candidates (CMYK too, through pixels) are scored and the lowest passing one written.
+    let tmp = tempdir();
+    let input = tmp.path().join("in");
+    fs::create_dir_all(&input).expect("mkdir");
+    let (pixels, w, h) = photo_pixels("leaf.jpg", 2);
+    fs::write(input.join("cmyk.jpg"), encode_adobe_cmyk(&pixels, w, h)).expect("write");
+    let run = run(
+        tmp.path(),
+        &[
+            "in",
+            "-o",
+            "out",
+            "--target-quality",
+            "70",
+            "--json",
+            "--progress",
+            "never",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let files = files(&run);
+    let score = files[0]["score"].as_f64().unwrap_or(0.0);
+    let q = files[0]["quality"].as_u64().unwrap_or(0);
+    assert!(score >= 70.0 && (2..95).contains(&q), "{}", files[0]);
+    let out = tmp.path().join("out").join("compressed_cmyk.jpg");
+    let data = fs::read(&out).expect("read output");
+    let decoded = Decompress::new_mem(&data).expect("open output");
+    assert_eq!(decoded.size(), (w, h));
+    assert!(
+        run.stderr.contains(&format!("quality {q} scores")),
+        "{}",
+        run.stderr
+    );
+}

@@ -19,7 +19,8 @@ pub struct Rgb {
 
 /// Decodes `input` at `eighths`/8 of its size (8: full size, 4: half, as libjpeg scales:
 /// sides rounded up), turned upright by its EXIF orientation when `upright`. Gray pictures
-/// come out as three equal channels; CMYK ones are refused (`Unsupported`).
+/// come out as three equal channels; CMYK ones (YCCK included) as RGB by the usual rule for
+/// the inverted ink values Adobe writes (R = C x K / 255), as the `image` crate shows them.
 pub fn decode_rgb(input: &[u8], eighths: u8, upright: bool) -> Result<Rgb, ImageError> {
     if input.is_empty() {
         return Err(ImageError::Empty);
@@ -41,28 +42,41 @@ fn decode_unguarded(input: &[u8], eighths: u8, upright: bool) -> Result<Rgb, Ima
         .map_err(decode_err)?;
     let (width, height) = decoder.size();
     check_size(width, height, input.len())?;
-    if matches!(
+    let cmyk = matches!(
         decoder.color_space(),
         ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK
-    ) {
-        return Err(ImageError::Unsupported("CMYK pixels".into()));
-    }
+    );
     let orientation = if upright {
         exif_orientation(decoder.markers().map(|m| (m.marker, m.data)))
     } else {
         Orientation::NoTransforms
     };
     decoder.scale(eighths.clamp(1, 8));
-    let mut decoder = decoder.rgb().map_err(decode_err)?;
+    let space = if cmyk {
+        ColorSpace::JCS_CMYK
+    } else {
+        ColorSpace::JCS_RGB
+    };
+    let mut decoder = decoder.to_colorspace(space).map_err(decode_err)?;
     let (width, height) = (decoder.width(), decoder.height());
+    let channels = if cmyk { 4 } else { 3 };
     let mut pixels = Vec::new();
     pixels
-        .try_reserve_exact(width * height * 3)
+        .try_reserve_exact(width * height * channels)
         .map_err(|_| ImageError::Unsupported("not enough memory for the picture".into()))?;
-    pixels.resize(width * height * 3, 0);
+    pixels.resize(width * height * channels, 0);
     decoder
         .read_scanlines_into(&mut pixels[..])
         .map_err(decode_err)?;
+    if cmyk {
+        let ink = |v: u8, k: u8| ((u16::from(v) * u16::from(k) + 127) / 255) as u8;
+        for i in 0..width * height {
+            let p = &pixels[i * 4..i * 4 + 4];
+            let rgb = [ink(p[0], p[3]), ink(p[1], p[3]), ink(p[2], p[3])];
+            pixels[i * 3..i * 3 + 3].copy_from_slice(&rgb);
+        }
+        pixels.truncate(width * height * 3);
+    }
     decoder.finish().map_err(decode_err)?;
     if orientation == Orientation::NoTransforms {
         return Ok(Rgb {
