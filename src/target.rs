@@ -142,7 +142,7 @@ pub struct Found {
 /// measuring it: a score costs far more than the 2 to 3 % of bytes a step can be worth, and
 /// SSIMULACRA 2 is jagged by about that much from one quality to the next anyway. The answer
 /// is always a quality measured to pass.
-const SETTLE: f64 = 0.5;
+const SETTLE: f64 = 0.25;
 
 /// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target` (or, once the
 /// bracket is narrow, the lowest measured to pass when the one below is predicted to fail
@@ -393,9 +393,9 @@ fn boundary<E>(
                 };
                 let s = if s > slope / 4.0 { s } else { slope };
                 match (lo.1, hi.1) {
-                    // One step past the goal's estimate, to bracket it at once.
-                    (Some(vl), _) => f64::from(lo.0) + (goal - vl) / s + 1.0,
-                    (_, Some(vh)) => f64::from(hi.0) - (vh - goal) / s - 1.0,
+                    // Half a step past the goal's estimate, to bracket it at once.
+                    (Some(vl), _) => f64::from(lo.0) + (goal - vl) / s + 0.5,
+                    (_, Some(vh)) => f64::from(hi.0) - (vh - goal) / s - 0.5,
                     _ => f64::from(first),
                 }
             }
