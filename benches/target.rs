@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use photopress::codec::EncodeSettings;
+use photopress::codec::decode_rgb;
 use photopress::metric::Reference;
 use photopress::target::{self, QualityTarget, SizeLimit};
 use photopress::{Options, scan, transcode};
@@ -89,13 +90,12 @@ fn search(c: &mut Criterion) {
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     let candidate = encode_at(&data, 60).expect("candidate");
-    let reference = Reference::new(&data, false).expect("reference");
+    let prepare = || decode_rgb(&data, false).and_then(Reference::new);
+    let reference = prepare().expect("reference");
     group.bench_function("candidate_q60", |b| {
         b.iter(|| black_box(encode_at(&data, 60)))
     });
-    group.bench_function("reference", |b| {
-        b.iter(|| black_box(Reference::new(&data, false).map(drop)))
-    });
+    group.bench_function("reference", |b| b.iter(|| black_box(prepare().map(drop))));
     group.bench_function("search_quality_70", |b| {
         b.iter(|| {
             black_box(
@@ -125,7 +125,9 @@ fn search(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements((width * height) as u64));
     group.bench_function("one score of a prepared reference", |b| {
-        b.iter(|| black_box(reference.score(black_box(&candidate))))
+        b.iter(|| {
+            black_box(decode_rgb(black_box(&candidate), false).and_then(|c| reference.score(&c)))
+        })
     });
     group.finish();
 }

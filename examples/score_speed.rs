@@ -15,6 +15,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use photopress::codec::decode_rgb;
 use photopress::metric::Reference;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -37,17 +38,24 @@ fn run(runs: usize, pairs: &[String]) -> Result<(), String> {
         let frame =
             photopress::header::read_frame(&cand).map_err(|e| format!("{candidate}: {e}"))?;
         let t0 = Instant::now();
-        let mut reference = Reference::new(&src, true).map_err(|e| format!("{source}: {e}"))?;
+        let prepare = |upright| {
+            decode_rgb(&src, upright)
+                .and_then(Reference::new)
+                .map_err(|e| format!("{source}: {e}"))
+        };
+        let mut reference = prepare(true)?;
         if reference.size() != (frame.width, frame.height) {
-            reference = Reference::new(&src, false).map_err(|e| format!("{source}: {e}"))?;
+            reference = prepare(false)?;
         }
         let reference_s = t0.elapsed().as_secs_f64();
         let mut times = Vec::with_capacity(runs);
         let mut score = 0.0;
         for _ in 0..runs {
             let t = Instant::now();
-            score = std::hint::black_box(reference.score(std::hint::black_box(&cand)))
-                .map_err(|e| format!("{candidate} against {source}: {e}"))?;
+            score = std::hint::black_box(
+                decode_rgb(std::hint::black_box(&cand), false).and_then(|c| reference.score(&c)),
+            )
+            .map_err(|e| format!("{candidate} against {source}: {e}"))?;
             times.push(t.elapsed().as_secs_f64());
         }
         let s = median(times);

@@ -26,7 +26,7 @@ use crate::resize::swaps_axes;
 
 mod pixels;
 mod resized;
-pub use pixels::{Rgb, decode_rgb};
+pub use pixels::decode_rgb;
 pub use resized::recompress_resized;
 
 /// Largest image accepted, in pixels (libjpeg's own limit is 65500 on a side): its working
@@ -92,10 +92,16 @@ impl Default for EncodeSettings {
 
 /// Re-encodes a JPEG. Returns the new file's bytes.
 pub fn recompress(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    guarded(input, || recompress_unguarded(input, settings))
+}
+
+/// Runs `work` on `input` (refused when empty) with libjpeg's unwinding fatal errors turned
+/// into that file's error: the one entry of every codec call.
+fn guarded<T>(input: &[u8], work: impl FnOnce() -> Result<T, ImageError>) -> Result<T, ImageError> {
     if input.is_empty() {
         return Err(ImageError::Empty);
     }
-    match catch_unwind(AssertUnwindSafe(|| recompress_unguarded(input, settings))) {
+    match catch_unwind(AssertUnwindSafe(work)) {
         Ok(result) => result,
         Err(payload) => Err(classify(panic_message(payload.as_ref()))),
     }

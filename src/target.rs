@@ -478,12 +478,15 @@ pub fn encode_to_target(
     // (Without a target: the one quality, 100 under --lossless, as its marker says.)
     let ceiling = options.output_quality();
     let (found, score) = if let Some(target) = options.target_quality {
-        let reference = crate::metric::Reference::new(input, options.strip)?;
+        // Under --strip the encoders turn rotated photos upright, so the input is turned too;
+        // candidates are never turned: upright when the input was, tagged as it otherwise.
+        let reference =
+            crate::metric::Reference::new(crate::codec::decode_rgb(input, options.strip)?)?;
         let mut tried = Vec::new();
         // Passing needs the full-size score at least the target, plus the agreement margin.
         let goal = target.score + crate::metric::AGREEMENT;
         let found = lowest_quality_scoring(ceiling, goal, |q| {
-            let s = reference.score(candidates.at(q)?)?;
+            let s = reference.score(&crate::codec::decode_rgb(candidates.at(q)?, false)?)?;
             tried.push(format!("q{q}={s:.2}"));
             Ok::<_, ImageError>(s)
         })?;

@@ -139,6 +139,25 @@ fn exhaustive(sizes: &[u64], limit: u64) -> Option<u8> {
         .find(|&q| sizes[usize::from(q) - 1] <= limit)
 }
 
+/// Runs photopress on `in/NAME` with `--target-size LIMIT` into `out`, JSON on stdout.
+fn run_target_size(cwd: &Path, name: &str, limit: u64, out: &str) -> Run {
+    let input = format!("in/{name}");
+    let limit = limit.to_string();
+    run(
+        cwd,
+        &[
+            input.as_str(),
+            "-o",
+            out,
+            "--target-size",
+            &limit,
+            "--json",
+            "--progress",
+            "never",
+        ],
+    )
+}
+
 #[test]
 fn target_size_writes_the_highest_fitting_quality_on_photos_that_are_mostly_metadata() {
     let tmp = tempdir();
@@ -165,20 +184,7 @@ fn target_size_writes_the_highest_fitting_quality_on_photos_that_are_mostly_meta
             let expected = exhaustive(sizes, limit).expect("quality 1 fits");
             assert!(expected <= 13, "{name}: {limit} fits q{expected}");
             let out = format!("out-{limit}");
-            let limit_text = limit.to_string();
-            let run = run(
-                tmp.path(),
-                &[
-                    format!("in/{name}").as_str(),
-                    "-o",
-                    &out,
-                    "--target-size",
-                    &limit_text,
-                    "--json",
-                    "--progress",
-                    "never",
-                ],
-            );
+            let run = run_target_size(tmp.path(), name, limit, &out);
             assert_eq!(run.code, 0, "{name} in {limit}: {}", run.stderr);
             let file = &files(&run)[0];
             assert_eq!(file["status"], "compressed", "{name} in {limit}: {file}");
@@ -244,21 +250,8 @@ fn a_limit_below_the_quality_1_output_fails_with_that_size() {
     assert!(smallest > 500_000, "{smallest}");
     // One byte short: it fails; at its size: it fits, at quality 1.
     for (limit, fits) in [(smallest - 1, false), (smallest, true)] {
-        let limit_text = limit.to_string();
         let out = format!("out-{limit}");
-        let run = run(
-            tmp.path(),
-            &[
-                format!("in/{name}").as_str(),
-                "-o",
-                &out,
-                "--target-size",
-                &limit_text,
-                "--json",
-                "--progress",
-                "never",
-            ],
-        );
+        let run = run_target_size(tmp.path(), name, limit, &out);
         let file = &files(&run)[0];
         let written = tmp.path().join(&out).join(format!("compressed_{name}"));
         if fits {

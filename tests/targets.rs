@@ -68,24 +68,29 @@ fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     files_below(dir)
 }
 
-#[test]
-fn target_quality_gives_each_photo_the_lowest_quality_that_scores_it() {
-    let tmp = tempdir();
-    let input = quarter_photos(tmp.path());
-    let before = snapshot(&input);
-    let run = run(
-        tmp.path(),
+/// Runs photopress on `in` with `--target-quality TARGET` into `out`, JSON on stdout.
+fn run_target_quality(cwd: &Path, target: &str) -> Run {
+    run(
+        cwd,
         &[
             "in",
             "-o",
             "out",
             "--target-quality",
-            "ssimulacra2:70",
+            target,
             "--json",
             "--progress",
             "never",
         ],
-    );
+    )
+}
+
+#[test]
+fn target_quality_gives_each_photo_the_lowest_quality_that_scores_it() {
+    let tmp = tempdir();
+    let input = quarter_photos(tmp.path());
+    let before = snapshot(&input);
+    let run = run_target_quality(tmp.path(), "ssimulacra2:70");
     assert_eq!(run.code, 0, "{}", run.stderr);
     let files = files(&run);
     assert_eq!(files.len(), 2);
@@ -477,19 +482,7 @@ fn target_quality_scores_cmyk_photos_too() {
     fs::create_dir_all(&input).expect("mkdir");
     let (pixels, w, h) = photo_pixels("leaf.jpg", 2);
     fs::write(input.join("cmyk.jpg"), encode_adobe_cmyk(&pixels, w, h)).expect("write");
-    let run = run(
-        tmp.path(),
-        &[
-            "in",
-            "-o",
-            "out",
-            "--target-quality",
-            "70",
-            "--json",
-            "--progress",
-            "never",
-        ],
-    );
+    let run = run_target_quality(tmp.path(), "70");
     assert_eq!(run.code, 0, "{}", run.stderr);
     let files = files(&run);
     let score = files[0]["score"].as_f64().unwrap_or(0.0);

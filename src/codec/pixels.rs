@@ -1,42 +1,25 @@
 //! Decoding to sRGB pixels (what a viewer shows), for the perceptual metric: libjpeg-turbo's
 //! decoder with its default settings (accurate integer IDCT, smooth chroma upsampling), the
-//! decode `djpeg` makes, optionally scaled down in the DCT domain.
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
+//! decode `djpeg` makes.
 use image::metadata::Orientation;
 use mozjpeg::{ALL_MARKERS, ColorSpace, Decompress};
 
-use super::{check_size, classify, error_manager, exif_orientation, orient, panic_message};
+use super::{check_size, error_manager, exif_orientation, guarded, orient};
 use crate::error::ImageError;
+use crate::metric::Rgb;
 
-/// A decoded picture: `width` x `height` pixels, 3 bytes each (sRGB).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rgb {
-    pub width: usize,
-    pub height: usize,
-    pub pixels: Vec<u8>,
+/// Decodes `input` at full size, turned upright by its EXIF orientation when `upright`. Gray
+/// pictures come out as three equal channels; CMYK ones (YCCK included) as RGB by the usual
+/// rule for the inverted ink values Adobe writes (R = C x K / 255), as the `image` crate
+/// shows them.
+pub fn decode_rgb(input: &[u8], upright: bool) -> Result<Rgb, ImageError> {
+    guarded(input, || decode_unguarded(input, upright))
 }
 
-/// Decodes `input` at `eighths`/8 of its size (8: full size, 4: half, as libjpeg scales:
-/// sides rounded up), turned upright by its EXIF orientation when `upright`. Gray pictures
-/// come out as three equal channels; CMYK ones (YCCK included) as RGB by the usual rule for
-/// the inverted ink values Adobe writes (R = C x K / 255), as the `image` crate shows them.
-pub fn decode_rgb(input: &[u8], eighths: u8, upright: bool) -> Result<Rgb, ImageError> {
-    if input.is_empty() {
-        return Err(ImageError::Empty);
-    }
-    match catch_unwind(AssertUnwindSafe(|| {
-        decode_unguarded(input, eighths, upright)
-    })) {
-        Ok(result) => result,
-        Err(payload) => Err(classify(panic_message(payload.as_ref()))),
-    }
-}
-
-fn decode_unguarded(input: &[u8], eighths: u8, upright: bool) -> Result<Rgb, ImageError> {
+fn decode_unguarded(input: &[u8], upright: bool) -> Result<Rgb, ImageError> {
     let decode_err = |err: std::io::Error| ImageError::Decode(err.to_string());
     // Lenient: the encoder's own read of this input already applied the run's strictness.
-    let mut decoder = Decompress::with_markers(ALL_MARKERS)
+    let decoder = Decompress::with_markers(ALL_MARKERS)
         .with_err(error_manager(false))
         .from_mem(input)
         .map_err(decode_err)?;
@@ -51,14 +34,12 @@ fn decode_unguarded(input: &[u8], eighths: u8, upright: bool) -> Result<Rgb, Ima
     } else {
         Orientation::NoTransforms
     };
-    decoder.scale(eighths.clamp(1, 8));
     let space = if cmyk {
         ColorSpace::JCS_CMYK
     } else {
         ColorSpace::JCS_RGB
     };
     let mut decoder = decoder.to_colorspace(space).map_err(decode_err)?;
-    let (width, height) = (decoder.width(), decoder.height());
     let channels = if cmyk { 4 } else { 3 };
     let mut pixels = Vec::new();
     pixels

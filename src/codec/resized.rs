@@ -2,11 +2,10 @@
 //! target (the inverse DCT of a 4x4, 2x2 or 1x1 corner of each block: a fraction of the full
 //! decode's work), a Lanczos3 filter takes that picture to the exact size, and the encoder
 //! writes it as the pixel path does (4:2:0 for colour).
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::metadata::Orientation;
 
-use super::{classify, orient, panic_message, start_encoder};
+use super::{orient, start_encoder};
 use crate::error::ImageError;
 use crate::resize::{self, Plan};
 
@@ -20,15 +19,7 @@ pub fn recompress_resized(
     settings: &EncodeSettings,
     plan: &Plan,
 ) -> Result<Vec<u8>, ImageError> {
-    if input.is_empty() {
-        return Err(ImageError::Empty);
-    }
-    match catch_unwind(AssertUnwindSafe(|| {
-        resized_unguarded(input, settings, plan)
-    })) {
-        Ok(result) => result,
-        Err(payload) => Err(classify(panic_message(payload.as_ref()))),
-    }
+    super::guarded(input, || resized_unguarded(input, settings, plan))
 }
 
 fn resized_unguarded(

@@ -23,12 +23,13 @@ const D1: [f32; 3] = [
     -0.000_000_000_000_000_122_464_69,
 ];
 
-/// One step of the three recursions for `L` lanes, in the horizontal pass's form (the
-/// reference's order of operations: the filters have their poles on the unit circle, so
-/// rounding differences do not fade along a row, and only the same operations give the
-/// same score): `sum` the two inputs added, the states moved on, the new outputs in `out`.
+/// One step of the three recursions for `L` lanes: `sum` the two inputs added, the states
+/// moved on, the new outputs in `out`. The reference writes the same recursion in two forms,
+/// one for each pass (`DOWN`: the vertical one), and the forms round differently; the
+/// filters have their poles on the unit circle, so rounding differences do not fade along a
+/// row, and only the same operations give the same score.
 #[inline(always)]
-fn step_along<const L: usize>(
+fn step<const L: usize, const DOWN: bool>(
     sum: &[f32; L],
     prev: &mut [[f32; L]; 3],
     prev2: &mut [[f32; L]; 3],
@@ -37,28 +38,11 @@ fn step_along<const L: usize>(
     *out = [0.0; L];
     for k in 0..3 {
         for l in 0..L {
-            let o = sum[l] * N2[k] - prev2[k][l];
-            let o = (-D1[k]).mul_add(prev[k][l], o);
-            prev2[k][l] = prev[k][l];
-            prev[k][l] = o;
-            out[l] += o;
-        }
-    }
-}
-
-/// The same step in the vertical pass's form.
-#[inline(always)]
-fn step_down<const L: usize>(
-    sum: &[f32; L],
-    prev: &mut [[f32; L]; 3],
-    prev2: &mut [[f32; L]; 3],
-    out: &mut [f32; L],
-) {
-    *out = [0.0; L];
-    for k in 0..3 {
-        for l in 0..L {
-            let t = prev[k][l].mul_add(D1[k], prev2[k][l]);
-            let o = sum[l].mul_add(N2[k], -t);
+            let o = if DOWN {
+                sum[l].mul_add(N2[k], -prev[k][l].mul_add(D1[k], prev2[k][l]))
+            } else {
+                (-D1[k]).mul_add(prev[k][l], sum[l] * N2[k] - prev2[k][l])
+            };
             prev2[k][l] = prev[k][l];
             prev[k][l] = o;
             out[l] += o;
@@ -87,7 +71,7 @@ pub fn horizontal(input: &[f32], output: &mut [f32], width: usize) {
         for l in 0..LANES {
             sum[l] = left[l] + right[l];
         }
-        step_along(&sum, &mut prev, &mut prev2, &mut out);
+        step::<LANES, false>(&sum, &mut prev, &mut prev2, &mut out);
         // Outputs start at step 0, the loop's i = RADIUS - 1.
         if let Some(n) = i.checked_sub(RADIUS as usize - 1) {
             output[n * LANES..][..LANES].copy_from_slice(&out);
@@ -138,6 +122,6 @@ impl<const L: usize> Column<L> {
         for ((s, t), b) in sum.iter_mut().zip(top).zip(bottom) {
             *s = t + b;
         }
-        step_down(&sum, &mut self.prev, &mut self.prev2, out);
+        step::<L, true>(&sum, &mut self.prev, &mut self.prev2, out);
     }
 }

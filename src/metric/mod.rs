@@ -7,7 +7,8 @@
 //! - the fifteen blurred quantities of a pixel are blurred together as one vector
 //!   (`blur.rs`), in code the compiler vectorizes, compiled for AVX2+FMA and chosen at run
 //!   time where the processor has them (`pulp`), portable elsewhere;
-//! - pictures are decoded by libjpeg-turbo (through `codec`), the decoder `djpeg` is.
+//! - it compares pictures, not files: the caller decodes them (`codec::decode_rgb`, the
+//!   decoder `djpeg` is), so this module depends on nothing of the pipeline.
 //!
 //! Scores agree with the crate's `compute_frame_ssimulacra2` within a few thousandths (the
 //! test pins reference values). A [`Reference`] holds the input decoded once.
@@ -16,7 +17,6 @@ mod scale;
 mod weights;
 mod xyb;
 
-use crate::codec::{self, Rgb};
 use crate::error::ImageError;
 use scale::{Planes, Rows, Sums};
 
@@ -25,6 +25,14 @@ use scale::{Planes, Rows, Sums};
 /// libjpeg-turbo's decode, the tests' and bench's independent scorer). They do the same
 /// operations in the same order; the tests find them equal to 1e-4.
 pub const AGREEMENT: f64 = 0.001;
+
+/// A decoded picture: `width` x `height` pixels, 3 bytes each (sRGB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rgb {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
 
 /// Smallest side the metric accepts.
 pub const MIN_SIDE: usize = 8;
@@ -36,7 +44,7 @@ const SCALES: usize = 6;
 /// (6 floats per 4 pixels), rounded up; plus [`BYTES_PER_COLUMN`] per pixel of width.
 pub const BYTES_PER_PIXEL: u64 = 8;
 /// Bytes per pixel of width: the band of blurred rows, the raw rows and the vertical state.
-pub const BYTES_PER_COLUMN: u64 = 4 * (42 * (16 + 8) + 6 * 16 + 6 * 4);
+pub const BYTES_PER_COLUMN: u64 = 4 * scale::FLOATS_PER_COLUMN as u64;
 
 /// Memory a target search takes for a `width` x `height` photo beyond the codec's: the
 /// reference and one candidate decoded (3 bytes a pixel each), the metric's working memory.
@@ -55,12 +63,7 @@ pub fn ssimulacra2(source: &Rgb, distorted: &Rgb) -> Result<f64, ImageError> {
             distorted.width, distorted.height, source.width, source.height
         )));
     }
-    if source.width < MIN_SIDE || source.height < MIN_SIDE {
-        return Err(ImageError::Unsupported(format!(
-            "{}x{} is too small for --target-quality (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
-            source.width, source.height
-        )));
-    }
+    check_sides(source)?;
     let needed = source.width * source.height * 3;
     if source.pixels.len() < needed || distorted.pixels.len() < needed {
         return Err(ImageError::Decode(
@@ -131,35 +134,37 @@ fn score_pictures(source: &Rgb, distorted: &Rgb) -> f64 {
     weights::score(&sums)
 }
 
+/// Refuses a picture too small for the metric.
+fn check_sides(picture: &Rgb) -> Result<(), ImageError> {
+    if picture.width < MIN_SIDE || picture.height < MIN_SIDE {
+        return Err(ImageError::Unsupported(format!(
+            "{}x{} is too small for --target-quality (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
+            picture.width, picture.height
+        )));
+    }
+    Ok(())
+}
+
 /// The input of a target search, decoded once, that candidates are scored against.
 pub struct Reference {
     picture: Rgb,
 }
 
 impl Reference {
-    /// Decodes `jpeg`, turned upright by its EXIF orientation when `upright` (the encoders
-    /// turn rotated photos upright under `--strip`, so those candidates are upright).
-    pub fn new(jpeg: &[u8], upright: bool) -> Result<Self, ImageError> {
-        let picture = codec::decode_rgb(jpeg, 8, upright)?;
-        if picture.width < MIN_SIDE || picture.height < MIN_SIDE {
-            return Err(ImageError::Unsupported(format!(
-                "{}x{} is too small for --target-quality (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
-                picture.width, picture.height
-            )));
-        }
+    /// The reference `picture`, refused at once when it is too small for the metric.
+    pub fn new(picture: Rgb) -> Result<Self, ImageError> {
+        check_sides(&picture)?;
         Ok(Reference { picture })
     }
 
-    /// The picture's size (upright when the reference is).
+    /// The picture's size.
     pub fn size(&self) -> (usize, usize) {
         (self.picture.width, self.picture.height)
     }
 
-    /// The score of the JPEG `candidate`, decoded as a viewer would: the score of the file as
-    /// written. The candidate is already upright when the reference was turned (its
-    /// orientation tag is gone), and tagged as the input when it was not: never turned here.
-    pub fn score(&self, candidate: &[u8]) -> Result<f64, ImageError> {
-        ssimulacra2(&self.picture, &codec::decode_rgb(candidate, 8, false)?)
+    /// The score of `candidate` against the reference.
+    pub fn score(&self, candidate: &Rgb) -> Result<f64, ImageError> {
+        ssimulacra2(&self.picture, candidate)
     }
 }
 

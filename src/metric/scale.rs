@@ -17,6 +17,9 @@ const HALO: usize = 2 * RADIUS as usize;
 const COLUMNS: usize = 8;
 /// Values kept per pixel of a raw row: three channels of each picture, padded.
 const RAW: usize = 8;
+/// Floats a scale keeps per pixel of width: the band's blurred and raw rows, the vertical
+/// recursion's state, a row of linear RGB of both pictures and of quantities.
+pub const FLOATS_PER_COLUMN: usize = (BAND + HALO) * (LANES + RAW) + 6 * LANES + 6 + LANES;
 
 /// The sums one scale adds up, per channel: 1 - SSIM and its 4th power, then the edge
 /// artifact and detail-lost terms and their 4th powers.
@@ -130,26 +133,27 @@ pub fn scale(
 
     // The vertical recursion starts RADIUS - 1 rows above the picture (its first outputs
     // are not kept); band `m0..m0 + BAND` of steps reads rows `m0 - RADIUS - 1` to
-    // `m0 + BAND + RADIUS - 2`.
-    let mut m0 = 1 - RADIUS;
-    let mut base = m0 - RADIUS - 1;
-    for slot in 0..slots {
-        let out = Filled::slot(&mut blurred, &mut raw, slot, padded);
-        fill_row(
-            base + slot as isize,
-            width,
-            height,
-            rows,
-            &mut linear,
-            &mut quantities,
-            next.as_mut(),
-            out,
-        );
-    }
+    // `m0 + BAND + RADIUS - 2`. Slots 0..HALO hold the rows before the band: zeros (above
+    // the picture) for the first, the previous band's last rows after.
     const L: usize = COLUMNS * LANES;
     let mut column = Column::<L>::new();
     let mut out = [0.0f32; L];
+    let mut m0 = 1 - RADIUS;
     loop {
+        let base = m0 - RADIUS - 1;
+        for slot in HALO..slots {
+            let out = Filled::slot(&mut blurred, &mut raw, slot, padded);
+            fill_row(
+                base + slot as isize,
+                width,
+                height,
+                rows,
+                &mut linear,
+                &mut quantities,
+                next.as_mut(),
+                out,
+            );
+        }
         let end = (m0 + BAND as isize).min(height as isize);
         for x0 in (0..padded).step_by(COLUMNS) {
             let saved = &mut state[x0 * LANES * 6..][..L * 6];
@@ -172,23 +176,9 @@ pub fn scale(
         if m0 >= height as isize {
             break;
         }
-        // Keep the last HALO rows for the next band, fill the rest.
+        // Keep the last HALO rows for the next band.
         blurred.copy_within(BAND * padded * LANES.., 0);
         raw.copy_within(BAND * padded * RAW.., 0);
-        base = m0 - RADIUS - 1;
-        for slot in HALO..slots {
-            let out = Filled::slot(&mut blurred, &mut raw, slot, padded);
-            fill_row(
-                base + slot as isize,
-                width,
-                height,
-                rows,
-                &mut linear,
-                &mut quantities,
-                next.as_mut(),
-                out,
-            );
-        }
     }
     (sums.total((width * height) as u64), next.map(|n| n.next))
 }

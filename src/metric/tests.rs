@@ -52,13 +52,28 @@ fn agrees_with_the_reference_crate_on_synthetic_pictures() {
     }
 }
 
+/// `data` decoded by libjpeg-turbo (through mozjpeg, as `codec::decode_rgb` does; the metric
+/// itself decodes nothing).
+fn decode(data: &[u8]) -> Rgb {
+    let mut d = mozjpeg::Decompress::new_mem(data)
+        .and_then(|d| d.rgb())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (width, height) = (d.width(), d.height());
+    let pixels: Vec<u8> = d.read_scanlines().unwrap_or_else(|e| panic!("{e}"));
+    Rgb {
+        width,
+        height,
+        pixels,
+    }
+}
+
 /// A crop of a shipped photo, decoded by libjpeg-turbo.
 fn photo(name: &str, x: usize, y: usize, width: usize, height: usize) -> Rgb {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("IMAGES")
         .join(name);
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let full = codec::decode_rgb(&data, 8, false).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let full = decode(&data);
     let mut pixels = Vec::with_capacity(width * height * 3);
     for row in y..y + height {
         pixels.extend_from_slice(&full.pixels[(row * full.width + x) * 3..][..width * 3]);
@@ -112,7 +127,7 @@ fn jpeg(p: &Rgb, quality: f32, full_chroma: bool, gray: bool) -> Rgb {
         .write_scanlines(&samples)
         .unwrap_or_else(|e| panic!("{e}"));
     let data = started.finish().unwrap_or_else(|e| panic!("{e}"));
-    codec::decode_rgb(&data, 8, false).unwrap_or_else(|e| panic!("{e}"))
+    decode(&data)
 }
 
 /// A 3x3 box blur (edges clamped): a distortion of another kind than a codec's.
@@ -239,8 +254,6 @@ fn agrees_with_pinned_reference_scores() {
         );
     }
     eprintln!("scores: {}", measured.join(", "));
-    // The pairs span the range a search meets.
-    assert!(PINNED.iter().any(|&s| s < 40.0) && PINNED.iter().any(|&s| s > 85.0));
 }
 
 /// `compute_frame_ssimulacra2` of the pairs above (ssimulacra2 0.5.1, mozjpeg 0.10.13).
