@@ -1,7 +1,7 @@
 //! The batch through the rayon pool (1, 2, all cores) against the sequential run, the
 //! stages of one image (decode, encode, decode+encode as photopress does it, atomic write),
-//! and the two re-encoding methods (`method`: the pixel path `codec::recompress` against the
-//! DCT-domain `transcode::recompress`) on the 4:2:0 images, as throughput.
+//! and the two re-encoding methods (`method`: the pixel path `pixel::recompress` against the
+//! DCT-domain `dct::recompress`) on the 4:2:0 images, as throughput.
 //!
 //! Images: `IMAGES/` by default, or the folder named by `PHOTOPRESS_BENCH_DIR` (for instance
 //! the corpus built by `../shared/bench/make_corpus.sh`, whose photos are in `photos/`).
@@ -12,9 +12,9 @@ use std::time::Duration;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use photopress::codec::{self, EncodeSettings};
+use photopress::jpeg::pixel::{self, EncodeSettings};
 use photopress::progress::Progress;
-use photopress::{Options, batch, header, output, scan, transcode};
+use photopress::{Options, batch, inputs::walk, jpeg::dct, jpeg::header, photo::output};
 
 fn bench_dir() -> PathBuf {
     std::env::var_os("PHOTOPRESS_BENCH_DIR")
@@ -31,7 +31,7 @@ fn pipeline(c: &mut Criterion) {
         output_dir: out.path().to_path_buf(),
         ..Options::default()
     };
-    let jobs = scan::scan(&inputs, &base).expect("scan the bench folder");
+    let jobs = walk::scan(&inputs, &base).expect("scan the bench folder");
     assert!(!jobs.is_empty(), "no JPEG in {}", inputs[0].display());
     let bytes: u64 = jobs
         .iter()
@@ -72,7 +72,7 @@ fn pipeline(c: &mut Criterion) {
         .expect("one job");
     let data = std::fs::read(&largest.input).expect("read");
     let settings = EncodeSettings::default();
-    let encoded = codec::recompress(&data, &settings).expect("recompress");
+    let encoded = pixel::recompress(&data, &settings).expect("recompress");
     let mut stages = c.benchmark_group("stages");
     stages.throughput(Throughput::Bytes(data.len() as u64));
     stages.sample_size(20);
@@ -108,7 +108,7 @@ fn pipeline(c: &mut Criterion) {
         })
     });
     stages.bench_function("decode+encode", |b| {
-        b.iter(|| codec::recompress(&data, &settings).expect("recompress"))
+        b.iter(|| pixel::recompress(&data, &settings).expect("recompress"))
     });
     let dest = out.path().join("stage.jpg");
     stages.bench_function("atomic_write", |b| {
@@ -132,7 +132,7 @@ fn methods(c: &mut Criterion) {
     photopress::memory::keep_freed_memory();
     let inputs = [bench_dir()];
     let base = Options::default();
-    let jobs = scan::scan(&inputs, &base).expect("scan the bench folder");
+    let jobs = walk::scan(&inputs, &base).expect("scan the bench folder");
     let settings = EncodeSettings::default();
     let (mut baseline, mut progressive, mut downsampled) = (Vec::new(), Vec::new(), Vec::new());
     let mut others = 0;
@@ -141,7 +141,7 @@ fn methods(c: &mut Criterion) {
         // The transcoder must take it (it refuses arithmetic coding, for one).
         let frame = header::read_frame(&data);
         match frame {
-            _ if transcode::recompress(&data, &settings, false).is_err() => others += 1,
+            _ if dct::recompress(&data, &settings, false).is_err() => others += 1,
             Ok(frame) if frame.components.len() == 3 && !frame.is_420() => downsampled.push(data),
             Ok(frame) if !frame.is_420() => others += 1,
             Ok(frame) if frame.progressive() => progressive.push(data),
@@ -174,14 +174,14 @@ fn methods(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("pixel", coding), set, |b, set| {
             b.iter(|| {
                 for data in set.iter() {
-                    black_box(codec::recompress(data, &settings).expect("pixel path"));
+                    black_box(pixel::recompress(data, &settings).expect("pixel path"));
                 }
             })
         });
         group.bench_with_input(BenchmarkId::new("dct", coding), set, |b, set| {
             b.iter(|| {
                 for data in set.iter() {
-                    let out = transcode::recompress(data, &settings, false);
+                    let out = dct::recompress(data, &settings, false);
                     black_box(out.unwrap_or_else(|err| panic!("transcoder: {err}")));
                 }
             })

@@ -12,9 +12,9 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
-use photopress::codec::{self, EncodeSettings};
-use photopress::resize::{self, Plan, Resize};
-use photopress::{Options, header, scan};
+use photopress::jpeg::pixel::{self, EncodeSettings};
+use photopress::jpeg::resize::{self, Plan, Resize};
+use photopress::{Options, inputs::walk, jpeg::header};
 
 fn bench_dir() -> PathBuf {
     std::env::var_os("PHOTOPRESS_BENCH_DIR")
@@ -46,7 +46,7 @@ fn plans(photos: &[Vec<u8>], edge: u32) -> Vec<(&[u8], Plan, Plan)> {
 fn resizing(c: &mut Criterion) {
     photopress::memory::keep_freed_memory();
     let inputs = [bench_dir()];
-    let jobs = scan::scan(&inputs, &Options::default()).expect("scan the bench folder");
+    let jobs = walk::scan(&inputs, &Options::default()).expect("scan the bench folder");
     let mut photos: Vec<Vec<u8>> = jobs
         .iter()
         .map(|j| std::fs::read(&j.input).expect("read"))
@@ -56,7 +56,7 @@ fn resizing(c: &mut Criterion) {
     let run = |set: &[(&[u8], Plan, Plan)], full: bool| {
         for (data, plan, full_plan) in set {
             let plan = if full { full_plan } else { plan };
-            black_box(codec::recompress_resized(data, &settings, plan).expect("resize"));
+            black_box(pixel::recompress_resized(data, &settings, plan).expect("resize"));
         }
     };
 

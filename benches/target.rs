@@ -11,11 +11,11 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use photopress::codec::EncodeSettings;
-use photopress::codec::decode_rgb;
-use photopress::metric::Reference;
-use photopress::target::{self, QualityTarget, SizeLimit};
-use photopress::{Options, scan, transcode};
+use photopress::jpeg::pixel::EncodeSettings;
+use photopress::jpeg::pixel::decode_rgb;
+use photopress::photo::metric::Reference;
+use photopress::photo::target::{self, QualityTarget, SizeLimit};
+use photopress::{Options, inputs::walk, jpeg::dct};
 
 fn bench_dir() -> PathBuf {
     std::env::var_os("PHOTOPRESS_BENCH_DIR")
@@ -28,12 +28,12 @@ fn encode_at(data: &[u8], q: u8) -> Result<Vec<u8>, photopress::ImageError> {
         quality: q,
         ..EncodeSettings::default()
     };
-    transcode::recompress(data, &settings, true)
+    dct::recompress(data, &settings, true)
         .map_err(|e| photopress::ImageError::Encode(e.to_string()))
 }
 
 fn search(c: &mut Criterion) {
-    let jobs = scan::scan(&[bench_dir()], &Options::default()).expect("scan the bench folder");
+    let jobs = walk::scan(&[bench_dir()], &Options::default()).expect("scan the bench folder");
     // The biggest photo the transcoder takes.
     let Some((path, data)) = jobs
         .iter()
@@ -51,7 +51,7 @@ fn search(c: &mut Criterion) {
         );
         return;
     };
-    let frame = photopress::header::read_frame(&data).expect("header");
+    let frame = photopress::jpeg::header::read_frame(&data).expect("header");
     eprintln!(
         "target: {} ({}x{}, {} bytes)",
         path.display(),

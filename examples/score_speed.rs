@@ -15,8 +15,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use photopress::codec::decode_rgb;
-use photopress::metric::Reference;
+use photopress::jpeg::pixel::decode_rgb;
+use photopress::photo::metric::Reference;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -36,7 +36,7 @@ fn run(runs: usize, pairs: &[String]) -> Result<(), String> {
         let src = std::fs::read(source).map_err(|e| format!("{source}: {e}"))?;
         let cand = std::fs::read(candidate).map_err(|e| format!("{candidate}: {e}"))?;
         let frame =
-            photopress::header::read_frame(&cand).map_err(|e| format!("{candidate}: {e}"))?;
+            photopress::jpeg::header::read_frame(&cand).map_err(|e| format!("{candidate}: {e}"))?;
         let t0 = Instant::now();
         let prepare = |upright| {
             decode_rgb(&src, upright)

@@ -4,7 +4,7 @@
 //! admission control, not accounting: the report's totals never pass through here.)
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::header::FrameHeader;
+use crate::jpeg::header::FrameHeader;
 
 /// Bytes the codec needs for the image `header` declares. Measured: a 42.8 MP baseline 4:2:0
 /// photo peaks at about 7.7 bytes a pixel. The encoder keeps two whole-image coefficient
@@ -29,7 +29,7 @@ pub fn working_memory(header: &FrameHeader) -> u64 {
 }
 
 /// Bytes the resizing path needs for the image `header` declares, decoded at `scaled` and
-/// resized to `target` (see [`crate::codec::recompress_resized`]): the scaled picture and the
+/// resized to `target` (see [`crate::jpeg::pixel::recompress_resized`]): the scaled picture and the
 /// resized one, interleaved (gray 1, RGB 3, CMYK 4 bytes a pixel), the filter's intermediate
 /// (target width x scaled height), the turned copy under `--strip`, the encoder's two
 /// coefficient buffers at the target size, and a progressive input's own coefficient buffer
@@ -193,8 +193,8 @@ mod tests {
     fn working_memory_grows_with_pixels_and_progressive_coding() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES");
         let read = |n: &str| std::fs::read(root.join(n)).unwrap_or_default();
-        let dogs = crate::header::read_frame(&read("dogs.jpg")).expect("header");
-        let leaf = crate::header::read_frame(&read("leaf.jpg")).expect("header");
+        let dogs = crate::jpeg::header::read_frame(&read("dogs.jpg")).expect("header");
+        let leaf = crate::jpeg::header::read_frame(&read("leaf.jpg")).expect("header");
         // dogs: 2056x3088 progressive, 3 components: 6.35 MP x (6 + 1.5 + 6) bytes + 1 MiB.
         let pixels = 2056u64 * 3088;
         assert_eq!(
@@ -211,9 +211,10 @@ mod tests {
     #[test]
     fn resizing_needs_less_than_a_full_decode_of_a_baseline_photo() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES");
-        let leaf =
-            crate::header::read_frame(&std::fs::read(root.join("leaf.jpg")).unwrap_or_default())
-                .expect("header");
+        let leaf = crate::jpeg::header::read_frame(
+            &std::fs::read(root.join("leaf.jpg")).unwrap_or_default(),
+        )
+        .expect("header");
         // leaf: 1920x1200 baseline; to 800x500 through the 1/2 scaling (960x600).
         let (scaled, target) = ((960u64, 600u64), (800u64, 500u64));
         assert_eq!(
@@ -226,9 +227,10 @@ mod tests {
         );
         assert!(working_memory_resized(&leaf, (960, 600), (800, 500)) < working_memory(&leaf));
         // A progressive input keeps its full-size coefficients whatever the scaling.
-        let dogs =
-            crate::header::read_frame(&std::fs::read(root.join("dogs.jpg")).unwrap_or_default())
-                .expect("header");
+        let dogs = crate::jpeg::header::read_frame(
+            &std::fs::read(root.join("dogs.jpg")).unwrap_or_default(),
+        )
+        .expect("header");
         assert!(working_memory_resized(&dogs, (257, 386), (200, 300)) > 2056 * 3088 * 6);
     }
 

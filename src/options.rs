@@ -69,7 +69,7 @@ pub struct Options {
     /// where the original would still carry the metadata to remove.
     pub allow_larger: bool,
     /// Leave an output alone when it is up to date: not older than its input and made at this
-    /// quality with these settings (see [`crate::provenance::up_to_date`]). Default false.
+    /// quality with these settings (see [`crate::photo::provenance::up_to_date`]). Default false.
     pub skip_existing: bool,
     /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
     /// such files are errors.
@@ -120,16 +120,16 @@ pub struct Options {
     pub exclude: Vec<String>,
     /// Instead of `quality`, the lowest quality (up to `quality`, the ceiling) whose output
     /// scores at least this against the input. Default none.
-    pub target_quality: Option<crate::target::QualityTarget>,
+    pub target_quality: Option<crate::photo::target::QualityTarget>,
     /// Instead of `quality`, the highest quality (up to `quality`) whose output fits this size;
     /// an image that does not fit even at quality 1 fails. Default none.
-    pub target_size: Option<crate::target::SizeLimit>,
+    pub target_size: Option<crate::photo::target::SizeLimit>,
     /// Keep the original (`kept-original`) when re-encoding saves less than this. Default
     /// none: only an output that is not smaller is replaced by the original.
-    pub min_savings: Option<crate::target::SizeLimit>,
+    pub min_savings: Option<crate::photo::target::SizeLimit>,
     /// Resize each image to fit these limits (as displayed, after its EXIF orientation) before
     /// it is encoded. Default none: images keep their size.
-    pub resize: Option<crate::resize::Resize>,
+    pub resize: Option<crate::jpeg::resize::Resize>,
 }
 
 impl Default for Options {
@@ -189,7 +189,7 @@ impl Options {
     }
 
     /// The options that change an output's bytes, as one string: its hash
-    /// ([`crate::provenance::settings_id`]) goes into each output's marker, so that
+    /// ([`crate::photo::provenance::settings_id`]) goes into each output's marker, so that
     /// `--skip-existing` redoes an output made with other settings. (Unlike [`Self::fingerprint`],
     /// not the prefix nor `allow_larger`, which change which file is written, not its bytes.)
     pub fn output_settings(&self) -> String {

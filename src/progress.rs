@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
-use crate::compress::{Outcome, Status};
 use crate::human;
-use crate::scan::Job;
+use crate::inputs::walk::Job;
+use crate::photo::compress::{Outcome, Status};
 
 /// When to draw the bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,8 +124,8 @@ impl Progress {
             .iter()
             .map(|job| {
                 let size = match &job.source {
-                    crate::scan::Source::Object { size, .. } => size.unwrap_or(0),
-                    crate::scan::Source::File => {
+                    crate::inputs::walk::Source::Object { size, .. } => size.unwrap_or(0),
+                    crate::inputs::walk::Source::File => {
                         std::fs::metadata(&job.input).map_or(0, |m| m.len())
                     }
                 };

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use common::*;
 use photopress::ImageError;
-use photopress::codec::{EncodeSettings, recompress};
-use photopress::transcode::Refusal;
+use photopress::jpeg::dct::Refusal;
+use photopress::jpeg::pixel::{EncodeSettings, recompress};
 
 fn regression_files() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
@@ -113,7 +113,7 @@ fn an_overfull_huffman_table_is_a_clear_error_in_every_mode() {
             strict,
             ..EncodeSettings::default()
         };
-        match photopress::transcode::recompress(&data, &settings, true) {
+        match photopress::jpeg::dct::recompress(&data, &settings, true) {
             Err(Refusal::Invalid(ImageError::Decode(m))) => {
                 assert_eq!(m, "Bogus Huffman table definition")
             }
@@ -146,7 +146,7 @@ fn an_overfull_huffman_table_is_a_clear_error_in_every_mode() {
 #[test]
 fn sampling_too_large_for_one_scan_takes_the_pixel_path() {
     let data = transcoder_regression("sampling-4x4-noninterleaved.jpg");
-    match photopress::transcode::recompress(&data, &EncodeSettings::default(), true) {
+    match photopress::jpeg::dct::recompress(&data, &EncodeSettings::default(), true) {
         Err(Refusal::NotCovered(m)) => assert!(m.contains("more than 10 blocks"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -184,7 +184,7 @@ fn a_tem_marker_before_the_tables_reads_as_libjpeg_reads_it() {
         strict: false,
         ..EncodeSettings::default()
     };
-    let out = photopress::transcode::recompress(&data, &settings, true)
+    let out = photopress::jpeg::dct::recompress(&data, &settings, true)
         .unwrap_or_else(|e| panic!("transcoder: {e}"));
     let libjpeg = |jpeg: &[u8]| {
         mozjpeg::Decompress::new_mem(jpeg)
@@ -209,7 +209,7 @@ fn refused_as_libjpeg_refuses(name: &str, message: &str) -> Vec<u8> {
             strict,
             ..EncodeSettings::default()
         };
-        match photopress::transcode::recompress(&data, &settings, true) {
+        match photopress::jpeg::dct::recompress(&data, &settings, true) {
             Err(Refusal::Invalid(err)) => {
                 assert_eq!(err.to_string(), message, "{name}, strict {strict}")
             }

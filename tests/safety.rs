@@ -49,10 +49,10 @@ fn many_photos(dir: &Path, n: usize) {
 
 /// Every named file in `dir` is a whole JPEG: a strict decode fails on any truncated file.
 fn assert_whole_jpegs(dir: &Path, names: &[String]) {
-    let strict = photopress::codec::EncodeSettings::default();
+    let strict = photopress::jpeg::pixel::EncodeSettings::default();
     for name in names {
         let data = fs::read(dir.join(name)).expect("read");
-        photopress::codec::recompress(&data, &strict)
+        photopress::jpeg::pixel::recompress(&data, &strict)
             .unwrap_or_else(|e| panic!("{name} is damaged: {e}"));
     }
 }

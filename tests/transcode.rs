@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 use common::*;
 use image::DynamicImage;
 use mozjpeg::Marker;
-use photopress::codec::EncodeSettings;
-use photopress::transcode::{self, Refusal};
+use photopress::jpeg::dct::{self, Refusal};
+use photopress::jpeg::pixel::EncodeSettings;
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
@@ -1661,16 +1661,16 @@ fn library_keeps_422_when_any_subsampling_is_asked_and_writes_420_otherwise() {
     let (w, h) = (96, 64);
     let input = Layout::Yuv422.encode(w, h, false, Vec::new());
     let settings = EncodeSettings::default();
-    let output = transcode::recompress(&input, &settings, false).expect("4:2:2 downsampled");
+    let output = dct::recompress(&input, &settings, false).expect("4:2:2 downsampled");
     assert_eq!(frame(&output), (0xC0, Layout::Yuv420.sampling()));
     // 4:1:1 cannot be mapped to 4:2:0 in the DCT domain: left to the pixel path.
     let input_411 = Layout::Yuv411.encode(w, h, false, Vec::new());
-    match transcode::recompress(&input_411, &settings, false) {
+    match dct::recompress(&input_411, &settings, false) {
         Err(Refusal::NotCovered(_)) => {}
         Err(other) => panic!("4:1:1 without any_subsampling: {other}"),
         Ok(_) => panic!("4:1:1 without any_subsampling was transcoded"),
     }
-    let output = transcode::recompress(&input, &settings, true).expect("4:2:2 transcoded");
+    let output = dct::recompress(&input, &settings, true).expect("4:2:2 transcoded");
     assert_eq!(frame(&output), (0xC0, Layout::Yuv422.sampling()));
     let decoded = image::load_from_memory(&output).expect("decodes");
     let original = image::load_from_memory(&input).expect("input decodes");
@@ -1679,5 +1679,5 @@ fn library_keeps_422_when_any_subsampling_is_asked_and_writes_420_otherwise() {
     assert!(diff < 8.0, "diff {diff}");
     // And 4:2:0 is covered either way.
     let input = Layout::Yuv420.encode(w, h, false, Vec::new());
-    assert!(transcode::recompress(&input, &settings, false).is_ok());
+    assert!(dct::recompress(&input, &settings, false).is_ok());
 }

@@ -13,6 +13,7 @@
 //! cannot represent ([`Listing::invalid`]).
 mod error;
 mod listing;
+pub mod location;
 mod object;
 mod prefetch;
 mod upload;

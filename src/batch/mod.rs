@@ -1,0 +1,416 @@
+//! The batch: every job through the one per-image function, on a rayon pool or sequentially,
+//! and the outcomes reduced into totals (no shared counters: each image returns its own
+//! figures, and pairs of partial results are merged).
+pub mod dryrun;
+pub mod schedule;
+pub mod setup;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use tracing::info;
+
+use crate::batch::schedule::{consumption_order, longest_first};
+use crate::error::SetupError;
+use crate::fleet::journal;
+use crate::inputs::walk::Job;
+use crate::inputs::walk::Source;
+use crate::options::{Method, Options};
+use crate::photo::compress::{Context, Outcome, Prefetched, Remote, Status, compress_one};
+use crate::photo::output::{self, OutputDir, clean_stale_temps};
+use crate::progress::Progress;
+use crate::storage::{Bucket, StorageError};
+
+/// Counts and byte totals of a batch. Sizes count the images that have an output (compressed,
+/// kept-original, skipped): their inputs and their outputs, as on disk.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    pub files: u64,
+    pub compressed: u64,
+    pub kept_original: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// Not started: the batch was interrupted first.
+    pub not_started: u64,
+    pub input_bytes: u64,
+    pub output_bytes: u64,
+    /// Images re-encoded by the DCT-domain transcoder.
+    pub dct: u64,
+    /// Images re-encoded through pixels.
+    pub pixel: u64,
+}
+
+impl Totals {
+    /// The totals of one outcome.
+    pub fn of(outcome: &Outcome) -> Self {
+        let mut totals = Totals {
+            files: 1,
+            ..Totals::default()
+        };
+        match outcome.status {
+            Status::Compressed => totals.compressed = 1,
+            Status::KeptOriginal => totals.kept_original = 1,
+            Status::Skipped => totals.skipped = 1,
+            Status::Failed(_) => totals.failed = 1,
+            Status::NotStarted => totals.not_started = 1,
+        }
+        if matches!(outcome.status, Status::Compressed | Status::KeptOriginal) {
+            match outcome.method {
+                Some(Method::Dct) => totals.dct = 1,
+                Some(_) => totals.pixel = 1,
+                None => {}
+            }
+        }
+        if !matches!(outcome.status, Status::Failed(_) | Status::NotStarted) {
+            totals.input_bytes = outcome.input_bytes;
+            totals.output_bytes = outcome.output_bytes;
+        }
+        totals
+    }
+
+    /// The totals of two disjoint sets of outcomes.
+    pub fn merge(self, other: Totals) -> Totals {
+        Totals {
+            files: self.files + other.files,
+            compressed: self.compressed + other.compressed,
+            kept_original: self.kept_original + other.kept_original,
+            skipped: self.skipped + other.skipped,
+            failed: self.failed + other.failed,
+            not_started: self.not_started + other.not_started,
+            input_bytes: self.input_bytes + other.input_bytes,
+            output_bytes: self.output_bytes + other.output_bytes,
+            dct: self.dct + other.dct,
+            pixel: self.pixel + other.pixel,
+        }
+    }
+
+    /// Output bytes over input bytes (0 when nothing was compressed).
+    pub fn rate(&self) -> f64 {
+        if self.input_bytes == 0 {
+            0.0
+        } else {
+            self.output_bytes as f64 / self.input_bytes as f64
+        }
+    }
+}
+
+/// What a batch did.
+#[derive(Debug)]
+pub struct BatchResult {
+    /// One outcome per job, in job order.
+    pub outcomes: Vec<Outcome>,
+    pub totals: Totals,
+    pub duration: Duration,
+    /// Threads that did the work (1 for a sequential run).
+    pub threads: usize,
+}
+
+/// A partial result: the totals and the outcomes of a run of consecutive jobs.
+/// Outcomes carry their job's index, so the report lists them in job order whatever order
+/// the workers took the jobs in.
+type Partial = (Totals, Vec<(usize, Outcome)>);
+
+fn merge((totals_a, mut outcomes_a): Partial, (totals_b, outcomes_b): Partial) -> Partial {
+    outcomes_a.extend(outcomes_b);
+    (totals_a.merge(totals_b), outcomes_a)
+}
+
+/// The buckets of a run whose inputs or outputs are objects (none for local runs).
+#[derive(Default)]
+pub struct Storage {
+    pub input: Option<Bucket>,
+    pub output: Option<Bucket>,
+}
+
+/// Compresses every job under `options` (the `ProcessImages` component of the logs).
+pub fn run(
+    jobs: &[Job],
+    inputs: &[impl AsRef<Path>],
+    options: &Options,
+    progress: &Progress,
+) -> Result<BatchResult, SetupError> {
+    let inputs: Vec<String> = inputs
+        .iter()
+        .map(|p| p.as_ref().display().to_string())
+        .collect();
+    run_with(jobs, &inputs, options, progress, &Storage::default())
+}
+
+/// [`run`] with buckets for object inputs and outputs; `inputs` name the inputs in the log.
+pub fn run_with(
+    jobs: &[Job],
+    inputs: &[String],
+    options: &Options,
+    progress: &Progress,
+    storage: &Storage,
+) -> Result<BatchResult, SetupError> {
+    options.validate()?;
+    // An output that cannot be written is one error before any work, not one per image: a
+    // folder is checked, a bucket prefix gets (and loses) a small probe object.
+    match &storage.output {
+        None => output::check_writable(&options.output_dir)?,
+        Some(bucket) => {
+            let probe = format!("_photopress/.probe-{}", std::process::id());
+            bucket
+                .put(&probe, crate::storage::Bytes::from_static(b"probe"))
+                .and_then(|_| bucket.delete(&probe))
+                .map_err(|err| SetupError::OutputBucket {
+                    url: bucket.url().to_string(),
+                    message: match err {
+                        StorageError::NotFound { .. } => {
+                            format!("bucket {} does not exist", bucket.url().bucket())
+                        }
+                        StorageError::PermissionDenied { message, .. } => {
+                            format!("permission denied ({message})")
+                        }
+                        other => other.to_string(),
+                    },
+                })?;
+        }
+    }
+    let start = Instant::now();
+    let threads = options.threads();
+    let input_list = inputs;
+    info!(
+        target: "ProcessImages",
+        "Start processing {} images from {} on {}",
+        jobs.len(),
+        input_list.join(", "),
+        if options.sequential { "the main thread (sequential)".to_string() } else if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") }
+    );
+    if jobs.is_empty() {
+        // Local inputs only: a bucket prefix has no sub-folders to hint at.
+        let inputs: Vec<std::path::PathBuf> = inputs
+            .iter()
+            .filter(|p| !crate::storage::is_object_url(p))
+            .map(std::path::PathBuf::from)
+            .collect();
+        let hint = crate::inputs::walk::nothing_found_hint(&inputs, options)
+            .map(|hint| format!("; {hint}"))
+            .unwrap_or_default();
+        tracing::warn!(target: "ProcessImages", "No JPEG files found in {}{hint}", input_list.join(", "));
+    }
+    if storage.output.is_none() {
+        remove_leftovers(jobs, options);
+    }
+
+    // A manifest, and what an earlier run of this shard already did (not done again).
+    let root = options.manifest.then(|| match &storage.output {
+        Some(bucket) => journal::Root::Object(bucket),
+        None => journal::Root::Local(&options.output_dir),
+    });
+    let (earlier, todo) = match &root {
+        Some(root) => resume(jobs, root, options, storage.input.as_ref()),
+        None => (Vec::new(), (0..jobs.len()).collect()),
+    };
+    let journal = root.map(|root| journal::Journal::new(root, options));
+    let pool = if options.sequential {
+        None
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("Thread-{}", i + 1))
+            .build()
+            .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
+        Some(pool)
+    };
+    // No input is read ahead under --preserve: the read could change the access time that
+    // the output is to get.
+    let peek = pool.as_ref().filter(|_| !options.preserve);
+    let order = longest_first(jobs, &todo, threads, peek);
+    let prefetched = storage.input.as_ref().map(|bucket| {
+        let keys = consumption_order(&order, threads)
+            .into_iter()
+            .filter(|&i| matches!(jobs[i].source, Source::Object { .. }))
+            .map(|i| jobs[i].key.clone())
+            .collect::<Vec<_>>();
+        let index = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
+        let in_flight = prefetch_bytes(options.max_memory);
+        Prefetched {
+            prefetcher: bucket.prefetch(keys, 2 * threads + 2, in_flight, options.max_file_size),
+            index,
+        }
+    });
+
+    let output_dir = OutputDir::new(&options.output_dir, options.fsync);
+    let mut ctx = Context::new(options, &output_dir);
+    if prefetched.is_some() && options.max_memory > 0 {
+        // The downloads' share of the budget is theirs: the images get the rest.
+        let images =
+            options.max_memory - prefetch_bytes(options.max_memory).min(options.max_memory / 2);
+        ctx.budget = crate::memory::Budget::new(images);
+    }
+    ctx.remote = Remote {
+        input: storage.input.as_ref(),
+        prefetch: prefetched.as_ref(),
+        output: storage.output.as_ref(),
+    };
+    let one = |index: usize| -> Partial {
+        progress.image_started();
+        let outcome = compress_one(&jobs[index], &ctx);
+        progress.image_done(&outcome);
+        if let Some(journal) = &journal {
+            journal.record(&outcome);
+        }
+        (Totals::of(&outcome), vec![(index, outcome)])
+    };
+    let empty = || (Totals::default(), Vec::new());
+    let earlier_totals = earlier
+        .iter()
+        .map(|(_, o)| Totals::of(o))
+        .fold(Totals::default(), Totals::merge);
+    let (totals, mut outcomes) = match &pool {
+        None => todo.iter().map(|&i| one(i)).fold(empty(), merge),
+        // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
+        // worker can take the next one, rather than rayon's adaptive splitting handing a
+        // thread a run of images as one piece that nobody can steal from.
+        Some(pool) => pool.install(|| {
+            order
+                .par_iter()
+                .with_max_len(1)
+                .map(|&index| one(index))
+                .reduce(empty, merge)
+        }),
+    };
+    if let Some(journal) = &journal {
+        journal.finish();
+    }
+    let totals = totals.merge(earlier_totals);
+    outcomes.extend(earlier);
+    outcomes.sort_unstable_by_key(|(index, _)| *index);
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(|(_, outcome)| outcome).collect();
+    let duration = start.elapsed();
+    info!(
+        target: "ProcessImages",
+        "End processing: {} compressed, {} kept original, {} skipped, {} failed, {} not started in {:.1} ms",
+        totals.compressed,
+        totals.kept_original,
+        totals.skipped,
+        totals.failed,
+        totals.not_started,
+        duration.as_secs_f64() * 1e3
+    );
+    Ok(BatchResult {
+        outcomes,
+        totals,
+        duration,
+        threads,
+    })
+}
+
+/// Bytes the downloads of object inputs may hold ahead of the workers: a quarter of the memory
+/// budget (at least 64 MiB), 512 MiB without one.
+fn prefetch_bytes(max_memory: u64) -> u64 {
+    match max_memory {
+        0 => 512 << 20,
+        budget => (budget / 4).max(64 << 20),
+    }
+}
+
+/// Splits the jobs into those an earlier run of this shard did (same input version, same
+/// settings: reported as skipped, not done again) and those to do.
+fn resume(
+    jobs: &[Job],
+    root: &journal::Root<'_>,
+    options: &Options,
+    input_bucket: Option<&Bucket>,
+) -> (Vec<(usize, Outcome)>, Vec<usize>) {
+    let index = journal::resume_index(root, options);
+    let settings = options.fingerprint();
+    let mut earlier = Vec::new();
+    let mut todo = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let version = if index.is_empty() || job.problem.is_some() {
+            None
+        } else {
+            journal::version_before(job, input_bucket)
+        };
+        let done = version.and_then(|v| index.done(&job.key, &v, &settings).map(|r| (v, r)));
+        match done {
+            Some((version, record)) => earlier.push((
+                i,
+                Outcome {
+                    version: Some(version),
+                    input_bytes: record.input_bytes,
+                    output_bytes: record.output_bytes,
+                    status: Status::Skipped,
+                    ..Outcome::new(job.input.clone(), job.output.clone(), job.key.clone())
+                },
+            )),
+            None => todo.push(i),
+        }
+    }
+    if !earlier.is_empty() {
+        info!(
+            target: "ProcessImages",
+            "Resuming: {} of {} images were done by an earlier run (manifest), {} to do",
+            earlier.len(),
+            jobs.len(),
+            todo.len()
+        );
+    }
+    (earlier, todo)
+}
+
+/// Removes temporary files that killed runs left in the folders this batch writes to.
+fn remove_leftovers(jobs: &[Job], options: &Options) {
+    let mut dirs: BTreeSet<&Path> = BTreeSet::new();
+    dirs.insert(&options.output_dir);
+    for job in jobs {
+        if let Some(parent) = job.output.parent() {
+            dirs.insert(parent);
+        }
+    }
+    let removed: usize = dirs.into_iter().map(clean_stale_temps).sum();
+    if removed > 0 {
+        info!(target: "ProcessImages", "Removed {removed} temporary files left by an interrupted run");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn outcome(status: Status, input_bytes: u64, output_bytes: u64) -> Outcome {
+        Outcome {
+            input: PathBuf::from("in.jpg"),
+            output: PathBuf::from("out.jpg"),
+            key: "in.jpg".into(),
+            version: None,
+            started: std::time::SystemTime::UNIX_EPOCH,
+            duration: std::time::Duration::ZERO,
+            input_bytes,
+            output_bytes,
+            status,
+            method: None,
+            quality: None,
+            score: None,
+            candidates: None,
+            dimensions: None,
+            progressive: None,
+        }
+    }
+
+    #[test]
+    fn failed_images_count_but_add_no_bytes() {
+        let failed = outcome(Status::Failed(crate::error::ImageError::Empty), 0, 0);
+        let totals = Totals::of(&outcome(Status::Compressed, 100, 30))
+            .merge(Totals::of(&outcome(Status::KeptOriginal, 50, 50)))
+            .merge(Totals::of(&failed));
+        assert_eq!(totals.files, 3);
+        assert_eq!(
+            (totals.compressed, totals.kept_original, totals.failed),
+            (1, 1, 1)
+        );
+        assert_eq!((totals.input_bytes, totals.output_bytes), (150, 80));
+        assert!((totals.rate() - 80.0 / 150.0).abs() < 1e-12);
+        assert_eq!(Totals::default().rate(), 0.0);
+    }
+}

@@ -1,0 +1,232 @@
+//! The command line's places and sub-commands: the parsed arguments turned into library calls,
+//! and their results into output and exit codes.
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+use photopress::Options;
+use photopress::shard::Shard;
+use photopress::storage::location::Location;
+use photopress::{
+    batch::dryrun, batch::setup, fleet::journal, fleet::plan, photo::stream, report, report::job,
+    storage,
+};
+
+use crate::cli::{Cli, PlanArgs, ReportArgs};
+
+/// The run's options with its output place and shard, and its input places.
+pub fn places(cli: &Cli) -> Result<(Options, Vec<Location>), String> {
+    let mut options = cli.options();
+    let inputs = cli
+        .inputs()
+        .iter()
+        .map(|i| Location::parse(i).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Location::Object(url) = Location::parse(&cli.output).map_err(|e| e.to_string())? {
+        options.output_url = Some(url);
+        options.manifest = true;
+    }
+    if let Some(count) = cli.shard_count {
+        options.shard = Shard::from_args(cli.shard_index, count, |name| std::env::var(name).ok())
+            .map_err(|e| e.to_string())?;
+        options.manifest = true;
+    }
+    Ok((options, inputs))
+}
+
+/// `--dry-run`: the jobs listed as a run would find them, nothing written; exit 3 when there
+/// are none (as a run would), 2 on a usage error.
+pub fn dry_run(cli: &Cli, inputs: &[Location], options: &Options) -> ExitCode {
+    let prepared = match setup::prepare(inputs, cli.keys_from.as_deref(), options) {
+        Ok(prepared) => prepared,
+        Err(err) => return usage(&err.to_string()),
+    };
+    let (planned, totals) = dryrun::plan(&prepared.jobs, options);
+    let text = if cli.json {
+        dryrun::json(&planned, &totals) + "\n"
+    } else {
+        dryrun::text(&planned, &totals)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if planned.is_empty() && options.shard.count == 1 && cli.keys_from.is_none() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// True when the inputs ask for a stream: `-` among them.
+pub fn wants_stream(cli: &Cli) -> bool {
+    cli.inputs.iter().any(|i| i == "-")
+}
+
+/// `photopress -`: one JPEG from stdin to stdout. The per-file line (or JSON line) goes to
+/// stderr with the log; exit 0, 1 when the image failed (nothing written), 2 on a usage error.
+pub fn stream(cli: &Cli, options: &Options) -> ExitCode {
+    use std::io::IsTerminal;
+    if cli.inputs.len() > 1 {
+        return usage("'-' reads one image from stdin and writes it to stdout: give it alone");
+    }
+    let not_for_streams = [
+        (cli.output != photopress::options::DEFAULT_OUTPUT, "-o"),
+        (cli.shard_count.is_some(), "--shard-count"),
+        (cli.keys_from.is_some(), "--keys-from"),
+        (cli.dry_run, "--dry-run"),
+        (cli.skip_existing, "--skip-existing"),
+        (cli.recursive, "-r"),
+    ];
+    if let Some((_, flag)) = not_for_streams.iter().find(|(given, _)| *given) {
+        return usage(&format!(
+            "{flag} does not apply to '-' (stdin to stdout: the output is stdout)"
+        ));
+    }
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        return usage(
+            "refusing to write JPEG data to a terminal: redirect stdout (photopress - < in.jpg > out.jpg)",
+        );
+    }
+    let outcome = stream::compress_stream(std::io::stdin().lock(), &mut stdout.lock(), options);
+    if cli.json || cli.json_lines {
+        eprintln!("{}", report::json_line(&outcome));
+    }
+    match &outcome.status {
+        photopress::Status::Failed(err) => {
+            tracing::error!(target: "CompressOneImage", "Failed to compress image {}: {err}", stream::STDIN_NAME);
+            ExitCode::from(1)
+        }
+        status => {
+            tracing::info!(
+                target: "CompressOneImage",
+                "{} -> {}: {} ({})",
+                stream::STDIN_NAME,
+                stream::STDOUT_NAME,
+                photopress::human::sizes(outcome.input_bytes, outcome.output_bytes),
+                status.as_str()
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `photopress completions SHELL`: the completion script, from the clap definition.
+pub fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "photopress", &mut script);
+    let _ = std::io::stdout().lock().write_all(&script);
+    ExitCode::SUCCESS
+}
+
+/// `photopress man`: the man page (roff), from the clap definition.
+pub fn man() -> ExitCode {
+    let mut page = Vec::new();
+    if let Err(err) = clap_mangen::Man::new(Cli::command())
+        .title("PHOTOPRESS")
+        .render(&mut page)
+    {
+        eprintln!("photopress: error: cannot render the man page: {err}");
+        return ExitCode::from(1);
+    }
+    let _ = std::io::stdout().lock().write_all(&page);
+    ExitCode::SUCCESS
+}
+
+/// `photopress plan`.
+pub fn plan(args: &PlanArgs, mut options: Options) -> ExitCode {
+    options.recursive = args.recursive;
+    let places = Location::parse(&args.input).and_then(|i| Ok((i, Location::parse(&args.to)?)));
+    let (input, to) = match places {
+        Ok(places) => places,
+        Err(err) => return usage(&err.to_string()),
+    };
+    match plan::plan(&input, args.shard_count, &to, &options) {
+        Ok(done) => {
+            let text = if args.json {
+                serde_json::to_string_pretty(&done).unwrap_or_default() + "\n"
+            } else {
+                let mut text = format!(
+                    "Planned {} keys of {} into {} shards at {to}: {:?}\n",
+                    done.keys, done.input, done.shard_count, done.per_shard
+                );
+                for (key, why) in &done.invalid {
+                    text.push_str(&format!("Left out {key:?}: {why}\n"));
+                }
+                text
+            };
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            if done.invalid.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(err) => usage(&err.to_string()),
+    }
+}
+
+/// `photopress report`: exit 0 when every key of the job is done once with one setting, 1
+/// when a key failed, is missing or was done twice, 2 when the manifests cannot be read.
+pub fn report(args: &ReportArgs) -> ExitCode {
+    let root = match Location::parse(&args.manifests) {
+        Ok(root) => root,
+        Err(err) => return usage(&err.to_string()),
+    };
+    let bucket;
+    let reader = match &root {
+        Location::Local(path) => journal::Root::Local(path),
+        Location::Object(url) => match storage::Bucket::connect(url) {
+            Ok(b) => {
+                bucket = b;
+                journal::Root::Object(&bucket)
+            }
+            Err(err) => return usage(&err.to_string()),
+        },
+    };
+    let parts = match reader.read_parts("") {
+        Ok(parts) => parts,
+        Err(err) => return usage(&format!("cannot read the manifests: {err}")),
+    };
+    let (records, warnings) = photopress::fleet::manifest::parse_parts(parts);
+    for w in &warnings {
+        tracing::warn!(target: "ProcessImages", "{w}");
+    }
+    // The shard count: the folder's name (`n4`), else the records'.
+    let count = root
+        .to_string()
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.strip_prefix('n'))
+        .and_then(|n| n.parse().ok())
+        .or_else(|| records.iter().map(|r| r.shards).max())
+        .unwrap_or(1);
+    let plan_keys = match &args.plan {
+        Some(place) => {
+            let place = match Location::parse(place) {
+                Ok(p) => p,
+                Err(err) => return usage(&err.to_string()),
+            };
+            match plan::read_keys(&place, count) {
+                Ok(keys) => Some(keys),
+                Err(err) => return usage(&format!("cannot read the plan: {err}")),
+            }
+        }
+        None => None,
+    };
+    let job = job::summarize(records, count, plan_keys.as_deref());
+    let text = if args.json {
+        job::json(&job) + "\n"
+    } else {
+        job::text(&job)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if job::complete(&job) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("photopress: error: {message}");
+    ExitCode::from(2)
+}

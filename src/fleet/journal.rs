@@ -1,0 +1,223 @@
+//! The manifest of a run, on disk or in a bucket: the parts a run writes (whole files or
+//! objects, each only after the outputs it records exist), the parts an earlier run of the same
+//! shard left (read back for resume), and the input versions that resume compares.
+//!
+//! The format and the resume rule are `manifest`'s; this module only moves bytes.
+use std::fs;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::warn;
+
+use crate::fleet::manifest::{self, ManifestWriter, Record, ResumeIndex};
+use crate::inputs::walk::{Job, Source};
+use crate::options::Options;
+use crate::photo::compress::{Outcome, Status};
+use crate::photo::output::{self, WriteOptions};
+use crate::storage::Bucket;
+
+/// Largest manifest part read back (a part holds at most a few hundred records).
+const MAX_PART_BYTES: u64 = 64 << 20;
+
+/// Where a run's manifest lives: below the local output folder or the output bucket prefix.
+pub enum Root<'a> {
+    Local(&'a Path),
+    Object(&'a Bucket),
+}
+
+impl Root<'_> {
+    /// Writes one whole part (`name` relative to the root).
+    fn write(&self, name: &str, bytes: Vec<u8>) -> Result<(), String> {
+        match self {
+            Root::Local(dir) => {
+                let path = name.split('/').fold(dir.to_path_buf(), |p, s| p.join(s));
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+                }
+                let opts = WriteOptions {
+                    mode: Some(0o644),
+                    fsync: true,
+                    ..WriteOptions::default()
+                };
+                output::write_atomic(&path, &bytes, opts).map_err(|e| e.to_string())
+            }
+            Root::Object(bucket) => bucket
+                .put(name, bytes.into())
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Every part below `dir` (relative to the root), with its name.
+    pub fn read_parts(&self, dir: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let mut parts = Vec::new();
+        match self {
+            Root::Local(root) => {
+                let base = dir.split('/').fold(root.to_path_buf(), |p, s| p.join(s));
+                let mut stack = vec![base];
+                while let Some(folder) = stack.pop() {
+                    let Ok(entries) = fs::read_dir(&folder) else {
+                        continue;
+                    };
+                    for entry in entries.flatten() {
+                        let path = entry.path();
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        let Ok(meta) = fs::symlink_metadata(&path) else {
+                            continue;
+                        };
+                        if meta.is_dir() {
+                            stack.push(path);
+                        } else if meta.is_file()
+                            && manifest::is_part_name(&name)
+                            && meta.len() <= MAX_PART_BYTES
+                        {
+                            let bytes =
+                                fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                            parts.push((path.to_string_lossy().into_owned(), bytes));
+                        }
+                    }
+                }
+            }
+            Root::Object(bucket) => {
+                let listing = bucket.list(dir, true).map_err(|e| e.to_string())?;
+                for object in listing.objects {
+                    let name = object.key_rel.rsplit('/').next().unwrap_or_default();
+                    if manifest::is_part_name(name) {
+                        let fetched = bucket
+                            .get(&object.key_rel, MAX_PART_BYTES)
+                            .map_err(|e| e.to_string())?;
+                        parts.push((
+                            bucket.url().object_url(&object.key_rel),
+                            fetched.bytes.to_vec(),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(parts)
+    }
+}
+
+/// A job's input version before it is read (a stat, or the listing's ETag, or a HEAD).
+pub fn version_before(job: &Job, input_bucket: Option<&Bucket>) -> Option<String> {
+    match &job.source {
+        Source::File => fs::metadata(&job.input)
+            .ok()
+            .map(|m| manifest::file_version(&m)),
+        Source::Object {
+            etag: Some(etag), ..
+        } => Some(manifest::object_version(Some(etag), 0)),
+        Source::Object { .. } => {
+            let info = input_bucket?.head(&job.key).ok()?;
+            Some(manifest::object_version(info.etag.as_deref(), info.size))
+        }
+    }
+}
+
+/// The earlier records of this run's shard.
+pub fn resume_index(root: &Root<'_>, opts: &Options) -> ResumeIndex {
+    let dir = manifest::shard_dir(opts.shard.count, opts.shard.index);
+    match root.read_parts(&dir) {
+        Ok(parts) => {
+            let (records, warnings) = manifest::parse_parts(parts);
+            for w in warnings {
+                warn!(target: "ProcessImages", "{w}");
+            }
+            ResumeIndex::new(records)
+        }
+        Err(err) => {
+            warn!(target: "ProcessImages", "Cannot read the earlier manifest ({err}); everything is done again");
+            ResumeIndex::default()
+        }
+    }
+}
+
+/// A run's manifest being written: records in, parts out as they fill.
+pub struct Journal<'a> {
+    root: Root<'a>,
+    writer: Mutex<ManifestWriter>,
+    settings: String,
+    shard: (u64, u64),
+}
+
+impl<'a> Journal<'a> {
+    pub fn new(root: Root<'a>, opts: &Options) -> Self {
+        let run_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Journal {
+            root,
+            writer: Mutex::new(ManifestWriter::new(
+                opts.shard.index,
+                opts.shard.count,
+                run_ms,
+                std::process::id(),
+            )),
+            settings: opts.fingerprint(),
+            shard: (opts.shard.index, opts.shard.count),
+        }
+    }
+
+    /// Records one outcome (its output is already written); writes a part when enough are
+    /// waiting. A part that cannot be written is a warning: the outputs are there, a rerun
+    /// only redoes their work.
+    pub fn record(&self, outcome: &Outcome) {
+        let record = self.to_record(outcome);
+        let part = {
+            let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            writer.push(&record);
+            writer.should_flush().then(|| writer.take_part()).flatten()
+        };
+        if let Some((name, bytes)) = part {
+            self.write(&name, bytes);
+        }
+    }
+
+    /// Writes what is still waiting.
+    pub fn finish(&self) {
+        let part = self
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take_part();
+        if let Some((name, bytes)) = part {
+            self.write(&name, bytes);
+        }
+    }
+
+    fn write(&self, name: &str, bytes: Vec<u8>) {
+        if let Err(err) = self.root.write(name, bytes) {
+            warn!(target: "ProcessImages", "Cannot write the manifest part {name}: {err}");
+        }
+    }
+
+    fn to_record(&self, o: &Outcome) -> Record {
+        let status = match &o.status {
+            Status::Compressed => manifest::Status::Compressed,
+            Status::KeptOriginal => manifest::Status::KeptOriginal,
+            Status::Skipped => manifest::Status::Skipped,
+            Status::Failed(_) => manifest::Status::Failed,
+            Status::NotStarted => manifest::Status::NotStarted,
+        };
+        Record {
+            key: o.key.clone(),
+            input: o.input.to_string_lossy().into_owned(),
+            version: o.version.clone().unwrap_or_default(),
+            output: o.output.to_string_lossy().into_owned(),
+            input_bytes: o.input_bytes,
+            output_bytes: o.output_bytes,
+            status,
+            method: o.method.map(|m| m.as_str().to_string()),
+            settings: self.settings.clone(),
+            started: o.started.into(),
+            duration_ms: o.duration.as_secs_f64() * 1e3,
+            error: match &o.status {
+                Status::Failed(err) => Some(err.to_string()),
+                _ => None,
+            },
+            shard: self.shard.0,
+            shards: self.shard.1,
+        }
+    }
+}

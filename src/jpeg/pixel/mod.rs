@@ -1,0 +1,538 @@
+//! The JPEG codec: decode one JPEG held in memory and encode it again, through mozjpeg
+//! (libjpeg-turbo's SIMD code). This is the only module that talks to the C library.
+//!
+//! Two paths:
+//! - YCbCr 4:2:0 in, 4:2:0 out (most camera photos): the planes go from decoder to encoder as
+//!   they are (libjpeg's raw-data interface), skipping the colour conversion and chroma
+//!   resampling both ways, which are a third of the work and would only blur the chroma again.
+//! - anything else: pixels stream through in bands of rows, decoded and encoded back to back
+//!   while they are in cache; `--strip` on a rotated photo needs the whole picture (to turn it
+//!   upright).
+//!
+//! And a third for resizing ([`recompress_resized`], in `codec/resized.rs`).
+//!
+//! libjpeg reports fatal errors by unwinding; every call into it runs under `catch_unwind`,
+//! and the unwind becomes that file's error.
+use std::os::raw::c_int;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use image::metadata::Orientation;
+use mozjpeg::compress::CompressStarted;
+use mozjpeg::{ALL_MARKERS, ColorSpace, Compress, Decompress, Marker};
+use mozjpeg_sys as ffi;
+
+use crate::error::ImageError;
+use crate::jpeg::resize::swaps_axes;
+
+mod resized;
+mod rgb;
+pub use resized::recompress_resized;
+pub use rgb::decode_rgb;
+
+/// Largest image accepted, in pixels (libjpeg's own limit is 65500 on a side): its working
+/// memory is a few bytes a pixel.
+pub const MAX_PIXELS: u64 = 400_000_000;
+
+/// Above this many pixels, an image must not declare more than [`BOMB_PIXELS_PER_BYTE`]
+/// pixels per byte of file.
+pub const BOMB_MIN_PIXELS: u64 = 16_000_000;
+/// See [`BOMB_MIN_PIXELS`].
+pub const BOMB_PIXELS_PER_BYTE: u64 = 2_000;
+
+/// The lowest quality at which libjpeg's scaled tables all fit in 8 bits.
+pub const BASELINE_QUALITY: u8 = 24;
+
+/// Rows decoded and encoded at a time when streaming.
+const BAND_ROWS: usize = 32;
+
+/// How to encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeSettings {
+    /// JPEG quality 1..=100.
+    pub quality: u8,
+    /// Keep EXIF, XMP, IPTC and comment segments.
+    pub keep_metadata: bool,
+    /// Keep the ICC colour profile.
+    pub keep_icc: bool,
+    /// Treat truncated or corrupt entropy-coded data as an error.
+    pub strict: bool,
+    /// mozjpeg's full search (trellis quantization, progressive scans chosen for size): smaller
+    /// files, several times slower. Otherwise libjpeg-turbo's fast settings (Pillow's bytes).
+    pub best: bool,
+    /// Allow quantization tables above 255 (16-bit tables: an extended-sequential SOF1 file
+    /// below quality 24, which some decoders refuse). Otherwise tables are clamped to 8 bits,
+    /// as Pillow and `cjpeg -baseline` do, and every output is baseline.
+    pub extended: bool,
+    /// Progressive output: the transcoder's scan script (see `dct::progressive`), or
+    /// mozjpeg's progressive mode on the pixel path. Otherwise baseline, except under `best`,
+    /// whose pixel path is mozjpeg's progressive with optimized scans either way.
+    pub progressive: bool,
+    /// Keep the input's coefficients and quantization tables (the transcoder only): the
+    /// entropy coding alone is redone. `quality` is then only the marker's (100).
+    pub lossless: bool,
+    /// The [`crate::photo::provenance::settings_id`] of the run, written into each output's marker.
+    pub settings_id: u32,
+}
+
+impl Default for EncodeSettings {
+    fn default() -> Self {
+        EncodeSettings {
+            quality: crate::options::DEFAULT_QUALITY,
+            keep_metadata: true,
+            keep_icc: true,
+            strict: true,
+            best: false,
+            extended: false,
+            progressive: false,
+            lossless: false,
+            settings_id: crate::photo::provenance::settings_id(&crate::Options::default()),
+        }
+    }
+}
+
+/// Re-encodes a JPEG. Returns the new file's bytes.
+pub fn recompress(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    guarded(input, || recompress_unguarded(input, settings))
+}
+
+/// Runs `work` on `input` (refused when empty) with libjpeg's unwinding fatal errors turned
+/// into that file's error: the one entry of every codec call.
+fn guarded<T>(input: &[u8], work: impl FnOnce() -> Result<T, ImageError>) -> Result<T, ImageError> {
+    if input.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => Err(classify(panic_message(payload.as_ref()))),
+    }
+}
+
+/// An input opened for decoding: the decoder (header read), the colour space its pixels are
+/// read in and how many bytes a pixel has, and what the output keeps of it.
+struct Opened<'a> {
+    decoder: Decompress<&'a [u8]>,
+    pixel_space: ColorSpace,
+    components: usize,
+    kept: Kept,
+}
+
+/// Opens `input`: its header read and checked (a size photopress takes, a colour space it
+/// writes back), the segments to keep gathered. The one opening of both pixel paths.
+fn open<'a>(input: &'a [u8], settings: &EncodeSettings) -> Result<Opened<'a>, ImageError> {
+    let mut decoder = Decompress::with_markers(ALL_MARKERS)
+        .with_err(error_manager(settings.strict))
+        .from_mem(input)
+        .map_err(|err| ImageError::Decode(err.to_string()))?;
+    let (width, height) = decoder.size();
+    if width == 0 || height == 0 {
+        return Err(ImageError::Decode("the image has no pixels".into()));
+    }
+    check_size(width, height, input.len())?;
+    let (pixel_space, components) = match decoder.color_space() {
+        ColorSpace::JCS_GRAYSCALE => (ColorSpace::JCS_GRAYSCALE, 1),
+        ColorSpace::JCS_YCbCr | ColorSpace::JCS_RGB => (ColorSpace::JCS_RGB, 3),
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => (ColorSpace::JCS_CMYK, 4),
+        other => {
+            return Err(ImageError::Unsupported(format!(
+                "colour space {other:?} with {} components",
+                decoder.components().len()
+            )));
+        }
+    };
+    let kept = Kept {
+        markers: decoder
+            .markers()
+            .filter(|m| keep_marker(m.marker, m.data, settings))
+            .map(|m| (m.marker, m.data.to_vec()))
+            .collect(),
+        density: decoder.pixel_density(),
+        capacity: input.len() / 2,
+    };
+    Ok(Opened {
+        decoder,
+        pixel_space,
+        components,
+        kept,
+    })
+}
+
+fn recompress_unguarded(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    let Opened {
+        decoder,
+        pixel_space,
+        components,
+        kept,
+    } = open(input, settings)?;
+    let (width, height) = decoder.size();
+    // Without the EXIF segment a viewer cannot know the photo's orientation, so it is applied
+    // to the pixels instead.
+    let orientation = if settings.keep_metadata {
+        Orientation::NoTransforms
+    } else {
+        exif_orientation(decoder.markers().map(|m| (m.marker, m.data)))
+    };
+
+    if orientation == Orientation::NoTransforms && is_ycbcr_420(&decoder) {
+        return recompress_planes(decoder, (width, height), settings, &kept);
+    }
+
+    let mut decoder = decoder
+        .to_colorspace(pixel_space)
+        .map_err(|err| ImageError::Decode(err.to_string()))?;
+    let row_bytes = width * components;
+    let out_size = if swaps_axes(orientation) {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    let mut encoder = start_encoder(pixel_space, out_size, settings, &kept, false)?;
+
+    let decode_err = |err: std::io::Error| ImageError::Decode(err.to_string());
+    let encode_err = |err: std::io::Error| ImageError::Encode(err.to_string());
+    if orientation == Orientation::NoTransforms {
+        let mut band = vec![0u8; row_bytes * BAND_ROWS.min(height)];
+        let mut rows_left = height;
+        while rows_left > 0 {
+            let rows = rows_left.min(BAND_ROWS);
+            let band = &mut band[..rows * row_bytes];
+            decoder.read_scanlines_into(band).map_err(decode_err)?;
+            encoder.write_scanlines(band).map_err(encode_err)?;
+            rows_left -= rows;
+        }
+    } else {
+        let pixels: Vec<u8> = decoder.read_scanlines().map_err(decode_err)?;
+        if pixels.len() != row_bytes * height {
+            return Err(ImageError::Decode("the image data ended early".into()));
+        }
+        let upright = orient(&pixels, width, height, components, orientation);
+        encoder.write_scanlines(&upright).map_err(encode_err)?;
+    }
+    decoder.finish().map_err(decode_err)?;
+    encoder.finish().map_err(encode_err)
+}
+
+/// Refuses sizes photopress does not take: more than [`MAX_PIXELS`], or a decompression bomb.
+pub(crate) fn check_size(width: usize, height: usize, file_len: usize) -> Result<(), ImageError> {
+    let pixels = (width as u64) * (height as u64);
+    // A few hundred bytes can declare hundreds of megapixels (flat blocks cost almost nothing in
+    // arithmetic or progressive coding) and cost gigabytes to decode. No photograph comes near
+    // this ratio: even a flat Huffman-coded picture needs about a byte per 100 pixels.
+    if pixels > BOMB_MIN_PIXELS && pixels > BOMB_PIXELS_PER_BYTE * file_len as u64 {
+        return Err(ImageError::Unsupported(format!(
+            "declares {width}x{height} pixels in only {file_len} bytes (a decompression bomb?)"
+        )));
+    }
+    if pixels > MAX_PIXELS {
+        return Err(ImageError::Unsupported(format!(
+            "{width}x{height} is more than the {MAX_PIXELS} pixels photopress accepts"
+        )));
+    }
+    Ok(())
+}
+
+/// True for a YCbCr JPEG with 4:2:0 chroma: the output's own layout.
+fn is_ycbcr_420<R>(decoder: &Decompress<R>) -> bool {
+    let factors = decoder.components().iter().map(|c| {
+        let factor = |f: i32| usize::try_from(f).unwrap_or(0);
+        (factor(c.h_samp_factor), factor(c.v_samp_factor))
+    });
+    decoder.color_space() == ColorSpace::JCS_YCbCr && crate::jpeg::header::is_420(factors)
+}
+
+/// The 4:2:0 path: Y, Cb and Cr planes straight from the decoder to the encoder.
+fn recompress_planes<R>(
+    decoder: Decompress<R>,
+    (width, height): (usize, usize),
+    settings: &EncodeSettings,
+    kept: &Kept,
+) -> Result<Vec<u8>, ImageError> {
+    // Whole rows of MCUs (16 luma lines) are decoded at a time; reserve it all up front.
+    let mcu_rows = height.div_ceil(16);
+    let strides: Vec<usize> = decoder
+        .components()
+        .iter()
+        .map(|c| c.width_in_blocks as usize * 8)
+        .collect();
+    let mut planes: [Vec<u8>; 3] = Default::default();
+    for (i, plane) in planes.iter_mut().enumerate() {
+        let rows = mcu_rows * if i == 0 { 16 } else { 8 };
+        plane
+            .try_reserve_exact(strides[i] * rows)
+            .map_err(|_| ImageError::Unsupported("not enough memory for the image".into()))?;
+    }
+    let mut decoder = decoder
+        .raw()
+        .map_err(|err| ImageError::Decode(err.to_string()))?;
+    {
+        let [y, cb, cr] = &mut planes;
+        decoder.read_raw_data(&mut [y, cb, cr]);
+    }
+    decoder
+        .finish()
+        .map_err(|err| ImageError::Decode(err.to_string()))?;
+
+    let mut encoder = start_encoder(ColorSpace::JCS_YCbCr, (width, height), settings, kept, true)?;
+    if !encoder.write_raw_data(&[&planes[0], &planes[1], &planes[2]]) {
+        return Err(ImageError::Encode(
+            "the encoder took fewer lines than the image has".into(),
+        ));
+    }
+    encoder
+        .finish()
+        .map_err(|err| ImageError::Encode(err.to_string()))
+}
+
+/// What the output keeps of the input (its segments and pixel density), and a size hint.
+struct Kept {
+    markers: Vec<(Marker, Vec<u8>)>,
+    density: Option<mozjpeg::PixelDensity>,
+    capacity: usize,
+}
+
+/// The encoder for `input_space` samples (RGB, YCbCr planes when `raw`, gray or CMYK) of a
+/// `size` picture, started, with the kept segments written: the one place the output format
+/// is decided.
+fn start_encoder(
+    input_space: ColorSpace,
+    (width, height): (usize, usize),
+    settings: &EncodeSettings,
+    kept: &Kept,
+    raw: bool,
+) -> Result<CompressStarted<Vec<u8>>, ImageError> {
+    let mut encoder = Compress::new(input_space);
+    if !settings.best {
+        encoder.set_fastest_defaults();
+    }
+    if input_space == ColorSpace::JCS_CMYK {
+        // Y/Cb/Cr/K compresses CMYK far better than plain CMYK; libjpeg writes the Adobe
+        // segment that says so, and keeps Adobe's inverted-CMYK convention as decoded.
+        encoder.set_color_space(ColorSpace::JCS_YCCK);
+    }
+    encoder.set_size(width, height);
+    encoder.set_quality(f32::from(settings.quality));
+    if !settings.extended {
+        // jpeg_set_quality(force_baseline = FALSE) lets tables pass 255 (below quality 24 with
+        // libjpeg's tables; at every quality with mozjpeg's --best tables): the same tables
+        // clamped to 8 bits instead (the transcoder's `quant::baseline_tables` are these).
+        let q = f32::from(settings.quality);
+        if settings.best {
+            encoder.set_luma_qtable(&mozjpeg::qtable::NRobidoux.scaled(q, q));
+            encoder.set_chroma_qtable(&mozjpeg::qtable::NRobidoux.scaled(q, q));
+        } else if settings.quality < BASELINE_QUALITY {
+            encoder.set_luma_qtable(&mozjpeg::qtable::AnnexK_Luma.scaled(q, q));
+            encoder.set_chroma_qtable(&mozjpeg::qtable::AnnexK_Chroma.scaled(q, q));
+        }
+    }
+    if settings.progressive && !settings.best {
+        // libjpeg's standard script (jpeg_simple_progression); --best's defaults already are
+        // progressive, with mozjpeg's scan optimization.
+        encoder.set_progressive_mode();
+    }
+    encoder.set_optimize_coding(true);
+    if matches!(input_space, ColorSpace::JCS_RGB | ColorSpace::JCS_YCbCr) {
+        encoder.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+    }
+    encoder.set_raw_data_in(raw);
+    if let Some(density) = &kept.density {
+        encoder.set_pixel_density(mozjpeg::PixelDensity { ..*density });
+    }
+    let mut encoder = encoder
+        .start_compress(Vec::with_capacity(kept.capacity))
+        .map_err(|err| ImageError::Encode(err.to_string()))?;
+    for (marker, data) in &kept.markers {
+        encoder.write_marker(*marker, data);
+    }
+    encoder.write_marker(
+        Marker::COM,
+        &crate::photo::provenance::marker(settings.quality, settings.settings_id),
+    );
+    Ok(encoder)
+}
+
+/// Which segments of the input go into the output.
+pub(crate) fn keep_marker(marker: Marker, data: &[u8], settings: &EncodeSettings) -> bool {
+    match marker {
+        // JFIF and Adobe segments are written by the encoder itself, to match what it wrote.
+        Marker::APP(0) | Marker::APP(14) => false,
+        Marker::APP(2) if data.starts_with(b"ICC_PROFILE\0") => settings.keep_icc,
+        // A multi-picture index points at images after the end of the file, which are not
+        // copied: keeping it would leave it pointing at nothing.
+        Marker::APP(2) if data.starts_with(b"MPF\0") => false,
+        // An input's provenance marker: the output gets its own.
+        Marker::COM if crate::photo::provenance::is_marker(data) => false,
+        _ => settings.keep_metadata,
+    }
+}
+
+/// The EXIF orientation among the segments, or `NoTransforms`.
+pub fn exif_orientation<'a>(markers: impl Iterator<Item = (Marker, &'a [u8])>) -> Orientation {
+    markers
+        .filter(|(marker, _)| *marker == Marker::APP(1))
+        .find_map(|(_, data)| data.strip_prefix(b"Exif\0\0"))
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms)
+}
+
+/// Turns `width` x `height` pixels of `channels` bytes each by `orientation` (EXIF semantics:
+/// the result is what a viewer shows).
+pub fn orient(
+    src: &[u8],
+    width: usize,
+    height: usize,
+    channels: usize,
+    orientation: Orientation,
+) -> Vec<u8> {
+    let swapped = swaps_axes(orientation);
+    let out_width = if swapped { height } else { width };
+    let out_height = if swapped { width } else { height };
+    let mut out = vec![0u8; src.len()];
+    for y in 0..out_height {
+        for x in 0..out_width {
+            // The source pixel that lands at (x, y).
+            let (sx, sy) = match orientation {
+                Orientation::NoTransforms => (x, y),
+                Orientation::FlipHorizontal => (width - 1 - x, y),
+                Orientation::Rotate180 => (width - 1 - x, height - 1 - y),
+                Orientation::FlipVertical => (x, height - 1 - y),
+                Orientation::Rotate90 => (y, height - 1 - x),
+                Orientation::Rotate270 => (width - 1 - y, x),
+                Orientation::Rotate90FlipH => (y, x),
+                Orientation::Rotate270FlipH => (width - 1 - y, height - 1 - x),
+            };
+            let s = (sy * width + sx) * channels;
+            let d = (y * out_width + x) * channels;
+            out[d..d + channels].copy_from_slice(&src[s..s + channels]);
+        }
+    }
+    out
+}
+
+/// libjpeg's messages become errors; names the unsupported from the broken.
+fn classify(message: String) -> ImageError {
+    let message = message
+        .strip_prefix("libjpeg fatal error: ")
+        .unwrap_or(&message)
+        .to_string();
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("unsupported")
+        || lower.contains("not supported")
+        || lower.starts_with("sorry")
+    {
+        ImageError::Unsupported(message)
+    } else {
+        ImageError::Decode(message)
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else {
+        "the JPEG codec failed".to_string()
+    }
+}
+
+/// An error manager that unwinds on fatal errors, as mozjpeg's own does, and, when `strict`,
+/// also on the warnings that mean the compressed data is cut short or corrupt (libjpeg would
+/// otherwise fill the rest of the picture with grey and carry on).
+fn error_manager(strict: bool) -> ffi::jpeg_error_mgr {
+    // SAFETY: jpeg_error_mgr is a plain C struct for which all-zero is a valid value (null
+    // pointers, no callbacks); jpeg_std_error fills in the standard callbacks and tables.
+    let mut err: ffi::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { ffi::jpeg_std_error(&mut err) };
+    err.error_exit = Some(unwind_on_error);
+    err.emit_message = Some(if strict {
+        strict_messages
+    } else {
+        count_messages
+    });
+    err
+}
+
+/// Warnings that mean the picture would be incomplete or wrong.
+const CORRUPT_DATA: [c_int; 4] = [
+    ffi::JWRN_JPEG_EOF,
+    ffi::JWRN_HIT_MARKER,
+    ffi::JWRN_MUST_RESYNC,
+    ffi::JWRN_HUFF_BAD_CODE,
+];
+
+unsafe extern "C-unwind" fn unwind_on_error(cinfo: &mut ffi::jpeg_common_struct) {
+    let message = format_message(cinfo);
+    std::panic::resume_unwind(Box::new(message));
+}
+
+unsafe extern "C-unwind" fn strict_messages(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+    if level < 0 {
+        // SAFETY: libjpeg calls this with its error manager installed.
+        let code = unsafe { cinfo.err.as_ref() }.map_or(0, |err| err.msg_code);
+        if CORRUPT_DATA.contains(&code) {
+            let message = format_message(cinfo);
+            std::panic::resume_unwind(Box::new(message));
+        }
+    }
+    unsafe { count_messages(cinfo, level) }
+}
+
+unsafe extern "C-unwind" fn count_messages(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+    if level < 0 {
+        // SAFETY: as above; the error manager outlives the codec object.
+        if let Some(err) = unsafe { cinfo.err.as_mut() } {
+            err.num_warnings += 1;
+        }
+    }
+}
+
+fn format_message(cinfo: &mut ffi::jpeg_common_struct) -> String {
+    let mut buffer = [0u8; 80];
+    // SAFETY: libjpeg's format_message writes at most 80 bytes (JMSG_LENGTH_MAX), NUL-terminated,
+    // into the buffer it is given; the binding declares the buffer shared, but it is written.
+    let formatter = unsafe { cinfo.err.as_ref() }.and_then(|err| err.format_message);
+    if let Some(formatter) = formatter {
+        let formatter: unsafe extern "C-unwind" fn(&mut ffi::jpeg_common_struct, &mut [u8; 80]) =
+            unsafe { std::mem::transmute(formatter) };
+        unsafe { formatter(cinfo, &mut buffer) };
+    }
+    let text = buffer.split(|&b| b == 0).next().unwrap_or_default();
+    let text = String::from_utf8_lossy(text).into_owned();
+    if text.is_empty() {
+        "the JPEG codec failed".to_string()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orient_matches_image_crate() {
+        let (w, h) = (5usize, 3usize);
+        let src: Vec<u8> = (0..(w * h * 3) as u32).map(|v| (v % 251) as u8).collect();
+        for exif in 1..=8u8 {
+            let orientation = Orientation::from_exif(exif).expect("valid orientation");
+            let mut expected = image::DynamicImage::ImageRgb8(
+                image::RgbImage::from_raw(w as u32, h as u32, src.clone()).expect("buffer fits"),
+            );
+            expected.apply_orientation(orientation);
+            let ours = orient(&src, w, h, 3, orientation);
+            assert_eq!(ours, expected.to_rgb8().into_raw(), "orientation {exif}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error_not_a_panic() {
+        let err = recompress(b"definitely not a jpeg", &EncodeSettings::default());
+        assert!(
+            matches!(err, Err(ImageError::Decode(ref m)) if m.contains("Not a JPEG")),
+            "{err:?}"
+        );
+        assert!(matches!(
+            recompress(b"", &EncodeSettings::default()),
+            Err(ImageError::Empty)
+        ));
+    }
+}

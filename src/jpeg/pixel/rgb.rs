@@ -1,0 +1,80 @@
+//! Decoding to sRGB pixels (what a viewer shows), for the perceptual metric: libjpeg-turbo's
+//! decoder with its default settings (accurate integer IDCT, smooth chroma upsampling), the
+//! decode `djpeg` makes.
+use image::metadata::Orientation;
+use mozjpeg::{ALL_MARKERS, ColorSpace, Decompress};
+
+use super::{check_size, error_manager, exif_orientation, guarded, orient};
+use crate::error::ImageError;
+use crate::photo::metric::Rgb;
+
+/// Decodes `input` at full size, turned upright by its EXIF orientation when `upright`. Gray
+/// pictures come out as three equal channels; CMYK ones (YCCK included) as RGB by the usual
+/// rule for the inverted ink values Adobe writes (R = C x K / 255), as the `image` crate
+/// shows them.
+pub fn decode_rgb(input: &[u8], upright: bool) -> Result<Rgb, ImageError> {
+    guarded(input, || decode_unguarded(input, upright))
+}
+
+fn decode_unguarded(input: &[u8], upright: bool) -> Result<Rgb, ImageError> {
+    let decode_err = |err: std::io::Error| ImageError::Decode(err.to_string());
+    // Lenient: the encoder's own read of this input already applied the run's strictness.
+    let decoder = Decompress::with_markers(ALL_MARKERS)
+        .with_err(error_manager(false))
+        .from_mem(input)
+        .map_err(decode_err)?;
+    let (width, height) = decoder.size();
+    check_size(width, height, input.len())?;
+    let cmyk = matches!(
+        decoder.color_space(),
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK
+    );
+    let orientation = if upright {
+        exif_orientation(decoder.markers().map(|m| (m.marker, m.data)))
+    } else {
+        Orientation::NoTransforms
+    };
+    let space = if cmyk {
+        ColorSpace::JCS_CMYK
+    } else {
+        ColorSpace::JCS_RGB
+    };
+    let mut decoder = decoder.to_colorspace(space).map_err(decode_err)?;
+    let channels = if cmyk { 4 } else { 3 };
+    let mut pixels = Vec::new();
+    pixels
+        .try_reserve_exact(width * height * channels)
+        .map_err(|_| ImageError::Unsupported("not enough memory for the picture".into()))?;
+    pixels.resize(width * height * channels, 0);
+    decoder
+        .read_scanlines_into(&mut pixels[..])
+        .map_err(decode_err)?;
+    if cmyk {
+        let ink = |v: u8, k: u8| ((u16::from(v) * u16::from(k) + 127) / 255) as u8;
+        for i in 0..width * height {
+            let p = &pixels[i * 4..i * 4 + 4];
+            let rgb = [ink(p[0], p[3]), ink(p[1], p[3]), ink(p[2], p[3])];
+            pixels[i * 3..i * 3 + 3].copy_from_slice(&rgb);
+        }
+        pixels.truncate(width * height * 3);
+    }
+    decoder.finish().map_err(decode_err)?;
+    if orientation == Orientation::NoTransforms {
+        return Ok(Rgb {
+            width,
+            height,
+            pixels,
+        });
+    }
+    let turned = orient(&pixels, width, height, 3, orientation);
+    let (width, height) = if crate::jpeg::resize::swaps_axes(orientation) {
+        (height, width)
+    } else {
+        (width, height)
+    };
+    Ok(Rgb {
+        width,
+        height,
+        pixels: turned,
+    })
+}

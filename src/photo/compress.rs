@@ -1,0 +1,568 @@
+//! The compression of one image: read, re-encode, write atomically; the result is an
+//! [`Outcome`], never a panic or an exit.
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing::{debug, error, info, warn};
+
+use crate::error::ImageError;
+use crate::fleet::manifest;
+use crate::human;
+use crate::inputs::walk::{Dest, Job, Source};
+use crate::jpeg::dct::{self, Refusal};
+use crate::jpeg::header;
+use crate::jpeg::pixel::{self, EncodeSettings};
+use crate::jpeg::resize;
+use crate::jpeg::sniff;
+use crate::memory::{self, Budget};
+use crate::options::{Method, Options};
+use crate::photo::input;
+use crate::photo::output::{self, OutputDir, WriteOptions};
+use crate::photo::provenance::{self, Stale};
+use crate::photo::target;
+use crate::storage::{Bucket, Bytes, Prefetcher};
+
+/// What happened to one image.
+#[derive(Debug)]
+pub enum Status {
+    /// Re-encoded and written.
+    Compressed,
+    /// Re-encoding did not make it smaller; the original bytes were written as the output.
+    KeptOriginal,
+    /// The output is up to date (`skip_existing`: not older than its input, made at this
+    /// quality); left alone.
+    Skipped,
+    /// Nothing was written for it.
+    Failed(ImageError),
+    /// Not started: the batch was interrupted before its turn (nothing read or written).
+    NotStarted,
+}
+
+impl Status {
+    /// The status word used in the JSON report.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Compressed => "compressed",
+            Status::KeptOriginal => "kept-original",
+            Status::Skipped => "skipped",
+            Status::Failed(_) => "failed",
+            Status::NotStarted => "not-started",
+        }
+    }
+}
+
+/// The outcome of one image.
+#[derive(Debug)]
+pub struct Outcome {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    /// The job's relative key (shards, manifests).
+    pub key: String,
+    /// The input's version as read (`size:…,mtime_ns:…` or `etag:…`), when it was read.
+    pub version: Option<String>,
+    /// When the work on it began, and how long it took.
+    pub started: SystemTime,
+    pub duration: Duration,
+    /// Size of the input file (0 if it could not be read).
+    pub input_bytes: u64,
+    /// Size of the output file (0 if none was written).
+    pub output_bytes: u64,
+    pub status: Status,
+    /// How it was re-encoded ([`Method::Dct`] or [`Method::Pixel`]); `None` when it was not
+    /// (skipped, or failed before).
+    pub method: Option<Method>,
+    /// The quality of the re-encoded file written (chosen per image under a target); `None`
+    /// when none was written.
+    pub quality: Option<u8>,
+    /// Its `--target-quality` score against the input.
+    pub score: Option<f64>,
+    /// Candidates encoded to choose it, under a target; `None` otherwise.
+    pub candidates: Option<u32>,
+    /// The output's width and height as displayed, when it was resized; `None` otherwise.
+    pub dimensions: Option<(usize, usize)>,
+    /// Whether the output written is a progressive JPEG (its frame header says); `None` when
+    /// nothing was written this run.
+    pub progressive: Option<bool>,
+}
+
+impl Outcome {
+    /// The outcome of an image not done yet, started now: nothing read or written, no method.
+    pub fn new(input: PathBuf, output: PathBuf, key: String) -> Self {
+        Outcome {
+            input,
+            output,
+            key,
+            version: None,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            input_bytes: 0,
+            output_bytes: 0,
+            status: Status::Compressed,
+            method: None,
+            quality: None,
+            score: None,
+            candidates: None,
+            dimensions: None,
+            progressive: None,
+        }
+    }
+}
+
+/// What every image of a batch shares.
+pub struct Context<'a> {
+    pub options: &'a Options,
+    pub output_dir: &'a OutputDir,
+    pub settings: EncodeSettings,
+    pub budget: Budget,
+    /// The buckets, when inputs or outputs are objects.
+    pub remote: Remote<'a>,
+}
+
+/// The object-storage side of a batch: where object inputs come from (downloaded ahead by the
+/// prefetcher, in the order the workers take them) and where object outputs go.
+#[derive(Default, Clone, Copy)]
+pub struct Remote<'a> {
+    pub input: Option<&'a Bucket>,
+    pub prefetch: Option<&'a Prefetched>,
+    pub output: Option<&'a Bucket>,
+}
+
+/// Downloads under way, and which of them is which key.
+pub struct Prefetched {
+    pub prefetcher: Prefetcher,
+    pub index: HashMap<String, usize>,
+}
+
+impl<'a> Context<'a> {
+    /// The largest input read: `--max-file-size`, and within the memory budget.
+    pub fn input_cap(&self) -> u64 {
+        match self.budget.limit() {
+            0 => self.options.max_file_size,
+            budget => self.options.max_file_size.min(budget),
+        }
+    }
+
+    pub fn new(options: &'a Options, output_dir: &'a OutputDir) -> Self {
+        Context {
+            remote: Remote::default(),
+            options,
+            output_dir,
+            settings: EncodeSettings {
+                quality: options.output_quality(),
+                keep_metadata: !options.strip,
+                keep_icc: !options.strip_icc,
+                strict: !options.accept_truncated,
+                best: options.best,
+                extended: options.extended,
+                progressive: options.progressive,
+                lossless: options.lossless,
+                settings_id: provenance::settings_id(options),
+            },
+            budget: Budget::new(options.max_memory),
+        }
+    }
+}
+
+/// Compresses one image (the `CompressOneImage` component of the logs).
+pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
+    let name = job.input.display();
+    let clock = Instant::now();
+    let mut outcome = Outcome::new(job.input.clone(), job.output.clone(), job.key.clone());
+    if crate::interrupt::stop_requested() {
+        debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
+        outcome.status = Status::NotStarted;
+        return outcome;
+    }
+    info!(target: "CompressOneImage", "Start compressing image {name}");
+    match run(job, ctx, &mut outcome) {
+        Ok(status) => {
+            match status {
+                Status::Skipped => info!(
+                    target: "CompressOneImage",
+                    "Skipped image {name}: {} is up to date",
+                    output_file_name(&job.output)
+                ),
+                Status::KeptOriginal => info!(
+                    target: "CompressOneImage",
+                    "End compressing image, re-encoding was not smaller; original kept as {} ({})",
+                    output_file_name(&job.output),
+                    human::size(outcome.output_bytes)
+                ),
+                _ => info!(
+                    target: "CompressOneImage",
+                    "End compressing image, new image saved as {}: {}{}",
+                    output_file_name(&job.output),
+                    human::sizes(outcome.input_bytes, outcome.output_bytes),
+                    outcome
+                        .dimensions
+                        .map_or(String::new(), |(w, h)| format!(", resized to {w}x{h}"))
+                ),
+            }
+            outcome.status = status;
+        }
+        Err(err) => {
+            error!(target: "CompressOneImage", "Failed to compress image {name}: {err}");
+            outcome.status = Status::Failed(err);
+        }
+    }
+    outcome.duration = clock.elapsed();
+    outcome
+}
+
+fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, ImageError> {
+    if let Some(problem) = &job.problem {
+        return Err(ImageError::Scan(problem.clone()));
+    }
+    if job.dest == Dest::File {
+        ctx.output_dir.ensure()?;
+        if let Some(parent) = job.output.parent()
+            && parent != ctx.output_dir.path()
+        {
+            output::create_dirs(parent, ctx.options.fsync).map_err(|err| {
+                ImageError::OutputDir {
+                    path: parent.to_path_buf(),
+                    message: err.to_string(),
+                }
+            })?;
+        }
+        if ctx.options.skip_existing && job.source == Source::File {
+            match provenance::up_to_date(&job.input, &job.output, ctx.options) {
+                Ok((input_bytes, output_bytes)) => {
+                    outcome.input_bytes = input_bytes;
+                    outcome.output_bytes = output_bytes;
+                    return Ok(Status::Skipped);
+                }
+                Err(Stale::Missing) => {}
+                Err(why) => info!(
+                    target: "CompressOneImage",
+                    "Not skipping {}: {why}",
+                    job.input.display()
+                ),
+            }
+        }
+    }
+    let (input, write, version) = match &job.source {
+        Source::File => {
+            let (data, meta) = input::read(&job.input, ctx.input_cap())?;
+            let write = WriteOptions::for_input(&meta, ctx.options.fsync, ctx.options.preserve);
+            (data, write, manifest::file_version(&meta))
+        }
+        Source::Object { .. } => {
+            let (data, version) = fetch_object(job, ctx)?;
+            let write = WriteOptions {
+                fsync: ctx.options.fsync,
+                ..WriteOptions::default()
+            };
+            (data, write, version)
+        }
+    };
+    outcome.version = Some(version);
+    outcome.input_bytes = input.len() as u64;
+    let (data, status) = match encode(&input, ctx, outcome)? {
+        Encoded::Original(status) => (input, status),
+        Encoded::New(encoded) => (encoded, Status::Compressed),
+    };
+    store(job, &data, write, ctx)?;
+    outcome.output_bytes = data.len() as u64;
+    outcome.progressive = header::read_frame(&data).ok().map(|f| f.progressive());
+    Ok(status)
+}
+
+/// What [`encode`] made of an input held in memory.
+pub enum Encoded {
+    /// The input's own bytes are the output: [`Status::KeptOriginal`] (re-encoding was not
+    /// smaller, or the input is photopress's own output at this quality or below).
+    Original(Status),
+    /// The new file's bytes.
+    New(Vec<u8>),
+}
+
+/// Re-encodes one JPEG held in memory, with the batch's rules: other formats refused by name,
+/// photopress's own outputs kept, the memory budget reserved, the never-larger rule applied.
+/// Sets `outcome.method`; the caller writes the result.
+pub fn encode(
+    input: &[u8],
+    ctx: &Context<'_>,
+    outcome: &mut Outcome,
+) -> Result<Encoded, ImageError> {
+    if let Some(format) = sniff::other_format(input) {
+        return Err(ImageError::OtherFormat(format));
+    }
+    // The size it comes out at, when the resize limits ask for another. (A header that cannot
+    // be read fails below, as without limits.)
+    let frame = header::read_frame(input);
+    let plan = ctx
+        .options
+        .resize
+        .as_ref()
+        .and_then(|limits| resize::plan(input, frame.as_ref().ok()?, limits));
+    // Under --strip the original cannot stand in: it still carries the metadata to remove;
+    // nor when resized: it has another size; under --target-size, only if it fits.
+    let limit = ctx.options.target_size.map(|t| t.of(input.len() as u64));
+    let keep_original = !ctx.options.allow_larger
+        && !ctx.options.strip
+        && plan.is_none()
+        && limit.is_none_or(|limit| input.len() as u64 <= limit);
+    // (Under --lossless nothing is lost, so a photopress output can be optimized again.)
+    if let Some(made) = provenance::find(input).filter(|_| !ctx.options.lossless) {
+        // A target is searched again: the input's quality says nothing of its score or size.
+        if !ctx.options.strip
+            && plan.is_none()
+            && !ctx.options.has_target()
+            && made.quality <= ctx.options.quality
+        {
+            info!(
+                target: "CompressOneImage",
+                "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
+                outcome.input.display(), made.quality, ctx.options.quality
+            );
+            return Ok(Encoded::Original(Status::KeptOriginal));
+        }
+    }
+    // One header reader for the budget and the codecs: a file whose header it cannot read is
+    // refused here, never budgeted as nothing.
+    let header = match frame {
+        Ok(header) => header,
+        // The transcoder's reader names what is wrong before the frame (a bad table, say),
+        // allocating nothing without one; else the header reader's own words.
+        Err(err) => {
+            return Err(match dct::validate(input) {
+                Err(Refusal::Invalid(why)) => why,
+                _ => ImageError::Decode(err.to_string()),
+            });
+        }
+    };
+    let mut needed = match &plan {
+        Some(plan) => {
+            let (w, h) = plan.target;
+            if w as u64 * h as u64 > pixel::MAX_PIXELS {
+                return Err(ImageError::Unsupported(format!(
+                    "resized to {w}x{h}, it would be more than the {} pixels photopress accepts",
+                    pixel::MAX_PIXELS
+                )));
+            }
+            memory::working_memory_resized(&header, plan.scaled, plan.target)
+        }
+        None => memory::working_memory(&header),
+    } + input.len() as u64;
+    if ctx.options.target_quality.is_some() {
+        needed += crate::photo::metric::search_memory(header.width, header.height);
+    }
+    let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
+        needed,
+        budget: ctx.budget.limit(),
+    })?;
+    // The data check reads the whole input: once an image, however many candidates.
+    let checked = Cell::new(false);
+    if plan.is_some() {
+        outcome.method = Some(Method::Pixel);
+        check_data(input, ctx, outcome, &checked)?;
+    }
+    let name = outcome.input.clone();
+    let chosen = target::encode_to_target(input, ctx.options, &name, |q| {
+        let settings = EncodeSettings {
+            quality: q,
+            ..ctx.settings
+        };
+        match &plan {
+            Some(plan) => pixel::recompress_resized(input, &settings, plan),
+            None => reencode(input, ctx, &settings, outcome, &checked),
+        }
+    })?;
+    if let Some(plan) = &plan {
+        outcome.dimensions = Some(plan.displayed());
+    }
+    drop(reservation);
+    let (before, after) = (input.len() as u64, chosen.encoded.len() as u64);
+    let min_saving = ctx.options.min_savings.map_or(1, |m| m.of(before).max(1));
+    if keep_original && before.saturating_sub(after) < min_saving {
+        if after < before {
+            info!(
+                target: "CompressOneImage",
+                "{}: saves {}, less than --min-savings {}: original kept",
+                outcome.input.display(), human::size(before - after), human::size(min_saving)
+            );
+        }
+        return Ok(Encoded::Original(Status::KeptOriginal));
+    }
+    outcome.quality = Some(chosen.quality);
+    outcome.score = chosen.score;
+    outcome.candidates = ctx.options.has_target().then_some(chosen.candidates);
+    Ok(Encoded::New(chosen.encoded))
+}
+
+/// Writes an output where its job says: a local file (atomically) or an object (whole).
+fn store(job: &Job, data: &[u8], write: WriteOptions, ctx: &Context<'_>) -> Result<(), ImageError> {
+    match (&job.dest, ctx.remote.output) {
+        (Dest::File, _) => output::write_atomic(&job.output, data, write),
+        (Dest::Object(key), Some(bucket)) => {
+            bucket.put(key, Bytes::copy_from_slice(data))?;
+            Ok(())
+        }
+        (Dest::Object(_), None) => Err(ImageError::Scan("no output bucket".into())),
+    }
+}
+
+/// Downloads an object input (taken from the prefetcher when it runs ahead), with its version.
+fn fetch_object(job: &Job, ctx: &Context<'_>) -> Result<(Vec<u8>, String), ImageError> {
+    let cap = ctx.input_cap();
+    let slot = ctx
+        .remote
+        .prefetch
+        .and_then(|p| p.index.get(&job.key).map(|&i| (p, i)));
+    let fetched = match (slot, ctx.remote.input) {
+        (Some((p, i)), _) => p.prefetcher.take(i)?,
+        (None, Some(bucket)) => bucket.get(&job.key, cap)?,
+        (None, None) => return Err(ImageError::Scan("no input bucket".into())),
+    };
+    if fetched.bytes.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    let version = manifest::object_version(fetched.etag.as_deref(), fetched.size);
+    Ok((fetched.bytes.to_vec(), version))
+}
+
+/// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.
+fn reencode(
+    input: &[u8],
+    ctx: &Context<'_>,
+    settings: &EncodeSettings,
+    outcome: &mut Outcome,
+    checked: &Cell<bool>,
+) -> Result<Vec<u8>, ImageError> {
+    let method = ctx.options.method;
+    if ctx.options.lossless {
+        return lossless(input, settings, outcome);
+    }
+    if method == Method::Pixel {
+        outcome.method = Some(Method::Pixel);
+        return pixel_path(input, ctx, settings, outcome, checked);
+    }
+    let name = outcome.input.display();
+    let transcoded = catch_unwind(AssertUnwindSafe(|| {
+        dct::recompress(input, settings, method == Method::Dct)
+    }));
+    // A panic is a bug of the transcoder: the photo still gets the pixel path.
+    let transcoded = transcoded.unwrap_or_else(|_| {
+        warn!(target: "CompressOneImage", "The transcoder failed on {name} (a bug: please report it); using the pixel path");
+        Err(Refusal::NotCovered("the transcoder panicked".into()))
+    });
+    match transcoded {
+        Ok(encoded) => {
+            outcome.method = Some(Method::Dct);
+            return Ok(encoded);
+        }
+        Err(Refusal::NotCovered(why)) => {
+            debug!(target: "CompressOneImage", "Pixel path for {name}: {why}");
+        }
+        // Corrupt data is an error, in the transcoder's words (libjpeg's, for the common
+        // cases): libjpeg-turbo's fast in-memory decoder lets some corruption (bad Huffman
+        // codes) through without a warning. Asked to salvage what it can (--accept-truncated),
+        // auto lets libjpeg try, with its resynchronization at restart markers.
+        Err(Refusal::Invalid(err)) if method == Method::Auto && !ctx.settings.strict => {
+            debug!(target: "CompressOneImage", "Pixel path for {name}: the transcoder said: {err}");
+        }
+        Err(Refusal::Invalid(err)) => {
+            outcome.method = Some(Method::Dct);
+            return Err(err);
+        }
+    }
+    outcome.method = Some(Method::Pixel);
+    pixel_path(input, ctx, settings, outcome, checked)
+}
+
+/// The pixel path, after [`check_data`].
+fn pixel_path(
+    input: &[u8],
+    ctx: &Context<'_>,
+    settings: &EncodeSettings,
+    outcome: &Outcome,
+    checked: &Cell<bool>,
+) -> Result<Vec<u8>, ImageError> {
+    check_data(input, ctx, outcome, checked)?;
+    if settings.progressive && !settings.best {
+        return progressive_pixels(input, settings);
+    }
+    pixel::recompress(input, settings)
+}
+
+/// `--lossless`: the transcoder with the input's coefficients, or a per-file error (the pixel
+/// path cannot keep them).
+fn lossless(
+    input: &[u8],
+    settings: &EncodeSettings,
+    outcome: &mut Outcome,
+) -> Result<Vec<u8>, ImageError> {
+    outcome.method = Some(Method::Dct);
+    let transcoded = catch_unwind(AssertUnwindSafe(|| dct::recompress(input, settings, true)));
+    match transcoded {
+        Ok(Ok(encoded)) => Ok(encoded),
+        Ok(Err(Refusal::NotCovered(why))) => Err(ImageError::Unsupported(format!(
+            "--lossless does not cover this file ({why}); it needs a lossy re-encode"
+        ))),
+        Ok(Err(Refusal::Invalid(err))) => Err(err),
+        Err(_) => Err(ImageError::Unsupported(
+            "--lossless: the transcoder failed (a bug: please report it)".into(),
+        )),
+    }
+}
+
+/// When corrupt data is an error, the entropy-coded data is checked by the transcoder's reader
+/// before libjpeg decodes it (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
+/// as zeros, without a word). `checked` says it was done already for this input.
+fn check_data(
+    input: &[u8],
+    ctx: &Context<'_>,
+    outcome: &Outcome,
+    checked: &Cell<bool>,
+) -> Result<(), ImageError> {
+    if ctx.settings.strict && !checked.replace(true) {
+        let checked = catch_unwind(AssertUnwindSafe(|| dct::validate(input)));
+        match checked {
+            Ok(Err(Refusal::Invalid(err))) => return Err(err),
+            Ok(Err(Refusal::NotCovered(why))) => {
+                debug!(target: "CompressOneImage", "Data of {} checked by libjpeg only: {why}", outcome.input.display());
+            }
+            Ok(Ok(())) => {}
+            Err(_) => {
+                warn!(target: "CompressOneImage", "The data check failed on {} (a bug: please report it)", outcome.input.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--progressive` on the pixel path: a baseline encode, then its coefficients re-scanned
+/// with the transcoder's script (a few % smaller than libjpeg's standard progressive
+/// script; the same pixels). What the transcoder does not cover (CMYK) gets mozjpeg's
+/// progressive mode.
+fn progressive_pixels(input: &[u8], settings: &EncodeSettings) -> Result<Vec<u8>, ImageError> {
+    let baseline = EncodeSettings {
+        progressive: false,
+        ..*settings
+    };
+    let encoded = pixel::recompress(input, &baseline)?;
+    // Everything in the encoder's output is kept (what to strip is already stripped); its
+    // provenance marker is written again, the same.
+    let rescan = EncodeSettings {
+        lossless: true,
+        keep_metadata: true,
+        keep_icc: true,
+        strict: true,
+        ..*settings
+    };
+    let rescanned = catch_unwind(AssertUnwindSafe(|| {
+        dct::recompress(&encoded, &rescan, true)
+    }));
+    match rescanned {
+        Ok(Ok(out)) => Ok(out),
+        _ => pixel::recompress(input, settings),
+    }
+}
+
+fn output_file_name(path: &Path) -> std::path::Display<'_> {
+    Path::new(path.file_name().unwrap_or(path.as_os_str())).display()
+}
