@@ -1,7 +1,7 @@
 //! photopress: compress every JPEG photo of a folder in parallel, and report what it saved.
 //!
 //! Data flows one way: [`Options`] → [`inputs::walk::scan`] (the jobs) → [`batch::run`] (one
-//! [`Outcome`] per image, reduced into [`batch::Totals`]) → [`report`].
+//! [`Outcome`] per image, reduced into [`Totals`]) → [`report`].
 //!
 //! ```no_run
 //! use photopress::{Options, batch, inputs::walk, progress::Progress, report};
@@ -22,13 +22,13 @@ pub mod jpeg;
 pub mod logging;
 pub mod memory;
 pub mod options;
+pub mod outcome;
 pub mod photo;
 pub mod progress;
 pub mod report;
 pub mod shard;
 pub mod storage;
 
-pub use batch::{BatchResult, Totals};
 pub use error::{ImageError, SetupError};
 pub use options::{Method, Options};
-pub use photo::compress::{Outcome, Status};
+pub use outcome::{BatchResult, Kind, Outcome, Status, Totals};

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::human;
 use crate::inputs::walk::Job;
-use crate::photo::compress::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// When to draw the bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

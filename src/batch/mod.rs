@@ -7,7 +7,7 @@ pub mod setup;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rayon::prelude::*;
 use tracing::info;
@@ -17,95 +17,12 @@ use crate::error::SetupError;
 use crate::fleet::journal;
 use crate::inputs::walk::Job;
 use crate::inputs::walk::Source;
-use crate::options::{Method, Options};
-use crate::photo::compress::{Context, Outcome, Prefetched, Remote, Status, compress_one};
+use crate::options::Options;
+use crate::outcome::{BatchResult, Outcome, Status, Totals};
+use crate::photo::compress::{Context, Prefetched, Remote, compress_one};
 use crate::photo::output::{self, OutputDir, clean_stale_temps};
 use crate::progress::Progress;
 use crate::storage::{Bucket, StorageError};
-
-/// Counts and byte totals of a batch. Sizes count the images that have an output (compressed,
-/// kept-original, skipped): their inputs and their outputs, as on disk.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Totals {
-    pub files: u64,
-    pub compressed: u64,
-    pub kept_original: u64,
-    pub skipped: u64,
-    pub failed: u64,
-    /// Not started: the batch was interrupted first.
-    pub not_started: u64,
-    pub input_bytes: u64,
-    pub output_bytes: u64,
-    /// Images re-encoded by the DCT-domain transcoder.
-    pub dct: u64,
-    /// Images re-encoded through pixels.
-    pub pixel: u64,
-}
-
-impl Totals {
-    /// The totals of one outcome.
-    pub fn of(outcome: &Outcome) -> Self {
-        let mut totals = Totals {
-            files: 1,
-            ..Totals::default()
-        };
-        match outcome.status {
-            Status::Compressed => totals.compressed = 1,
-            Status::KeptOriginal => totals.kept_original = 1,
-            Status::Skipped => totals.skipped = 1,
-            Status::Failed(_) => totals.failed = 1,
-            Status::NotStarted => totals.not_started = 1,
-        }
-        if matches!(outcome.status, Status::Compressed | Status::KeptOriginal) {
-            match outcome.method {
-                Some(Method::Dct) => totals.dct = 1,
-                Some(_) => totals.pixel = 1,
-                None => {}
-            }
-        }
-        if !matches!(outcome.status, Status::Failed(_) | Status::NotStarted) {
-            totals.input_bytes = outcome.input_bytes;
-            totals.output_bytes = outcome.output_bytes;
-        }
-        totals
-    }
-
-    /// The totals of two disjoint sets of outcomes.
-    pub fn merge(self, other: Totals) -> Totals {
-        Totals {
-            files: self.files + other.files,
-            compressed: self.compressed + other.compressed,
-            kept_original: self.kept_original + other.kept_original,
-            skipped: self.skipped + other.skipped,
-            failed: self.failed + other.failed,
-            not_started: self.not_started + other.not_started,
-            input_bytes: self.input_bytes + other.input_bytes,
-            output_bytes: self.output_bytes + other.output_bytes,
-            dct: self.dct + other.dct,
-            pixel: self.pixel + other.pixel,
-        }
-    }
-
-    /// Output bytes over input bytes (0 when nothing was compressed).
-    pub fn rate(&self) -> f64 {
-        if self.input_bytes == 0 {
-            0.0
-        } else {
-            self.output_bytes as f64 / self.input_bytes as f64
-        }
-    }
-}
-
-/// What a batch did.
-#[derive(Debug)]
-pub struct BatchResult {
-    /// One outcome per job, in job order.
-    pub outcomes: Vec<Outcome>,
-    pub totals: Totals,
-    pub duration: Duration,
-    /// Threads that did the work (1 for a sequential run).
-    pub threads: usize,
-}
 
 /// A partial result: the totals and the outcomes of a run of consecutive jobs.
 /// Outcomes carry their job's index, so the report lists them in job order whatever order
@@ -370,47 +287,5 @@ fn remove_leftovers(jobs: &[Job], options: &Options) {
     let removed: usize = dirs.into_iter().map(clean_stale_temps).sum();
     if removed > 0 {
         info!(target: "ProcessImages", "Removed {removed} temporary files left by an interrupted run");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::PathBuf;
-
-    fn outcome(status: Status, input_bytes: u64, output_bytes: u64) -> Outcome {
-        Outcome {
-            input: PathBuf::from("in.jpg"),
-            output: PathBuf::from("out.jpg"),
-            key: "in.jpg".into(),
-            version: None,
-            started: std::time::SystemTime::UNIX_EPOCH,
-            duration: std::time::Duration::ZERO,
-            input_bytes,
-            output_bytes,
-            status,
-            method: None,
-            quality: None,
-            score: None,
-            candidates: None,
-            dimensions: None,
-            progressive: None,
-        }
-    }
-
-    #[test]
-    fn failed_images_count_but_add_no_bytes() {
-        let failed = outcome(Status::Failed(crate::error::ImageError::Empty), 0, 0);
-        let totals = Totals::of(&outcome(Status::Compressed, 100, 30))
-            .merge(Totals::of(&outcome(Status::KeptOriginal, 50, 50)))
-            .merge(Totals::of(&failed));
-        assert_eq!(totals.files, 3);
-        assert_eq!(
-            (totals.compressed, totals.kept_original, totals.failed),
-            (1, 1, 1)
-        );
-        assert_eq!((totals.input_bytes, totals.output_bytes), (150, 80));
-        assert!((totals.rate() - 80.0 / 150.0).abs() < 1e-12);
-        assert_eq!(Totals::default().rate(), 0.0);
     }
 }

@@ -13,7 +13,7 @@ use tracing::warn;
 use crate::fleet::manifest::{self, ManifestWriter, Record, ResumeIndex};
 use crate::inputs::walk::{Job, Source};
 use crate::options::Options;
-use crate::photo::compress::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 use crate::photo::output::{self, WriteOptions};
 use crate::storage::Bucket;
 
@@ -193,13 +193,7 @@ impl<'a> Journal<'a> {
     }
 
     fn to_record(&self, o: &Outcome) -> Record {
-        let status = match &o.status {
-            Status::Compressed => manifest::Status::Compressed,
-            Status::KeptOriginal => manifest::Status::KeptOriginal,
-            Status::Skipped => manifest::Status::Skipped,
-            Status::Failed(_) => manifest::Status::Failed,
-            Status::NotStarted => manifest::Status::NotStarted,
-        };
+        let status = o.status.kind();
         Record {
             key: o.key.clone(),
             input: o.input.to_string_lossy().into_owned(),

@@ -16,43 +16,12 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::outcome::Kind;
+
 /// A part is cut after this many records...
 pub const FLUSH_RECORDS: usize = 256;
 /// ...or when this long has passed since the last part, so a killed task loses little.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(30);
-
-/// What happened to one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Compressed,
-    KeptOriginal,
-    Skipped,
-    Failed,
-    /// Listed for this run but not begun (the run was interrupted).
-    NotStarted,
-}
-
-impl Status {
-    /// The word written in the manifest and the reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Compressed => "compressed",
-            Status::KeptOriginal => "kept-original",
-            Status::Skipped => "skipped",
-            Status::Failed => "failed",
-            Status::NotStarted => "not-started",
-        }
-    }
-
-    /// Whether the key has its output: compressed, kept-original or skipped.
-    pub fn is_done(self) -> bool {
-        matches!(
-            self,
-            Status::Compressed | Status::KeptOriginal | Status::Skipped
-        )
-    }
-}
 
 /// One manifest line. Field order is the line's order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,7 +36,7 @@ pub struct Record {
     pub output: String,
     pub input_bytes: u64,
     pub output_bytes: u64,
-    pub status: Status,
+    pub status: Kind,
     /// `dct` or `pixel`; `None` when the image was not re-encoded. Kept as text so a reader
     /// does not reject lines from a build with another method.
     pub method: Option<String>,

@@ -3,8 +3,8 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::Path;
+use std::time::Instant;
 
 use tracing::{debug, error, info, warn};
 
@@ -19,97 +19,12 @@ use crate::jpeg::resize;
 use crate::jpeg::sniff;
 use crate::memory::{self, Budget};
 use crate::options::{Method, Options};
+use crate::outcome::{Outcome, Status};
 use crate::photo::input;
 use crate::photo::output::{self, OutputDir, WriteOptions};
 use crate::photo::provenance::{self, Stale};
 use crate::photo::target;
 use crate::storage::{Bucket, Bytes, Prefetcher};
-
-/// What happened to one image.
-#[derive(Debug)]
-pub enum Status {
-    /// Re-encoded and written.
-    Compressed,
-    /// Re-encoding did not make it smaller; the original bytes were written as the output.
-    KeptOriginal,
-    /// The output is up to date (`skip_existing`: not older than its input, made at this
-    /// quality); left alone.
-    Skipped,
-    /// Nothing was written for it.
-    Failed(ImageError),
-    /// Not started: the batch was interrupted before its turn (nothing read or written).
-    NotStarted,
-}
-
-impl Status {
-    /// The status word used in the JSON report.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Status::Compressed => "compressed",
-            Status::KeptOriginal => "kept-original",
-            Status::Skipped => "skipped",
-            Status::Failed(_) => "failed",
-            Status::NotStarted => "not-started",
-        }
-    }
-}
-
-/// The outcome of one image.
-#[derive(Debug)]
-pub struct Outcome {
-    pub input: PathBuf,
-    pub output: PathBuf,
-    /// The job's relative key (shards, manifests).
-    pub key: String,
-    /// The input's version as read (`size:…,mtime_ns:…` or `etag:…`), when it was read.
-    pub version: Option<String>,
-    /// When the work on it began, and how long it took.
-    pub started: SystemTime,
-    pub duration: Duration,
-    /// Size of the input file (0 if it could not be read).
-    pub input_bytes: u64,
-    /// Size of the output file (0 if none was written).
-    pub output_bytes: u64,
-    pub status: Status,
-    /// How it was re-encoded ([`Method::Dct`] or [`Method::Pixel`]); `None` when it was not
-    /// (skipped, or failed before).
-    pub method: Option<Method>,
-    /// The quality of the re-encoded file written (chosen per image under a target); `None`
-    /// when none was written.
-    pub quality: Option<u8>,
-    /// Its `--target-quality` score against the input.
-    pub score: Option<f64>,
-    /// Candidates encoded to choose it, under a target; `None` otherwise.
-    pub candidates: Option<u32>,
-    /// The output's width and height as displayed, when it was resized; `None` otherwise.
-    pub dimensions: Option<(usize, usize)>,
-    /// Whether the output written is a progressive JPEG (its frame header says); `None` when
-    /// nothing was written this run.
-    pub progressive: Option<bool>,
-}
-
-impl Outcome {
-    /// The outcome of an image not done yet, started now: nothing read or written, no method.
-    pub fn new(input: PathBuf, output: PathBuf, key: String) -> Self {
-        Outcome {
-            input,
-            output,
-            key,
-            version: None,
-            started: SystemTime::now(),
-            duration: Duration::ZERO,
-            input_bytes: 0,
-            output_bytes: 0,
-            status: Status::Compressed,
-            method: None,
-            quality: None,
-            score: None,
-            candidates: None,
-            dimensions: None,
-            progressive: None,
-        }
-    }
-}
 
 /// What every image of a batch shares.
 pub struct Context<'a> {

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use crate::error::ImageError;
 use crate::options::Options;
-use crate::photo::compress::{self, Context, Encoded, Outcome, Status};
+use crate::outcome::{Outcome, Status};
+use crate::photo::compress::{self, Context, Encoded};
 use crate::photo::output::OutputDir;
 
 /// The name a stream input goes by in messages and reports.

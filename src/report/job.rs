@@ -11,41 +11,20 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::fleet::manifest::{Record, Status};
+use crate::fleet::manifest::Record;
+use crate::outcome::{Kind, Totals};
 
 /// Text lists longer than this are cut (the JSON document has them whole).
 const TEXT_LIST_LIMIT: usize = 50;
 
-/// Counts and byte totals of a job: a batch's [`Totals`](crate::batch::Totals), summed over
+/// Counts and byte totals of a job: a batch's [`Totals`](crate::outcome::Totals), summed over
 /// each key's latest record.
-pub type JobTotals = crate::batch::Totals;
+pub type JobTotals = Totals;
 
-/// The totals of one record (the same rule as a batch's outcomes: only keys with an output add
-/// bytes; dct/pixel count what was re-encoded).
+/// The totals of one record (the batch's rule, [`Totals::count`]).
 fn totals_of(record: &Record) -> JobTotals {
-    let mut t = JobTotals {
-        files: 1,
-        ..JobTotals::default()
-    };
-    match record.status {
-        Status::Compressed => t.compressed = 1,
-        Status::KeptOriginal => t.kept_original = 1,
-        Status::Skipped => t.skipped = 1,
-        Status::Failed => t.failed = 1,
-        Status::NotStarted => t.not_started = 1,
-    }
-    if matches!(record.status, Status::Compressed | Status::KeptOriginal) {
-        match record.method.as_deref() {
-            Some("dct") => t.dct = 1,
-            Some(_) => t.pixel = 1,
-            None => {}
-        }
-    }
-    if record.status.is_done() {
-        t.input_bytes = record.input_bytes;
-        t.output_bytes = record.output_bytes;
-    }
-    t
+    let dct = record.method.as_deref().map(|method| method == "dct");
+    Totals::count(record.status, dct, record.input_bytes, record.output_bytes)
 }
 
 /// A key whose latest record is a failure.
@@ -174,7 +153,7 @@ impl Summarizer {
                 });
             }
             match record.status {
-                Status::Failed => failed.push(FailedKey {
+                Kind::Failed => failed.push(FailedKey {
                     key: record.key.clone(),
                     shard: record.shard,
                     error: record.error.clone().unwrap_or_default(),
@@ -185,7 +164,7 @@ impl Summarizer {
                 _ => {}
             }
             // A not-started key did no work: its time is not the job's.
-            if record.status != Status::NotStarted {
+            if record.status != Kind::NotStarted {
                 let start = record.started.timestamp_micros() as f64 / 1e3;
                 let end = start + record.duration_ms;
                 span = Some(span.map_or((start, end), |(s, e)| (s.min(start), e.max(end))));

@@ -8,10 +8,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::batch::{BatchResult, Totals};
 use crate::human;
 use crate::options::Method;
-use crate::photo::compress::{Outcome, Status};
+use crate::outcome::{BatchResult, Outcome, Status, Totals};
 
 /// How many failed files the text report lists by name (all are in the log and the JSON).
 pub const FAILURES_LISTED: usize = 20;
@@ -213,8 +212,8 @@ fn json_totals(result: &BatchResult) -> JsonTotals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::Totals;
-    use crate::photo::compress::Outcome;
+    use crate::outcome::Outcome;
+    use crate::outcome::Totals;
     use std::path::PathBuf;
     use std::time::Duration;
 

@@ -3,7 +3,7 @@ use super::*;
 use chrono::TimeZone;
 
 /// A record of `key` started `ms` milliseconds into 2024.
-fn record(key: &str, status: Status, ms: i64) -> Record {
+fn record(key: &str, status: Kind, ms: i64) -> Record {
     let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single();
     Record {
         key: key.to_string(),
@@ -17,7 +17,7 @@ fn record(key: &str, status: Status, ms: i64) -> Record {
         settings: "q80".to_string(),
         started: start.unwrap_or_default() + chrono::Duration::milliseconds(ms),
         duration_ms: 12.5,
-        error: (status == Status::Failed).then(|| "not a valid JPEG: x".to_string()),
+        error: (status == Kind::Failed).then(|| "not a valid JPEG: x".to_string()),
         shard: 0,
         shards: 1,
     }
@@ -25,7 +25,7 @@ fn record(key: &str, status: Status, ms: i64) -> Record {
 
 #[test]
 fn line_has_the_contract_fields_in_order() {
-    let line = record("sub/a.jpg", Status::KeptOriginal, 1).to_line();
+    let line = record("sub/a.jpg", Kind::KeptOriginal, 1).to_line();
     assert_eq!(
         line,
         "{\"key\":\"sub/a.jpg\",\"input\":\"s3://in/photos/sub/a.jpg\",\"version\":\"etag:\\\"9b2c\\\"\",\
@@ -34,7 +34,7 @@ fn line_has_the_contract_fields_in_order() {
          \"started\":\"2024-01-01T00:00:00.001Z\",\"duration_ms\":12.5,\"error\":null,\
          \"shard\":0,\"shards\":1}"
     );
-    let failed = record("b.jpg", Status::Failed, 0).to_line();
+    let failed = record("b.jpg", Kind::Failed, 0).to_line();
     assert!(failed.contains("\"method\":null"), "{failed}");
     assert!(
         failed.contains("\"error\":\"not a valid JPEG: x\""),
@@ -45,11 +45,11 @@ fn line_has_the_contract_fields_in_order() {
 #[test]
 fn status_words() {
     for (status, word) in [
-        (Status::Compressed, "compressed"),
-        (Status::KeptOriginal, "kept-original"),
-        (Status::Skipped, "skipped"),
-        (Status::Failed, "failed"),
-        (Status::NotStarted, "not-started"),
+        (Kind::Compressed, "compressed"),
+        (Kind::KeptOriginal, "kept-original"),
+        (Kind::Skipped, "skipped"),
+        (Kind::Failed, "failed"),
+        (Kind::NotStarted, "not-started"),
     ] {
         assert_eq!(status.as_str(), word);
         assert_eq!(
@@ -86,9 +86,9 @@ fn writer_parts_round_trip() {
     let mut writer = ManifestWriter::new(2, 4, 1_700_000_000_000, 99);
     assert_eq!(writer.take_part(), None);
     let first = [
-        record("a.jpg", Status::Compressed, 0),
-        record("ü/b c.jpg", Status::Failed, 5),
-        record("line\nbreak.jpg", Status::NotStarted, 9),
+        record("a.jpg", Kind::Compressed, 0),
+        record("ü/b c.jpg", Kind::Failed, 5),
+        record("line\nbreak.jpg", Kind::NotStarted, 9),
     ];
     for r in &first {
         writer.push(r);
@@ -102,7 +102,7 @@ fn writer_parts_round_trip() {
     assert_eq!(bytes.iter().filter(|&&b| b == b'\n').count(), 3);
     assert_eq!(writer.pending(), 0);
     assert_eq!(writer.take_part(), None);
-    writer.push(&record("c.jpg", Status::Skipped, 20));
+    writer.push(&record("c.jpg", Kind::Skipped, 20));
     let (second_name, second_bytes) = writer.take_part().unwrap_or_default();
     assert!(second_name.ends_with("-99-1.ndjson"), "{second_name}");
 
@@ -122,12 +122,12 @@ fn flush_after_256_records_or_30_seconds() {
     let later = now + FLUSH_INTERVAL + Duration::from_millis(1);
     // Nothing waiting: never.
     assert!(!writer.should_flush_at(later));
-    writer.push(&record("a.jpg", Status::Compressed, 0));
+    writer.push(&record("a.jpg", Kind::Compressed, 0));
     assert!(!writer.should_flush_at(now));
     assert!(writer.should_flush_at(later));
     for i in 1..FLUSH_RECORDS {
         assert!(!writer.should_flush_at(now), "flushed at {i}");
-        writer.push(&record(&format!("{i}.jpg"), Status::Compressed, 0));
+        writer.push(&record(&format!("{i}.jpg"), Kind::Compressed, 0));
     }
     assert!(writer.should_flush_at(now));
     assert!(writer.take_part().is_some());
@@ -136,8 +136,8 @@ fn flush_after_256_records_or_30_seconds() {
 
 #[test]
 fn a_corrupt_line_is_skipped_with_its_part_and_line() {
-    let good = record("a.jpg", Status::Compressed, 0).to_line();
-    let other = record("b.jpg", Status::Compressed, 0).to_line();
+    let good = record("a.jpg", Kind::Compressed, 0).to_line();
+    let other = record("b.jpg", Kind::Compressed, 0).to_line();
     let bad_status = good.replace("compressed\"", "shrunk\"");
     let bytes = format!("{good}\n{{\"key\":\"x\"}}\n\n{bad_status}\nnot json\n{other}\n");
     let (records, warnings) = parse_part("shard-0/part-1-2-3.ndjson", bytes.as_bytes());
@@ -156,8 +156,8 @@ fn a_corrupt_line_is_skipped_with_its_part_and_line() {
 
 #[test]
 fn a_truncated_last_line_is_skipped() {
-    let a = record("a.jpg", Status::Compressed, 0).to_line();
-    let b = record("b.jpg", Status::Compressed, 0).to_line();
+    let a = record("a.jpg", Kind::Compressed, 0).to_line();
+    let b = record("b.jpg", Kind::Compressed, 0).to_line();
     let cut = &b[..b.len() / 2];
     let (records, warnings) = parse_part("p", format!("{a}\n{cut}").as_bytes());
     assert_eq!(records.len(), 1);
@@ -175,16 +175,16 @@ fn a_truncated_last_line_is_skipped() {
 
 #[test]
 fn resume_decisions() {
-    let mut changed = record("changed.jpg", Status::Compressed, 0);
+    let mut changed = record("changed.jpg", Kind::Compressed, 0);
     changed.version = "etag:\"old\"".to_string();
-    let mut resettled = record("resettled.jpg", Status::Compressed, 0);
+    let mut resettled = record("resettled.jpg", Kind::Compressed, 0);
     resettled.settings = "q70".to_string();
     let index = ResumeIndex::new([
-        record("done.jpg", Status::Compressed, 0),
-        record("kept.jpg", Status::KeptOriginal, 0),
-        record("skipped.jpg", Status::Skipped, 0),
-        record("failed.jpg", Status::Failed, 0),
-        record("later.jpg", Status::NotStarted, 0),
+        record("done.jpg", Kind::Compressed, 0),
+        record("kept.jpg", Kind::KeptOriginal, 0),
+        record("skipped.jpg", Kind::Skipped, 0),
+        record("failed.jpg", Kind::Failed, 0),
+        record("later.jpg", Kind::NotStarted, 0),
         changed,
         resettled,
     ]);
@@ -214,22 +214,19 @@ fn resume_decisions() {
 fn the_latest_record_wins() {
     // By `started`, whatever the order given...
     let index = ResumeIndex::new([
-        record("a.jpg", Status::Compressed, 50),
-        record("a.jpg", Status::Failed, 10),
-        record("b.jpg", Status::Failed, 10),
-        record("b.jpg", Status::Compressed, 50),
+        record("a.jpg", Kind::Compressed, 50),
+        record("a.jpg", Kind::Failed, 10),
+        record("b.jpg", Kind::Failed, 10),
+        record("b.jpg", Kind::Compressed, 50),
     ]);
     assert!(index.done("a.jpg", "etag:\"9b2c\"", "q80").is_some());
     assert!(index.done("b.jpg", "etag:\"9b2c\"", "q80").is_some());
     // ...and on equal times, the one written last.
     let index = ResumeIndex::new([
-        record("c.jpg", Status::Compressed, 10),
-        record("c.jpg", Status::Failed, 10),
+        record("c.jpg", Kind::Compressed, 10),
+        record("c.jpg", Kind::Failed, 10),
     ]);
-    assert_eq!(
-        index.latest("c.jpg").map(|r| r.status),
-        Some(Status::Failed)
-    );
+    assert_eq!(index.latest("c.jpg").map(|r| r.status), Some(Kind::Failed));
     assert!(index.done("c.jpg", "etag:\"9b2c\"", "q80").is_none());
 }
 
@@ -237,12 +234,12 @@ fn the_latest_record_wins() {
 fn a_rerun_after_a_failure_resumes() {
     // Run 1 fails b, is interrupted before c; run 2 redoes both. Parts read back in order.
     let mut run1 = ManifestWriter::new(0, 1, 1000, 7);
-    run1.push(&record("a.jpg", Status::Compressed, 0));
-    run1.push(&record("b.jpg", Status::Failed, 1));
-    run1.push(&record("c.jpg", Status::NotStarted, 2));
+    run1.push(&record("a.jpg", Kind::Compressed, 0));
+    run1.push(&record("b.jpg", Kind::Failed, 1));
+    run1.push(&record("c.jpg", Kind::NotStarted, 2));
     let mut run2 = ManifestWriter::new(0, 1, 2000, 8);
-    run2.push(&record("b.jpg", Status::Compressed, 3000));
-    run2.push(&record("c.jpg", Status::Compressed, 3001));
+    run2.push(&record("b.jpg", Kind::Compressed, 3000));
+    run2.push(&record("c.jpg", Kind::Compressed, 3001));
     let parts: Vec<(String, Vec<u8>)> = [run2.take_part(), run1.take_part()]
         .into_iter()
         .flatten()
@@ -257,7 +254,7 @@ fn a_rerun_after_a_failure_resumes() {
 
 #[test]
 fn non_finite_durations_stay_readable() {
-    let mut r = record("a.jpg", Status::Compressed, 0);
+    let mut r = record("a.jpg", Kind::Compressed, 0);
     r.duration_ms = f64::NAN;
     let (records, warnings) = parse_part("p", r.to_line().as_bytes());
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -266,7 +263,7 @@ fn non_finite_durations_stay_readable() {
 
 #[test]
 fn started_keeps_milliseconds_and_reads_other_offsets() {
-    let r = record("a.jpg", Status::Compressed, 1_234);
+    let r = record("a.jpg", Kind::Compressed, 1_234);
     assert_eq!(format_started(&r.started), "2024-01-01T00:00:01.234Z");
     let shifted = r
         .to_line()

@@ -3,7 +3,7 @@ use super::*;
 use chrono::{TimeZone, Utc};
 
 /// A record of `key` by `shard` (of 4), started `ms` milliseconds into 2024, taking 100 ms.
-fn rec(key: &str, shard: u64, status: Status, ms: i64) -> Record {
+fn rec(key: &str, shard: u64, status: Kind, ms: i64) -> Record {
     let start = Utc
         .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
         .single()
@@ -16,22 +16,21 @@ fn rec(key: &str, shard: u64, status: Status, ms: i64) -> Record {
         output: format!("s3://out/{key}"),
         input_bytes: 1000,
         output_bytes: match status {
-            Status::Compressed => 400,
-            Status::KeptOriginal | Status::Skipped => 1000,
+            Kind::Compressed => 400,
+            Kind::KeptOriginal | Kind::Skipped => 1000,
             // Sizes a failed record may carry (what was read) must not count.
             _ => 7,
         },
         status,
-        method: matches!(status, Status::Compressed | Status::KeptOriginal)
-            .then(|| "dct".to_string()),
+        method: matches!(status, Kind::Compressed | Kind::KeptOriginal).then(|| "dct".to_string()),
         settings: "q80".to_string(),
         started: start + chrono::Duration::milliseconds(ms),
-        duration_ms: if done || status == Status::Failed {
+        duration_ms: if done || status == Kind::Failed {
             100.0
         } else {
             0.0
         },
-        error: (status == Status::Failed).then(|| "not a valid JPEG: bad".to_string()),
+        error: (status == Kind::Failed).then(|| "not a valid JPEG: bad".to_string()),
         shard,
         shards: 4,
     }
@@ -43,16 +42,16 @@ fn keys(list: &[&str]) -> Vec<String> {
 
 #[test]
 fn totals_count_each_status_and_bytes_of_outputs_only() {
-    let mut pixel = rec("p.jpg", 1, Status::Compressed, 0);
+    let mut pixel = rec("p.jpg", 1, Kind::Compressed, 0);
     pixel.method = Some("pixel".to_string());
     let summary = summarize(
         [
-            rec("a.jpg", 0, Status::Compressed, 0),
+            rec("a.jpg", 0, Kind::Compressed, 0),
             pixel,
-            rec("k.jpg", 2, Status::KeptOriginal, 0),
-            rec("s.jpg", 3, Status::Skipped, 0),
-            rec("f.jpg", 0, Status::Failed, 0),
-            rec("n.jpg", 1, Status::NotStarted, 0),
+            rec("k.jpg", 2, Kind::KeptOriginal, 0),
+            rec("s.jpg", 3, Kind::Skipped, 0),
+            rec("f.jpg", 0, Kind::Failed, 0),
+            rec("n.jpg", 1, Kind::NotStarted, 0),
         ],
         4,
         None,
@@ -95,12 +94,12 @@ fn text_starts_with_the_batch_reports_four_lines() {
     // Two shards work in parallel: 0..100 ms and 50..150 ms, then one at 1000..1100 ms.
     let summary = summarize(
         [
-            rec("a.jpg", 0, Status::Compressed, 0),
-            rec("b.jpg", 1, Status::Compressed, 50),
-            rec("c.jpg", 1, Status::KeptOriginal, 1000),
-            rec("d.jpg", 2, Status::Failed, 20),
+            rec("a.jpg", 0, Kind::Compressed, 0),
+            rec("b.jpg", 1, Kind::Compressed, 50),
+            rec("c.jpg", 1, Kind::KeptOriginal, 1000),
+            rec("d.jpg", 2, Kind::Failed, 20),
             // Not started: its time is not the job's.
-            rec("e.jpg", 2, Status::NotStarted, 5000),
+            rec("e.jpg", 2, Kind::NotStarted, 5000),
         ],
         4,
         Some(&keys(&[
@@ -158,13 +157,13 @@ fn a_shards_latest_record_stands_for_it() {
     // Shard 0 failed a.jpg, then a rerun compressed it; b.jpg's rerun failed after a success.
     let summary = summarize(
         [
-            rec("a.jpg", 0, Status::Failed, 0),
-            rec("b.jpg", 0, Status::Compressed, 0),
-            rec("a.jpg", 0, Status::Compressed, 500),
-            rec("b.jpg", 0, Status::Failed, 500),
+            rec("a.jpg", 0, Kind::Failed, 0),
+            rec("b.jpg", 0, Kind::Compressed, 0),
+            rec("a.jpg", 0, Kind::Compressed, 500),
+            rec("b.jpg", 0, Kind::Failed, 500),
             // Same time: the one written last.
-            rec("c.jpg", 0, Status::Failed, 0),
-            rec("c.jpg", 0, Status::Skipped, 0),
+            rec("c.jpg", 0, Kind::Failed, 0),
+            rec("c.jpg", 0, Kind::Skipped, 0),
         ],
         1,
         None,
@@ -181,11 +180,11 @@ fn a_shards_latest_record_stands_for_it() {
 fn keys_done_by_two_shards_count_once_and_are_reported() {
     let summary = summarize(
         [
-            rec("x.jpg", 0, Status::Compressed, 0),
-            rec("x.jpg", 3, Status::Compressed, 10),
+            rec("x.jpg", 0, Kind::Compressed, 0),
+            rec("x.jpg", 3, Kind::Compressed, 10),
             // Failed in one shard, done in another: counted by its latest, not done twice.
-            rec("y.jpg", 1, Status::Compressed, 0),
-            rec("y.jpg", 2, Status::Failed, 10),
+            rec("y.jpg", 1, Kind::Compressed, 0),
+            rec("y.jpg", 2, Kind::Failed, 10),
         ],
         4,
         None,
@@ -208,14 +207,14 @@ fn keys_done_by_two_shards_count_once_and_are_reported() {
 
 #[test]
 fn keys_done_with_minority_settings() {
-    let mut odd = rec("odd.jpg", 1, Status::Compressed, 0);
+    let mut odd = rec("odd.jpg", 1, Kind::Compressed, 0);
     odd.settings = "q70".to_string();
-    let mut failed_odd = rec("f.jpg", 1, Status::Failed, 0);
+    let mut failed_odd = rec("f.jpg", 1, Kind::Failed, 0);
     failed_odd.settings = "q60".to_string();
     let summary = summarize(
         [
-            rec("a.jpg", 0, Status::Compressed, 0),
-            rec("b.jpg", 1, Status::Skipped, 0),
+            rec("a.jpg", 0, Kind::Compressed, 0),
+            rec("b.jpg", 1, Kind::Skipped, 0),
             odd,
             failed_odd,
         ],
@@ -234,9 +233,9 @@ fn keys_done_with_minority_settings() {
     assert!(text.contains("Most common settings: q80\n"), "{text}");
     assert!(text.contains("Keys done with other settings (1):\n  odd.jpg: q70\n"));
     // A tie goes to the first by text, whichever came first.
-    let mut b = rec("b.jpg", 0, Status::Compressed, 0);
+    let mut b = rec("b.jpg", 0, Kind::Compressed, 0);
     b.settings = "a-first".to_string();
-    let tie = summarize([rec("a.jpg", 0, Status::Compressed, 0), b], 1, None);
+    let tie = summarize([rec("a.jpg", 0, Kind::Compressed, 0), b], 1, None);
     assert_eq!(tie.settings.as_deref(), Some("a-first"));
     assert_eq!(tie.other_settings[0].key, "a.jpg");
 }
@@ -246,10 +245,10 @@ fn missing_plan_keys_in_plan_order() {
     let plan = keys(&["c.jpg", "a.jpg", "b.jpg", "c.jpg", "d.jpg"]);
     let summary = summarize(
         [
-            rec("b.jpg", 0, Status::Failed, 0),
+            rec("b.jpg", 0, Kind::Failed, 0),
             // Not started is recorded, so not missing; a key outside the plan still counts.
-            rec("d.jpg", 0, Status::NotStarted, 0),
-            rec("extra.jpg", 0, Status::Compressed, 0),
+            rec("d.jpg", 0, Kind::NotStarted, 0),
+            rec("extra.jpg", 0, Kind::Compressed, 0),
         ],
         1,
         Some(&plan),
@@ -261,7 +260,7 @@ fn missing_plan_keys_in_plan_order() {
 #[test]
 fn long_lists_are_cut_in_text_only() {
     let records: Vec<Record> = (0..TEXT_LIST_LIMIT + 5)
-        .map(|i| rec(&format!("{i:03}.jpg"), 0, Status::Failed, 0))
+        .map(|i| rec(&format!("{i:03}.jpg"), 0, Kind::Failed, 0))
         .collect();
     let summary = summarize(records, 1, None);
     let text = text(&summary);
@@ -282,8 +281,8 @@ fn long_lists_are_cut_in_text_only() {
 fn json_has_every_figure() {
     let summary = summarize(
         [
-            rec("a.jpg", 0, Status::Compressed, 0),
-            rec("f.jpg", 1, Status::Failed, 0),
+            rec("a.jpg", 0, Kind::Compressed, 0),
+            rec("f.jpg", 1, Kind::Failed, 0),
         ],
         3,
         Some(&keys(&["a.jpg", "m.jpg"])),
@@ -312,12 +311,12 @@ fn merged_shards_equal_one_unsharded_run() {
     // Property: however the keys are sharded, the job's totals are those of one run over
     // all keys (the end-to-end test's "merged report equals the local run's", in small).
     let statuses = [
-        Status::Compressed,
-        Status::KeptOriginal,
-        Status::Skipped,
-        Status::Failed,
+        Kind::Compressed,
+        Kind::KeptOriginal,
+        Kind::Skipped,
+        Kind::Failed,
     ];
-    let all: Vec<(String, Status)> = (0..400)
+    let all: Vec<(String, Kind)> = (0..400)
         .map(|i| (format!("d{}/{i}.jpg", i % 9), statuses[i * 7 % 4]))
         .collect();
     let one = summarize(all.iter().map(|(k, s)| rec(k, 0, *s, 0)), 1, None);
