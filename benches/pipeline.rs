@@ -12,8 +12,8 @@ use std::time::Duration;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
+use photopress::cancel::Cancel;
 use photopress::jpeg::pixel::{self, EncodeSettings};
-use photopress::progress::Progress;
 use photopress::{Options, batch, inputs::walk, jpeg::dct, jpeg::header, photo::output};
 
 fn bench_dir() -> PathBuf {
@@ -39,7 +39,7 @@ fn pipeline(c: &mut Criterion) {
         .map(|m| m.len())
         .sum();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let progress = Progress::hidden();
+    let cancel = Cancel::new();
 
     let mut group = c.benchmark_group(format!("pipeline/{}_images", jobs.len()));
     group.throughput(Throughput::Bytes(bytes));
@@ -50,7 +50,7 @@ fn pipeline(c: &mut Criterion) {
         ..base.clone()
     };
     group.bench_function("sequential", |b| {
-        b.iter(|| batch::run(&jobs, &inputs, &sequential, &progress).expect("batch"))
+        b.iter(|| batch::run(&jobs, &inputs, &sequential, &batch::Silent, &cancel).expect("batch"))
     });
     let mut counts = vec![1, 2, cores];
     counts.dedup();
@@ -60,7 +60,7 @@ fn pipeline(c: &mut Criterion) {
             ..base.clone()
         };
         group.bench_with_input(BenchmarkId::new("rayon", threads), &parallel, |b, opts| {
-            b.iter(|| batch::run(&jobs, &inputs, opts, &progress).expect("batch"))
+            b.iter(|| batch::run(&jobs, &inputs, opts, &batch::Silent, &cancel).expect("batch"))
         });
     }
     group.finish();

@@ -4,27 +4,25 @@
 //! [`Outcome`] per image, reduced into [`Totals`]) → [`report`].
 //!
 //! ```no_run
-//! use photopress::{Options, batch, inputs::walk, progress::Progress, report};
+//! use photopress::{Options, batch, cancel::Cancel, inputs::walk, report};
 //! let options = Options::default();
 //! let inputs = [std::path::PathBuf::from("IMAGES")];
 //! let jobs = walk::scan(&inputs, &options)?;
-//! let result = batch::run(&jobs, &inputs, &options, &Progress::hidden())?;
+//! let result = batch::run(&jobs, &inputs, &options, &batch::Silent, &Cancel::new())?;
 //! print!("{}", report::text(&result));
 //! # Ok::<(), photopress::SetupError>(())
 //! ```
 pub mod batch;
+pub mod cancel;
 pub mod error;
 pub mod fleet;
 pub mod human;
 pub mod inputs;
-pub mod interrupt;
 pub mod jpeg;
-pub mod logging;
 pub mod memory;
 pub mod options;
 pub mod outcome;
 pub mod photo;
-pub mod progress;
 pub mod report;
 pub mod shard;
 pub mod storage;

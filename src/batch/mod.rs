@@ -2,6 +2,7 @@
 //! and the outcomes reduced into totals (no shared counters: each image returns its own
 //! figures, and pairs of partial results are merged).
 pub mod dryrun;
+pub mod observer;
 pub mod schedule;
 pub mod setup;
 
@@ -12,7 +13,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use tracing::info;
 
+pub use observer::{Observer, Silent};
+
 use crate::batch::schedule::{consumption_order, longest_first};
+use crate::cancel::Cancel;
 use crate::error::SetupError;
 use crate::fleet::journal;
 use crate::inputs::walk::Job;
@@ -21,7 +25,6 @@ use crate::options::Options;
 use crate::outcome::{BatchResult, Outcome, Status, Totals};
 use crate::photo::compress::{Context, Prefetched, Remote, compress_one};
 use crate::photo::output::{self, OutputDir, clean_stale_temps};
-use crate::progress::Progress;
 use crate::storage::{Bucket, StorageError};
 
 /// A partial result: the totals and the outcomes of a run of consecutive jobs.
@@ -41,18 +44,27 @@ pub struct Storage {
     pub output: Option<Bucket>,
 }
 
-/// Compresses every job under `options` (the `ProcessImages` component of the logs).
+/// Compresses every job under `options` (the `ProcessImages` component of the logs), telling
+/// `observer` as images start and end; once `cancel` is cancelled, no more images start.
 pub fn run(
     jobs: &[Job],
     inputs: &[impl AsRef<Path>],
     options: &Options,
-    progress: &Progress,
+    observer: &dyn Observer,
+    cancel: &Cancel,
 ) -> Result<BatchResult, SetupError> {
     let inputs: Vec<String> = inputs
         .iter()
         .map(|p| p.as_ref().display().to_string())
         .collect();
-    run_with(jobs, &inputs, options, progress, &Storage::default())
+    run_with(
+        jobs,
+        &inputs,
+        options,
+        &Storage::default(),
+        observer,
+        cancel,
+    )
 }
 
 /// [`run`] with buckets for object inputs and outputs; `inputs` name the inputs in the log.
@@ -60,8 +72,9 @@ pub fn run_with(
     jobs: &[Job],
     inputs: &[String],
     options: &Options,
-    progress: &Progress,
     storage: &Storage,
+    observer: &dyn Observer,
+    cancel: &Cancel,
 ) -> Result<BatchResult, SetupError> {
     options.validate()?;
     // An output that cannot be written is one error before any work, not one per image: a
@@ -163,15 +176,16 @@ pub fn run_with(
             options.max_memory - prefetch_bytes(options.max_memory).min(options.max_memory / 2);
         ctx.budget = crate::memory::Budget::new(images);
     }
+    ctx.cancel = cancel.clone();
     ctx.remote = Remote {
         input: storage.input.as_ref(),
         prefetch: prefetched.as_ref(),
         output: storage.output.as_ref(),
     };
     let one = |index: usize| -> Partial {
-        progress.image_started();
+        observer.image_started(&jobs[index]);
         let outcome = compress_one(&jobs[index], &ctx);
-        progress.image_done(&outcome);
+        observer.image_done(&outcome);
         if let Some(journal) = &journal {
             journal.record(&outcome);
         }

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use tracing::{debug, error, info, warn};
 
+use crate::cancel::Cancel;
 use crate::error::ImageError;
 use crate::fleet::manifest;
 use crate::human;
@@ -34,6 +35,8 @@ pub struct Context<'a> {
     pub budget: Budget,
     /// The buckets, when inputs or outputs are objects.
     pub remote: Remote<'a>,
+    /// Once cancelled, images not started are not started.
+    pub cancel: Cancel,
 }
 
 /// The object-storage side of a batch: where object inputs come from (downloaded ahead by the
@@ -77,6 +80,7 @@ impl<'a> Context<'a> {
                 settings_id: provenance::settings_id(options),
             },
             budget: Budget::new(options.max_memory),
+            cancel: Cancel::new(),
         }
     }
 }
@@ -86,7 +90,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
     let name = job.input.display();
     let clock = Instant::now();
     let mut outcome = Outcome::new(job.input.clone(), job.output.clone(), job.key.clone());
-    if crate::interrupt::stop_requested() {
+    if ctx.cancel.is_cancelled() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
         outcome.status = Status::NotStarted;
         return outcome;

@@ -2,13 +2,13 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::progress::ProgressMode;
 use clap::builder::TypedValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use photopress::Options;
 use photopress::jpeg::resize::{MAX_SIDE, Resize};
 use photopress::options::Method;
 use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_QUALITY};
-use photopress::progress::ProgressMode;
 use tracing::Level;
 
 /// Compress every JPEG photo of a folder in parallel, and report exactly what it saved.

@@ -2,23 +2,28 @@
 //! array-job sub-commands, `plan` and `report`).
 mod cli;
 mod commands;
+mod jsonlines;
+mod logging;
+mod progress;
+mod signals;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use photopress::progress::Progress;
-use photopress::{batch, batch::setup, logging, report};
+use photopress::batch::{self, Observer, setup};
+use photopress::report;
+
+use jsonlines::JsonLines;
+use progress::Progress;
 
 fn main() -> ExitCode {
-    ignore_file_size_signal();
+    signals::ignore_file_size_signal();
     photopress::memory::keep_freed_memory();
-    photopress::interrupt::install_handler();
+    signals::install_handler();
     let cli = cli::Cli::parse();
-    let mut progress = Progress::new(cli.progress_mode());
-    if cli.json_lines {
-        progress = progress.with_json_lines();
-    }
+    let progress = Progress::new(cli.progress_mode());
+    let json_lines = JsonLines::default();
     logging::init(cli.log_level(), progress.bar());
     match &cli.command {
         Some(cli::Command::Plan(args)) => return commands::plan(args, cli.options()),
@@ -51,13 +56,18 @@ fn main() -> ExitCode {
     let keys_from = cli.keys_from.as_deref();
     let result = setup::prepare(&inputs, keys_from, &options).and_then(|prepared| {
         progress.start(&prepared.jobs);
-        let jobs = &prepared.jobs;
+        let observer: &dyn Observer = if cli.json_lines {
+            &(&progress, &json_lines)
+        } else {
+            &progress
+        };
         batch::run_with(
-            jobs,
+            &prepared.jobs,
             &prepared.names,
             &options,
-            &progress,
             &prepared.storage,
+            observer,
+            &signals::cancel(),
         )
     });
     progress.finish();
@@ -69,7 +79,7 @@ fn main() -> ExitCode {
         }
     };
     let text = if cli.json_lines {
-        progress.json_lines_rest(&result)
+        json_lines.rest(&result)
     } else if cli.json {
         report::json(&result) + "\n"
     } else {
@@ -77,7 +87,7 @@ fn main() -> ExitCode {
     };
     // A closed stdout (`| head`) must not turn a finished batch into a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    if photopress::interrupt::stop_requested() {
+    if signals::stop_requested() {
         eprintln!(
             "photopress: interrupted; images in progress were finished, {} not started (run again with --skip-existing to finish)",
             result.totals.not_started
@@ -91,15 +101,5 @@ fn main() -> ExitCode {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// Past a file-size limit (`ulimit -f`) the kernel sends SIGXFSZ, which would kill the whole
-/// batch mid-write; ignored, the write fails with EFBIG and only that image fails.
-fn ignore_file_size_signal() {
-    #[cfg(unix)]
-    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }

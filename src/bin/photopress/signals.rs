@@ -1,13 +1,14 @@
-//! Stopping a batch early (Ctrl-C): images not yet started are not started; images in progress
-//! finish and are written whole; the report is still printed. The flag is process-wide because
-//! a signal handler can only set a static.
+//! The command's signals. Ctrl-C (SIGINT) or SIGTERM stops the batch early: the handler sets
+//! a static flag (all a handler may do), which the batch sees through its cancellation token
+//! ([`cancel`]); images not yet started are not started, images in progress finish and are
+//! written whole, the report is still printed. SIGXFSZ is ignored.
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
-/// Asks every running batch to start no more images.
-pub fn request_stop() {
-    STOP.store(true, Ordering::SeqCst);
+/// The batch's cancellation token: cancelled by the first SIGINT or SIGTERM.
+pub fn cancel() -> photopress::cancel::Cancel {
+    photopress::cancel::Cancel::on(&STOP)
 }
 
 /// Whether a stop was requested.
@@ -36,5 +37,15 @@ pub fn install_handler() {
                 libc::sigaction(signal, &action, std::ptr::null_mut());
             }
         }
+    }
+}
+
+/// Past a file-size limit (`ulimit -f`) the kernel sends SIGXFSZ, which would kill the whole
+/// batch mid-write; ignored, the write fails with EFBIG and only that image fails.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }

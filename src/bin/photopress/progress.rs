@@ -7,14 +7,17 @@ use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
-use crate::human;
-use crate::inputs::walk::Job;
-use crate::outcome::{Outcome, Status};
+use photopress::batch::Observer;
+use photopress::human;
+use photopress::inputs::job::{Job, Source};
+use photopress::outcome::{Outcome, Status};
+
+use crate::signals;
 
 /// When to draw the bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,10 +39,6 @@ pub struct Progress {
     /// done, whatever its outcome.
     sizes: OnceLock<HashMap<PathBuf, u64>>,
     counts: Arc<Counts>,
-    /// `--json-lines`: each outcome is printed on stdout as it comes; counted here by input,
-    /// so that those the batch reports without working on them (done by an earlier run of
-    /// the shard, not started) are printed after it ([`Progress::json_lines_rest`]).
-    json_lines: Option<Mutex<HashMap<PathBuf, usize>>>,
 }
 
 #[derive(Default)]
@@ -75,42 +74,7 @@ impl Progress {
             bar,
             sizes: OnceLock::new(),
             counts: Arc::default(),
-            json_lines: None,
         }
-    }
-
-    /// Print each outcome as one JSON line on stdout when it comes (`--json-lines`).
-    pub fn with_json_lines(mut self) -> Self {
-        self.json_lines = Some(Mutex::default());
-        self
-    }
-
-    /// The JSON lines of the outcomes of `result` not printed as they came, then the totals'
-    /// line (`--json-lines`).
-    pub fn json_lines_rest(&self, result: &crate::BatchResult) -> String {
-        let mut printed = self
-            .json_lines
-            .as_ref()
-            .map(|seen| seen.lock().map(|s| s.clone()).unwrap_or_default())
-            .unwrap_or_default();
-        let mut text = String::new();
-        for outcome in &result.outcomes {
-            match printed.get_mut(&outcome.input) {
-                Some(count) if *count > 0 => *count -= 1,
-                _ => {
-                    text.push_str(&crate::report::json_line(outcome));
-                    text.push('\n');
-                }
-            }
-        }
-        text.push_str(&crate::report::json_totals_line(result));
-        text.push('\n');
-        text
-    }
-
-    /// A bar that never draws (library use, benchmarks).
-    pub fn hidden() -> Self {
-        Progress::new(ProgressMode::Never)
     }
 
     /// The bar itself, for the log writer to suspend while it prints.
@@ -124,10 +88,8 @@ impl Progress {
             .iter()
             .map(|job| {
                 let size = match &job.source {
-                    crate::inputs::walk::Source::Object { size, .. } => size.unwrap_or(0),
-                    crate::inputs::walk::Source::File => {
-                        std::fs::metadata(&job.input).map_or(0, |m| m.len())
-                    }
+                    Source::Object { size, .. } => size.unwrap_or(0),
+                    Source::File => std::fs::metadata(&job.input).map_or(0, |m| m.len()),
                 };
                 (job.input.clone(), size)
             })
@@ -140,45 +102,6 @@ impl Progress {
         self.show();
         self.bar.enable_steady_tick(Duration::from_millis(200));
         self.watch_interrupt();
-    }
-
-    /// An image is about to be compressed (for the count of those in progress).
-    pub fn image_started(&self) {
-        self.counts.started.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn image_done(&self, outcome: &Outcome) {
-        let c = &self.counts;
-        c.done.fetch_add(1, Ordering::Relaxed);
-        if matches!(outcome.status, Status::Failed(_)) {
-            c.failed.fetch_add(1, Ordering::Relaxed);
-        }
-        c.bytes_in.fetch_add(outcome.input_bytes, Ordering::Relaxed);
-        c.bytes_out
-            .fetch_add(outcome.output_bytes, Ordering::Relaxed);
-        let size = self
-            .sizes
-            .get()
-            .and_then(|sizes| sizes.get(&outcome.input))
-            .copied()
-            .unwrap_or(outcome.input_bytes);
-        self.show();
-        self.bar.inc(size);
-        if let Some(seen) = &self.json_lines {
-            // One line at once and flushed, for a tool following a long batch; the lock
-            // keeps the count and the printing in the same order across workers.
-            if let Ok(mut seen) = seen.lock() {
-                let line = crate::report::json_line(outcome) + "\n";
-                let mut out = io::stdout().lock();
-                if out
-                    .write_all(line.as_bytes())
-                    .and_then(|()| out.flush())
-                    .is_ok()
-                {
-                    *seen.entry(outcome.input.clone()).or_default() += 1;
-                }
-            }
-        }
     }
 
     fn show(&self) {
@@ -199,7 +122,7 @@ impl Progress {
     pub fn finish(&self) {
         self.counts.over.store(true, Ordering::Relaxed);
         self.bar.finish_and_clear();
-        if crate::interrupt::stop_requested() {
+        if signals::stop_requested() {
             acknowledge(&self.counts);
         }
     }
@@ -211,7 +134,7 @@ impl Progress {
         let bar = self.bar.clone();
         let watch = move || {
             while !counts.over.load(Ordering::Relaxed) {
-                if crate::interrupt::stop_requested() {
+                if signals::stop_requested() {
                     bar.finish_and_clear();
                     bar.set_draw_target(ProgressDrawTarget::hidden());
                     acknowledge(&counts);
@@ -230,6 +153,32 @@ impl Progress {
 /// The bar's layout for a terminal `width` columns wide: the bar itself takes what the rest
 /// leaves (`wide_bar`, measured at each draw), and parts are dropped on narrow terminals so
 /// that the line never wraps.
+impl Observer for Progress {
+    /// An image is about to be compressed (for the count of those in progress).
+    fn image_started(&self, _job: &Job) {
+        self.counts.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn image_done(&self, outcome: &Outcome) {
+        let c = &self.counts;
+        c.done.fetch_add(1, Ordering::Relaxed);
+        if matches!(outcome.status, Status::Failed(_)) {
+            c.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        c.bytes_in.fetch_add(outcome.input_bytes, Ordering::Relaxed);
+        c.bytes_out
+            .fetch_add(outcome.output_bytes, Ordering::Relaxed);
+        let size = self
+            .sizes
+            .get()
+            .and_then(|sizes| sizes.get(&outcome.input))
+            .copied()
+            .unwrap_or(outcome.input_bytes);
+        self.show();
+        self.bar.inc(size);
+    }
+}
+
 fn style(width: u16) -> ProgressStyle {
     let template = match width {
         100.. => {
