@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use photopress::jpeg::pixel::EncodeSettings;
 use photopress::jpeg::pixel::decode_rgb;
+use photopress::options::target::{self, QualityTarget, SizeLimit};
 use photopress::photo::metric::Reference;
-use photopress::photo::target::{self, QualityTarget, SizeLimit};
+use photopress::photo::search;
 use photopress::{Options, inputs::walk, jpeg::dct};
 
 fn bench_dir() -> PathBuf {
@@ -74,7 +75,7 @@ fn search(c: &mut Criterion) {
     };
     for (what, options) in [("quality ssimulacra2:70", &quality), ("size 25%", &size)] {
         let mut steps = 0;
-        let chosen = target::encode_to_target(&data, options, Path::new("bench"), |q| {
+        let chosen = search::encode_to_target(&data, options, Path::new("bench"), |q| {
             steps += 1;
             encode_at(&data, q)
         })
@@ -99,7 +100,7 @@ fn search(c: &mut Criterion) {
     group.bench_function("search_quality_70", |b| {
         b.iter(|| {
             black_box(
-                target::encode_to_target(&data, &quality, Path::new("bench"), |q| {
+                search::encode_to_target(&data, &quality, Path::new("bench"), |q| {
                     encode_at(&data, q)
                 })
                 .map(|c| c.quality),
@@ -109,7 +110,7 @@ fn search(c: &mut Criterion) {
     group.bench_function("search_size_25pct", |b| {
         b.iter(|| {
             black_box(
-                target::encode_to_target(&data, &size, Path::new("bench"), |q| encode_at(&data, q))
+                search::encode_to_target(&data, &size, Path::new("bench"), |q| encode_at(&data, q))
                     .map(|c| c.quality),
             )
         })

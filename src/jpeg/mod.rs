@@ -3,6 +3,10 @@
 //! `dct` (the transcoder, which requantizes the coefficients without a decode).
 pub mod dct;
 pub mod header;
+pub mod marker;
 pub mod pixel;
 pub mod resize;
 pub mod sniff;
+
+/// The reference quality: the seed's job (Pillow's `quality=30, optimize=True`).
+pub const DEFAULT_QUALITY: u8 = 30;

@@ -24,7 +24,7 @@ use crate::outcome::{Outcome, Status};
 use crate::photo::input;
 use crate::photo::output::{self, OutputDir, WriteOptions};
 use crate::photo::provenance::{self, Stale};
-use crate::photo::target;
+use crate::photo::search;
 use crate::storage::{Bucket, Bytes, Prefetcher};
 
 /// What every image of a batch shares.
@@ -68,17 +68,7 @@ impl<'a> Context<'a> {
             remote: Remote::default(),
             options,
             output_dir,
-            settings: EncodeSettings {
-                quality: options.output_quality(),
-                keep_metadata: !options.strip,
-                keep_icc: !options.strip_icc,
-                strict: !options.accept_truncated,
-                best: options.best,
-                extended: options.extended,
-                progressive: options.progressive,
-                lossless: options.lossless,
-                settings_id: provenance::settings_id(options),
-            },
+            settings: options.encode_settings(),
             budget: Budget::new(options.max_memory),
             cancel: Cancel::new(),
         }
@@ -226,7 +216,7 @@ pub fn encode(
         && plan.is_none()
         && limit.is_none_or(|limit| input.len() as u64 <= limit);
     // (Under --lossless nothing is lost, so a photopress output can be optimized again.)
-    if let Some(made) = provenance::find(input).filter(|_| !ctx.options.lossless) {
+    if let Some(made) = crate::jpeg::marker::find(input).filter(|_| !ctx.options.lossless) {
         // A target is searched again: the input's quality says nothing of its score or size.
         if !ctx.options.strip
             && plan.is_none()
@@ -281,7 +271,7 @@ pub fn encode(
         check_data(input, ctx, outcome, &checked)?;
     }
     let name = outcome.input.clone();
-    let chosen = target::encode_to_target(input, ctx.options, &name, |q| {
+    let chosen = search::encode_to_target(input, ctx.options, &name, |q| {
         let settings = EncodeSettings {
             quality: q,
             ..ctx.settings

@@ -5,5 +5,5 @@ pub mod input;
 pub mod metric;
 pub mod output;
 pub mod provenance;
+pub mod search;
 pub mod stream;
-pub mod target;

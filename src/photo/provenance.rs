@@ -1,6 +1,6 @@
 //! Provenance: how photopress knows a file is its own output. Every output it encodes carries
 //! a comment segment (`COM`) `photopress q=<quality>; s=<8 hex digits>` (29 bytes or so), the
-//! `s` a short hash of the settings that change an output's bytes ([`settings_id`]). Two rules
+//! `s` a short hash of the settings that change an output's bytes ([`Options::settings_id`]). Two rules
 //! use it:
 //! - a file that carries it is not re-encoded at the same or a higher quality (that would
 //!   only lose detail, generation after generation): its bytes are kept as they are;
@@ -17,92 +17,8 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use md5::{Digest, Md5};
-
+use crate::jpeg::marker;
 use crate::options::Options;
-
-/// The COM marker code.
-pub const COM: u8 = 0xFE;
-
-const TAG: &[u8] = b"photopress q=";
-const SETTINGS_TAG: &[u8] = b"; s=";
-
-/// What a marker says about the output that carries it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Provenance {
-    /// The JPEG quality it was encoded at.
-    pub quality: u8,
-    /// The [`settings_id`] of the run that made it; `None` in an earlier photopress's marker.
-    pub settings: Option<u32>,
-}
-
-/// A short, stable hash of the options that change an output's bytes
-/// ([`Options::output_settings`]): the first 4 bytes of their MD5, big-endian.
-pub fn settings_id(opts: &Options) -> u32 {
-    let digest = Md5::digest(opts.output_settings().as_bytes());
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
-}
-
-/// The body of the COM segment for an output encoded at `quality` under the settings whose
-/// [`settings_id`] is `settings`.
-pub fn marker(quality: u8, settings: u32) -> Vec<u8> {
-    format!("photopress q={quality}; s={settings:08x}").into_bytes()
-}
-
-/// Whether the body of a COM segment is a photopress marker.
-pub fn is_marker(body: &[u8]) -> bool {
-    parse(body).is_some()
-}
-
-fn parse(body: &[u8]) -> Option<Provenance> {
-    let rest = body.strip_prefix(TAG)?;
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 3 || (digits < rest.len() && rest[digits] != b';') {
-        return None;
-    }
-    let quality: u8 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-    if !(1..=100).contains(&quality) {
-        return None;
-    }
-    // `; s=` and 8 hex digits, ending there or at the next `;`; anything else after the
-    // quality (an earlier marker's form, or a later one's other fields) leaves it unknown.
-    let settings = rest[digits..]
-        .strip_prefix(SETTINGS_TAG)
-        .and_then(|hex| match hex.get(8) {
-            None | Some(b';') => hex.get(..8),
-            Some(_) => None,
-        })
-        .and_then(|hex| std::str::from_utf8(hex).ok())
-        .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .and_then(|hex| u32::from_str_radix(hex, 16).ok());
-    Some(Provenance { quality, settings })
-}
-
-/// The photopress marker of a JPEG, if it has one among its segments before the first scan.
-pub fn find(jpeg: &[u8]) -> Option<Provenance> {
-    if jpeg.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut pos = 2;
-    while let Some((code, after)) = crate::jpeg::header::next_marker(jpeg, pos) {
-        pos = after;
-        if matches!(code, 0x01 | 0xD0..=0xD8) {
-            continue;
-        }
-        if code == 0xDA || code == 0xD9 {
-            return None;
-        }
-        let len = usize::from(u16::from_be_bytes([*jpeg.get(pos)?, *jpeg.get(pos + 1)?]));
-        let body = jpeg.get(pos + 2..pos + len.max(2))?;
-        if code == COM
-            && let Some(found) = parse(body)
-        {
-            return Some(found);
-        }
-        pos += len.max(2);
-    }
-    None
-}
 
 /// Why an existing output is not up to date (`--skip-existing` redoes it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,7 +52,7 @@ const HEADER_READ: u64 = 1 << 20;
 
 /// Whether the output of `input` at `output` is up to date for a run under `opts`: a regular
 /// file (not a link), not older than its input (`--preserve` gives it the same time), whose
-/// marker says it was made at this quality with these settings ([`settings_id`]) — or that is the input itself, copied as it was
+/// marker says it was made at this quality with these settings ([`Options::settings_id`]) — or that is the input itself, copied as it was
 /// because it is a photopress output of a lower quality than this one (not under `--strip`,
 /// nor with resize limits: the copy may be larger than they allow).
 /// Returns the input's and the output's sizes.
@@ -158,11 +74,11 @@ pub fn up_to_date(input: &Path, output: &Path, opts: &Options) -> Result<(u64, u
         .and_then(|file| file.take(HEADER_READ).read_to_end(&mut head))
         .map_err(|_| Stale::Missing)?;
     let asked = opts.output_quality();
-    match find(&head) {
+    match marker::find(&head) {
         // Under a target the quality was chosen per image, up to the ceiling `asked`.
         Some(made) if made.quality == asked || (opts.has_target() && made.quality <= asked) => {
             match made.settings {
-                Some(id) if id == settings_id(opts) => Ok(sizes),
+                Some(id) if id == opts.settings_id() => Ok(sizes),
                 Some(_) => Err(Stale::OtherSettings),
                 None => Err(Stale::UnknownSettings),
             }
@@ -196,72 +112,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markers_round_trip_and_others_are_not_ours() {
-        assert_eq!(marker(30, 0x1a2b3c4d), b"photopress q=30; s=1a2b3c4d");
-        assert_eq!(
-            parse(&marker(30, 0x1a2b3c4d)),
-            Some(Provenance {
-                quality: 30,
-                settings: Some(0x1a2b3c4d)
-            })
-        );
-        let old = |quality| {
-            Some(Provenance {
-                quality,
-                settings: None,
-            })
-        };
-        assert_eq!(parse(b"photopress q=30"), old(30), "an earlier marker");
-        assert_eq!(parse(b"photopress q=7; method=dct"), old(7));
-        assert_eq!(parse(b"photopress q=7; s=1a2b3c4"), old(7), "short");
-        assert_eq!(parse(b"photopress q=7; s=1a2b3c4d5"), old(7), "long");
-        assert_eq!(parse(b"photopress q=7; s=1a2b3c4g"), old(7), "not hex");
-        assert_eq!(
-            parse(b"photopress q=7; s=0000000a; later=1"),
-            Some(Provenance {
-                quality: 7,
-                settings: Some(10)
-            })
-        );
-        for other in [
-            &b"photopress q="[..],
-            b"photopress q=0",
-            b"photopress q=101",
-            b"photopress q=30x",
-            b"Made with photopress q=30",
-            b"",
-        ] {
-            assert_eq!(parse(other), None, "{}", String::from_utf8_lossy(other));
-        }
-    }
-
-    #[test]
-    fn found_among_the_segments_before_the_scan() {
-        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2];
-        let body = marker(45, 7);
-        jpeg.extend_from_slice(&[0xFF, COM]);
-        jpeg.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
-        jpeg.extend_from_slice(&body);
-        jpeg.extend_from_slice(&[0xFF, 0xDA, 0, 2, 0xFF, 0xD9]);
-        assert_eq!(
-            find(&jpeg),
-            Some(Provenance {
-                quality: 45,
-                settings: Some(7)
-            })
-        );
-        let leaf =
-            std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES/leaf.jpg"))
-                .unwrap_or_default();
-        assert_eq!(find(&leaf), None);
-        assert_eq!(find(&jpeg[..12]), None, "cut short: no marker, no panic");
-    }
-
-    #[test]
     fn the_settings_id_changes_with_each_byte_changing_option_only() {
         let base = Options::default();
-        let id = settings_id(&base);
-        assert_eq!(id, settings_id(&base.clone()), "stable");
+        let id = base.settings_id();
+        assert_eq!(id, base.clone().settings_id(), "stable");
         let changed: [fn(&mut Options); 10] = [
             |o| o.quality = 31,
             |o| o.method = crate::options::Method::Dct,
@@ -287,7 +141,7 @@ mod tests {
         for (i, change) in changed.iter().enumerate() {
             let mut other = base.clone();
             change(&mut other);
-            assert_ne!(settings_id(&other), id, "change {i}");
+            assert_ne!(other.settings_id(), id, "change {i}");
         }
         let same = Options {
             jobs: 3,
@@ -296,6 +150,6 @@ mod tests {
             skip_existing: true,
             ..base
         };
-        assert_eq!(settings_id(&same), id);
+        assert_eq!(same.settings_id(), id);
     }
 }

@@ -55,20 +55,20 @@ pub struct Cli {
     /// Per image, the lowest quality (up to -q) whose output still scores SCORE against the
     /// input: ssimulacra2:SCORE (or just SCORE), 100 identical, 90 visually lossless, 70 high,
     /// 50 medium. Several candidates are encoded and scored per image: slower
-    #[arg(long, value_name = "METRIC:SCORE", value_parser = photopress::photo::target::parse_quality_target,
+    #[arg(long, value_name = "METRIC:SCORE", value_parser = photopress::options::target::parse_quality_target,
           conflicts_with_all = ["target_size", "size_limit"])]
-    pub target_quality: Option<photopress::photo::target::QualityTarget>,
+    pub target_quality: Option<photopress::options::target::QualityTarget>,
 
     /// Per image, the highest quality (up to -q) whose output fits SIZE: bytes (500K, 2M) or a
     /// share of the input (40%); an image that does not fit even at quality 1 fails
-    #[arg(long, value_name = "SIZE|PCT", value_parser = photopress::photo::target::parse_size_limit)]
-    pub target_size: Option<photopress::photo::target::SizeLimit>,
+    #[arg(long, value_name = "SIZE|PCT", value_parser = photopress::options::target::parse_size_limit)]
+    pub target_size: Option<photopress::options::target::SizeLimit>,
 
     /// Keep the original (kept-original) when re-encoding saves less than this: bytes (20K)
     /// or a share of the input (5%)
-    #[arg(long, value_name = "SIZE|PCT", value_parser = photopress::photo::target::parse_size_limit,
+    #[arg(long, value_name = "SIZE|PCT", value_parser = photopress::options::target::parse_size_limit,
           conflicts_with = "allow_larger")]
-    pub min_savings: Option<photopress::photo::target::SizeLimit>,
+    pub min_savings: Option<photopress::options::target::SizeLimit>,
 
     /// Worker threads [default: one per core]
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]

@@ -130,7 +130,7 @@ fn write(
     tables: &[[u16; 64]; 2],
     settings: &EncodeSettings,
 ) -> Result<Vec<u8>, Refusal> {
-    let provenance = crate::photo::provenance::marker(settings.quality, settings.settings_id);
+    let provenance = crate::jpeg::marker::marker(settings.quality, settings.settings_id);
     let orientation = if settings.lossless && !settings.keep_metadata {
         orientation_of(&decoded.segments)
     } else {
@@ -146,7 +146,7 @@ fn write(
         .copied()
         .chain(exif.as_deref().map(|exif| (0xE1, exif)))
         .chain(std::iter::once((
-            crate::photo::provenance::COM,
+            crate::jpeg::marker::COM,
             provenance.as_slice(),
         )))
         .collect();
@@ -235,7 +235,7 @@ pub fn validate(input: &[u8]) -> Result<(), Refusal> {
     if input.is_empty() {
         return Err(Refusal::Invalid(ImageError::Empty));
     }
-    let tables = output_tables(crate::options::DEFAULT_QUALITY);
+    let tables = output_tables(crate::jpeg::DEFAULT_QUALITY);
     decode::read(input, true, &tables, &AnyLayout).map(drop)
 }
 

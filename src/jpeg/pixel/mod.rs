@@ -70,14 +70,14 @@ pub struct EncodeSettings {
     /// Keep the input's coefficients and quantization tables (the transcoder only): the
     /// entropy coding alone is redone. `quality` is then only the marker's (100).
     pub lossless: bool,
-    /// The [`crate::photo::provenance::settings_id`] of the run, written into each output's marker.
+    /// The settings id of the run (`Options::settings_id`), written into each output's marker.
     pub settings_id: u32,
 }
 
 impl Default for EncodeSettings {
     fn default() -> Self {
         EncodeSettings {
-            quality: crate::options::DEFAULT_QUALITY,
+            quality: crate::jpeg::DEFAULT_QUALITY,
             keep_metadata: true,
             keep_icc: true,
             strict: true,
@@ -85,7 +85,7 @@ impl Default for EncodeSettings {
             extended: false,
             progressive: false,
             lossless: false,
-            settings_id: crate::photo::provenance::settings_id(&crate::Options::default()),
+            settings_id: 0,
         }
     }
 }
@@ -344,7 +344,7 @@ fn start_encoder(
     }
     encoder.write_marker(
         Marker::COM,
-        &crate::photo::provenance::marker(settings.quality, settings.settings_id),
+        &crate::jpeg::marker::marker(settings.quality, settings.settings_id),
     );
     Ok(encoder)
 }
@@ -359,7 +359,7 @@ pub(crate) fn keep_marker(marker: Marker, data: &[u8], settings: &EncodeSettings
         // copied: keeping it would leave it pointing at nothing.
         Marker::APP(2) if data.starts_with(b"MPF\0") => false,
         // An input's provenance marker: the output gets its own.
-        Marker::COM if crate::photo::provenance::is_marker(data) => false,
+        Marker::COM if crate::jpeg::marker::is_marker(data) => false,
         _ => settings.keep_metadata,
     }
 }

@@ -2,8 +2,14 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use md5::{Digest, Md5};
+
+pub mod target;
+
+use crate::jpeg::pixel::EncodeSettings;
+
 /// Default JPEG quality: the reference setting (Pillow's `quality=30, optimize=True`).
-pub const DEFAULT_QUALITY: u8 = 30;
+pub use crate::jpeg::DEFAULT_QUALITY;
 /// Default output folder.
 pub const DEFAULT_OUTPUT: &str = "COMPRESSED_IMAGES";
 /// Default input folder.
@@ -120,13 +126,13 @@ pub struct Options {
     pub exclude: Vec<String>,
     /// Instead of `quality`, the lowest quality (up to `quality`, the ceiling) whose output
     /// scores at least this against the input. Default none.
-    pub target_quality: Option<crate::photo::target::QualityTarget>,
+    pub target_quality: Option<target::QualityTarget>,
     /// Instead of `quality`, the highest quality (up to `quality`) whose output fits this size;
     /// an image that does not fit even at quality 1 fails. Default none.
-    pub target_size: Option<crate::photo::target::SizeLimit>,
+    pub target_size: Option<target::SizeLimit>,
     /// Keep the original (`kept-original`) when re-encoding saves less than this. Default
     /// none: only an output that is not smaller is replaced by the original.
-    pub min_savings: Option<crate::photo::target::SizeLimit>,
+    pub min_savings: Option<target::SizeLimit>,
     /// Resize each image to fit these limits (as displayed, after its EXIF orientation) before
     /// it is encoded. Default none: images keep their size.
     pub resize: Option<crate::jpeg::resize::Resize>,
@@ -188,8 +194,31 @@ impl Options {
             + &self.scan_settings()
     }
 
+    /// A short, stable hash of the options that change an output's bytes
+    /// ([`Self::output_settings`]): the first 4 bytes of their MD5, big-endian. Written in
+    /// each output's provenance marker.
+    pub fn settings_id(&self) -> u32 {
+        let digest = Md5::digest(self.output_settings().as_bytes());
+        u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+    }
+
+    /// What the codecs need of the run: their own small settings, never the options.
+    pub fn encode_settings(&self) -> EncodeSettings {
+        EncodeSettings {
+            quality: self.output_quality(),
+            keep_metadata: !self.strip,
+            keep_icc: !self.strip_icc,
+            strict: !self.accept_truncated,
+            best: self.best,
+            extended: self.extended,
+            progressive: self.progressive,
+            lossless: self.lossless,
+            settings_id: self.settings_id(),
+        }
+    }
+
     /// The options that change an output's bytes, as one string: its hash
-    /// ([`crate::photo::provenance::settings_id`]) goes into each output's marker, so that
+    /// ([`Self::settings_id`]) goes into each output's marker, so that
     /// `--skip-existing` redoes an output made with other settings. (Unlike [`Self::fingerprint`],
     /// not the prefix nor `allow_larger`, which change which file is written, not its bytes.)
     pub fn output_settings(&self) -> String {
