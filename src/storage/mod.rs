@@ -12,6 +12,7 @@
 //! before they are joined below a prefix, and the listing goes on past keys `object_store`
 //! cannot represent ([`Listing::invalid`]).
 mod error;
+mod gate;
 mod listing;
 pub mod location;
 mod object;

@@ -19,7 +19,7 @@ use object_store::{
 use tokio::runtime::Runtime;
 
 use super::error::StorageError;
-use super::upload::UploadGate;
+use super::gate::UploadGate;
 use super::url::ObjectUrl;
 
 /// Access keys given in code rather than the environment (tests, or a caller with its own

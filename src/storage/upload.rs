@@ -2,61 +2,13 @@
 //! travels. At most `max_uploads_in_flight` run at once per bucket handle: a worker that submits
 //! one more waits, which bounds the outputs held in memory and pushes back on the compute when
 //! the network is the bottleneck.
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::error::StorageError;
 use super::object::{Bucket, Inner};
-
-/// A counting gate on the uploads in flight.
-#[derive(Debug)]
-pub(crate) struct UploadGate {
-    running: Mutex<usize>,
-    freed: Condvar,
-    limit: usize,
-}
-
-impl UploadGate {
-    pub(crate) fn new(limit: usize) -> Self {
-        UploadGate {
-            running: Mutex::new(0),
-            freed: Condvar::new(),
-            limit: limit.max(1),
-        }
-    }
-
-    /// Blocks until fewer than `limit` uploads run, then counts one more.
-    fn enter(self: &Arc<Self>) -> Slot {
-        // The counter stays consistent even if a holder panicked: poisoning is ignored.
-        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        while *running >= self.limit {
-            running = self
-                .freed
-                .wait(running)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        *running += 1;
-        Slot(Arc::clone(self))
-    }
-}
-
-/// One upload's place in the gate, given back when the upload ends however it ends (done,
-/// failed, or its task dropped with the runtime).
-struct Slot(Arc<UploadGate>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut running = self
-            .0
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        *running = running.saturating_sub(1);
-        self.0.freed.notify_one();
-    }
-}
 
 /// An upload under way; [`PendingPut::wait`] says how it ended. Dropping it does not stop the
 /// upload, but its error is then lost, and an upload still running when the last handle on the

@@ -2,8 +2,8 @@
 //! (`FF 00` is a data byte `FF`) and markers (`FF xx`) ending a segment. Past the end of a
 //! segment it reads zero bits, as libjpeg does, and counts them so that a caller can tell
 //! whether the data it decoded was all there.
-use super::Refusal;
 use super::huffman::{Decoder, LOOKAHEAD};
+use super::refusal::Refusal;
 
 pub struct BitReader<'a> {
     data: &'a [u8],

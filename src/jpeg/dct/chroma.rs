@@ -8,9 +8,9 @@
 //!
 //! The luma is not touched: its blocks move to the 4:2:0 frame's grid, whose partial MCUs may
 //! need one more column or row of blocks (outside the picture: the edge block's DC, no AC).
-use super::Refusal;
 use super::frame::{Component, Frame};
 use super::quant::{MAX_COEF, NATURAL_ORDER, upsampled_pair_gain};
+use super::refusal::Refusal;
 use super::store::Sparse;
 use super::store::{position, value};
 use super::trellis::Trellis;

@@ -7,13 +7,13 @@
 //!
 //! Every length, index, table and position comes from an untrusted file and is checked; the
 //! memory used is bounded by the frame's declared size, which is checked first.
-use super::Refusal;
 use super::bits::BitReader;
 use super::chroma;
 use super::frame::{Decoded, Frame, FrameCheck, colour_check};
 use super::huffman::{Decoder, Spec};
 use super::progressive::{self, Deferred};
 use super::quant::BlockEntries;
+use super::refusal::Refusal;
 use super::scan::{BaselineScan, Layout, Predictions, Scan, requant_for};
 use super::store::{Sparse, position, value};
 use super::tokens::Tokens;

@@ -1,7 +1,7 @@
 //! The frame: what the input's SOF segment declares (size, components, sampling, coding)
 //! and the block grids that follow from it, and what the reader hands the encoder.
-use super::Refusal;
 use super::quant::Requant;
+use super::refusal::Refusal;
 use super::store::Sparse;
 use super::tokens::Tokens;
 use crate::jpeg::header;

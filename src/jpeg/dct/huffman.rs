@@ -1,7 +1,7 @@
 //! Huffman tables: the decoder's lookup tables built from a DHT segment, and optimal code
 //! lengths for the encoder built from symbol counts (the algorithm of JPEG Annex K.2, as
 //! libjpeg's `jpeg_gen_optimal_table`).
-use super::Refusal;
+use super::refusal::Refusal;
 
 /// Bits looked up at once when decoding; longer codes take the slow path.
 pub const LOOKAHEAD: u32 = 10;

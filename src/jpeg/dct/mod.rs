@@ -27,6 +27,7 @@ mod progressive;
 mod progressive_scans;
 mod prune;
 mod quant;
+mod refusal;
 mod scan;
 mod store;
 mod tokens;
@@ -43,40 +44,7 @@ use crate::jpeg::pixel::{self, EncodeSettings};
 
 use quant::QuantTables;
 pub use quant::output_tables;
-
-/// Why the transcoder did not produce an output.
-#[derive(Debug)]
-pub enum Refusal {
-    /// The input is one the transcoder does not cover; the pixel path can take it.
-    NotCovered(String),
-    /// The input is not a valid JPEG (or cannot be processed at all).
-    Invalid(ImageError),
-}
-
-impl Refusal {
-    fn corrupt(message: impl Into<String>) -> Self {
-        Refusal::Invalid(ImageError::Decode(message.into()))
-    }
-
-    fn unsupported(message: impl Into<String>) -> Self {
-        Refusal::NotCovered(message.into())
-    }
-
-    fn no_memory() -> Self {
-        Refusal::Invalid(ImageError::Unsupported(
-            "not enough memory for the image".into(),
-        ))
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refusal::NotCovered(why) => write!(f, "not covered by the transcoder: {why}"),
-            Refusal::Invalid(err) => err.fmt(f),
-        }
-    }
-}
+pub use refusal::Refusal;
 
 /// Re-encodes a JPEG in the DCT domain at `settings.quality`, keeping the segments the pixel
 /// path keeps. With `any_subsampling` false, the output has the pixel path's layout (YCbCr

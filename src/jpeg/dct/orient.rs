@@ -10,9 +10,9 @@
 //! them). Such photos stay with the pixel path ([`exact`]).
 use image::metadata::Orientation;
 
-use super::Refusal;
 use super::frame::{Component, Frame};
 use super::quant::NATURAL_ORDER;
+use super::refusal::Refusal;
 use super::store::{self, Sparse};
 
 /// A transform: a transposition or not, then mirrors (across: left and right swap; down: top

@@ -4,11 +4,11 @@
 //! dense store of that strip only, which is then requantized into the sparse form. The store
 //! stays in the cache, where a whole image's (128 bytes a block) would not: each scan would
 //! otherwise be a pass over memory.
-use super::Refusal;
 use super::bits::BitReader;
 use super::frame::{Component, Frame};
 use super::huffman::{Decoder, extend};
 use super::quant::BlockEntries;
+use super::refusal::Refusal;
 use super::scan::{BlockDecoder, Cursor, Layout, Predictions, Scan};
 use super::store::{Sparse, zeroed};
 

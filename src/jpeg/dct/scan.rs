@@ -1,10 +1,10 @@
 //! A scan: its header, the order of its blocks (MCUs, restart intervals), and the decoding of
 //! a baseline scan's blocks, requantized, into the output's symbols or a sparse store.
-use super::Refusal;
 use super::bits::BitReader;
 use super::frame::Frame;
 use super::huffman::{Decoder, extend};
 use super::quant::{BlockEntries, Requant, chroma_gains};
+use super::refusal::Refusal;
 use super::store::Sparse;
 use super::tokens::{Tokens, encode_block};
 use std::ops::Range;

@@ -2,7 +2,7 @@
 //! non-zero AC coefficients with their zigzag positions. At the qualities photopress writes,
 //! most coefficients requantize to zero, so this is a few bytes a block where the dense
 //! form is 128.
-use super::Refusal;
+use super::refusal::Refusal;
 
 pub struct Sparse {
     /// DC value of each block (row-major over the component's block grid).

@@ -34,11 +34,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub fn with_capacity(n: usize) -> Result<Self, super::Refusal> {
+    pub fn with_capacity(n: usize) -> Result<Self, super::refusal::Refusal> {
         let mut tokens = Vec::new();
         tokens
             .try_reserve(n)
-            .map_err(|_| super::Refusal::no_memory())?;
+            .map_err(|_| super::refusal::Refusal::no_memory())?;
         Ok(Tokens {
             counts: Counts::default(),
             tokens,

@@ -5,11 +5,11 @@
 
 use image::metadata::Orientation;
 
-use super::{orient, start_encoder};
+use super::libjpeg::{orient, start_encoder};
 use crate::error::ImageError;
 use crate::jpeg::resize::{self, Plan};
 
-use super::EncodeSettings;
+use super::settings::EncodeSettings;
 
 /// Re-encodes a JPEG at the size `plan` says. Returns the new file's bytes. With the metadata
 /// kept, the pixels stay as stored and the EXIF tag still turns them; without it (`strip`),
@@ -19,7 +19,7 @@ pub fn recompress_resized(
     settings: &EncodeSettings,
     plan: &Plan,
 ) -> Result<Vec<u8>, ImageError> {
-    super::guarded(input, || resized_unguarded(input, settings, plan))
+    super::libjpeg::guarded(input, || resized_unguarded(input, settings, plan))
 }
 
 fn resized_unguarded(
@@ -28,12 +28,12 @@ fn resized_unguarded(
     plan: &Plan,
 ) -> Result<Vec<u8>, ImageError> {
     let decode_err = |err: std::io::Error| ImageError::Decode(err.to_string());
-    let super::Opened {
+    let super::libjpeg::Opened {
         mut decoder,
         pixel_space,
         components,
         kept,
-    } = super::open(input, settings)?;
+    } = super::libjpeg::open(input, settings)?;
     decoder.scale(plan.eighths);
     let mut decoder = decoder.to_colorspace(pixel_space).map_err(decode_err)?;
     let scaled = (decoder.width(), decoder.height());

@@ -4,7 +4,7 @@
 use image::metadata::Orientation;
 use mozjpeg::{ALL_MARKERS, ColorSpace, Decompress};
 
-use super::{check_size, error_manager, exif_orientation, guarded, orient};
+use super::libjpeg::{check_size, error_manager, exif_orientation, guarded, orient};
 use crate::error::ImageError;
 use crate::photo::metric::Rgb;
 
