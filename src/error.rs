@@ -18,7 +18,7 @@ pub enum ImageError {
     TooLarge { size: u64, cap: u64 },
     #[error("not a valid JPEG: {0}{hint}", hint = truncation_hint(.0))]
     Decode(String),
-    /// Another format under a JPEG's name (sniffed by [`crate::jpeg::sniff`]).
+    /// Another format under a JPEG's name (sniffed by `jpeg::sniff`).
     #[error("is {0} file (photopress compresses JPEG)")]
     OtherFormat(&'static str),
     /// Named on the command line without a JPEG extension, and not starting like a JPEG.

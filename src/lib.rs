@@ -27,6 +27,9 @@ pub mod report;
 pub mod shard;
 pub mod storage;
 
+#[cfg(test)]
+mod layers;
+
 pub use error::{ImageError, SetupError};
 pub use options::{Method, Options};
 pub use outcome::{BatchResult, Kind, Outcome, Status, Totals};

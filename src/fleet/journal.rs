@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::warn;
 
 use crate::fleet::manifest::{self, ManifestWriter, Record, ResumeIndex};
+use crate::inputs::version;
 use crate::inputs::walk::{Job, Source};
 use crate::options::Options;
 use crate::outcome::{Outcome, Status};
@@ -104,13 +105,13 @@ pub fn version_before(job: &Job, input_bucket: Option<&Bucket>) -> Option<String
     match &job.source {
         Source::File => fs::metadata(&job.input)
             .ok()
-            .map(|m| manifest::file_version(&m)),
+            .map(|m| version::file_version(&m)),
         Source::Object {
             etag: Some(etag), ..
-        } => Some(manifest::object_version(Some(etag), 0)),
+        } => Some(version::object_version(Some(etag), 0)),
         Source::Object { .. } => {
             let info = input_bucket?.head(&job.key).ok()?;
-            Some(manifest::object_version(info.etag.as_deref(), info.size))
+            Some(version::object_version(info.etag.as_deref(), info.size))
         }
     }
 }

@@ -10,8 +10,7 @@
 //! Resume ([`ResumeIndex`]): a key is done when its latest record says compressed,
 //! kept-original or skipped, for the same input version and the same settings.
 use std::collections::HashMap;
-use std::fs;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -113,24 +112,6 @@ pub fn part_order(name: &str) -> Option<(u64, u32, u64)> {
 /// Whether a listed file is a part (and not, say, a temporary file of a local write).
 pub fn is_part_name(name: &str) -> bool {
     part_order(name).is_some()
-}
-
-/// The version of a local file: its size and modification time.
-pub fn file_version(meta: &fs::Metadata) -> String {
-    let mtime_ns = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    format!("size:{},mtime_ns:{mtime_ns}", meta.len())
-}
-
-/// The version of an object: its ETag, else its size.
-pub fn object_version(etag: Option<&str>, size: u64) -> String {
-    match etag {
-        Some(etag) => format!("etag:{etag}"),
-        None => format!("size:{size}"),
-    }
 }
 
 /// Collects a shard's records and cuts them into parts for the caller to write.

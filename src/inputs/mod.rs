@@ -4,4 +4,5 @@ pub mod guard;
 pub mod job;
 pub mod keylist;
 pub mod objects;
+pub mod version;
 pub mod walk;

@@ -75,7 +75,7 @@ pub struct Options {
     /// where the original would still carry the metadata to remove.
     pub allow_larger: bool,
     /// Leave an output alone when it is up to date: not older than its input and made at this
-    /// quality with these settings (see [`crate::photo::provenance::up_to_date`]). Default false.
+    /// quality with these settings (see `photo::provenance::up_to_date`). Default false.
     pub skip_existing: bool,
     /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
     /// such files are errors.

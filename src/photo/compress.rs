@@ -10,8 +10,8 @@ use tracing::{debug, error, info, warn};
 
 use crate::cancel::Cancel;
 use crate::error::ImageError;
-use crate::fleet::manifest;
 use crate::human;
+use crate::inputs::version;
 use crate::inputs::walk::{Dest, Job, Source};
 use crate::jpeg::dct::{self, Refusal};
 use crate::jpeg::header;
@@ -157,7 +157,7 @@ fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, Im
         Source::File => {
             let (data, meta) = input::read(&job.input, ctx.input_cap())?;
             let write = WriteOptions::for_input(&meta, ctx.options.fsync, ctx.options.preserve);
-            (data, write, manifest::file_version(&meta))
+            (data, write, version::file_version(&meta))
         }
         Source::Object { .. } => {
             let (data, version) = fetch_object(job, ctx)?;
@@ -330,7 +330,7 @@ fn fetch_object(job: &Job, ctx: &Context<'_>) -> Result<(Vec<u8>, String), Image
     if fetched.bytes.is_empty() {
         return Err(ImageError::Empty);
     }
-    let version = manifest::object_version(fetched.etag.as_deref(), fetched.size);
+    let version = version::object_version(fetched.etag.as_deref(), fetched.size);
     Ok((fetched.bytes.to_vec(), version))
 }
 

@@ -23,7 +23,7 @@ pub use encode::recompress;
 pub use libjpeg::{BOMB_MIN_PIXELS, BOMB_PIXELS_PER_BYTE, MAX_PIXELS, exif_orientation, orient};
 pub(crate) use libjpeg::{check_size, keep_marker};
 pub use resized::recompress_resized;
-pub use rgb::decode_rgb;
+pub use rgb::{Rgb, decode_rgb};
 pub use settings::{BASELINE_QUALITY, EncodeSettings};
 
 #[cfg(test)]

@@ -6,7 +6,14 @@ use mozjpeg::{ALL_MARKERS, ColorSpace, Decompress};
 
 use super::libjpeg::{check_size, error_manager, exif_orientation, guarded, orient};
 use crate::error::ImageError;
-use crate::photo::metric::Rgb;
+
+/// A decoded picture: `width` x `height` pixels, 3 bytes each (sRGB).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rgb {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
 
 /// Decodes `input` at full size, turned upright by its EXIF orientation when `upright`. Gray
 /// pictures come out as three equal channels; CMYK ones (YCCK included) as RGB by the usual

@@ -26,13 +26,8 @@ use scale::{Planes, Rows, Sums};
 /// operations in the same order; the tests find them equal to 1e-4.
 pub const AGREEMENT: f64 = 0.001;
 
-/// A decoded picture: `width` x `height` pixels, 3 bytes each (sRGB).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rgb {
-    pub width: usize,
-    pub height: usize,
-    pub pixels: Vec<u8>,
-}
+/// A decoded picture, what the metric compares (`jpeg::pixel::decode_rgb` makes them).
+pub use crate::jpeg::pixel::Rgb;
 
 /// Smallest side the metric accepts.
 pub const MIN_SIDE: usize = 8;
