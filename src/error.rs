@@ -110,3 +110,14 @@ pub enum SetupError {
     #[error("{0}")]
     Usage(String),
 }
+
+/// Any error of the library's one-call API ([`crate::compress_bytes`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The options do not hold together.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The image could not be compressed.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+}

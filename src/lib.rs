@@ -1,16 +1,24 @@
-//! photopress: compress every JPEG photo of a folder in parallel, and report what it saved.
+//! photopress: compress every JPEG photo of a folder (or a bucket) in parallel, and report
+//! what it saved.
 //!
-//! Data flows one way: [`Options`] → [`inputs::walk::scan`] (the jobs) → [`batch::run`] (one
-//! [`Outcome`] per image, reduced into [`Totals`]) → [`report`].
+//! One photo in memory: [`compress_bytes`] (like oxipng's `optimize_from_memory`). A whole
+//! folder, as the command does it: [`compress_dir`], which lists the inputs and runs the
+//! batch (one [`Outcome`] per image, reduced into [`Totals`]); [`report`] turns the result into
+//! the text or JSON report. Data flows one way: [`Options`] → `inputs` (the jobs) → `batch`
+//! (each job through `photo`, on a rayon pool) → `report`; see `docs/architecture.md`.
 //!
-//! ```no_run
-//! use photopress::{Options, batch, cancel::Cancel, inputs::walk, report};
-//! let options = Options::default();
-//! let inputs = [std::path::PathBuf::from("IMAGES")];
-//! let jobs = walk::scan(&inputs, &options)?;
-//! let result = batch::run(&jobs, &inputs, &options, &batch::Silent, &Cancel::new())?;
+//! ```
+//! use photopress::{Options, batch::Silent, cancel::Cancel, compress_dir, report};
+//! use photopress::storage::location::Location;
+//! let out = std::env::temp_dir().join(format!("photopress-doc-{}", std::process::id()));
+//! let options = Options { output_dir: out.clone(), ..Options::default() };
+//! let inputs = [Location::Local("IMAGES".into())];
+//! let result = compress_dir(&inputs, &options, &Silent, &Cancel::new())?;
+//! assert_eq!(result.totals.files, 4);
+//! assert!(result.totals.output_bytes < result.totals.input_bytes);
 //! print!("{}", report::text(&result));
-//! # Ok::<(), photopress::SetupError>(())
+//! # std::fs::remove_dir_all(&out)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 pub mod batch;
 pub mod cancel;
@@ -30,6 +38,8 @@ pub mod storage;
 #[cfg(test)]
 mod layers;
 
-pub use error::{ImageError, SetupError};
+pub use batch::compress_dir;
+pub use error::{Error, ImageError, SetupError};
 pub use options::{Method, Options};
 pub use outcome::{BatchResult, Kind, Outcome, Status, Totals};
+pub use photo::bytes::{Compressed, compress_bytes};

@@ -25,6 +25,7 @@ use crate::options::Options;
 use crate::outcome::{BatchResult, Outcome, Status, Totals};
 use crate::photo::compress::{Context, Prefetched, Remote, compress_one};
 use crate::photo::output::{self, OutputDir, clean_stale_temps};
+use crate::storage::location::Location;
 use crate::storage::{Bucket, StorageError};
 
 /// A partial result: the totals and the outcomes of a run of consecutive jobs.
@@ -42,6 +43,26 @@ fn merge((totals_a, mut outcomes_a): Partial, (totals_b, outcomes_b): Partial) -
 pub struct Storage {
     pub input: Option<Bucket>,
     pub output: Option<Bucket>,
+}
+
+/// The folder-level call: lists `inputs` (folders, files, or one bucket prefix) under
+/// `options` and compresses every JPEG found into `options.output_dir` (or the output bucket),
+/// as the command does; `observer` hears of each image, `cancel` stops the batch early.
+pub fn compress_dir(
+    inputs: &[Location],
+    options: &Options,
+    observer: &dyn Observer,
+    cancel: &Cancel,
+) -> Result<BatchResult, SetupError> {
+    let prepared = setup::prepare(inputs, None, options)?;
+    run_with(
+        &prepared.jobs,
+        &prepared.names,
+        options,
+        &prepared.storage,
+        observer,
+        cancel,
+    )
 }
 
 /// Compresses every job under `options` (the `ProcessImages` component of the logs), telling
@@ -169,7 +190,7 @@ pub fn run_with(
     });
 
     let output_dir = OutputDir::new(&options.output_dir, options.fsync);
-    let mut ctx = Context::new(options, &output_dir);
+    let mut ctx = Context::new(options);
     if prefetched.is_some() && options.max_memory > 0 {
         // The downloads' share of the budget is theirs: the images get the rest.
         let images =
@@ -184,7 +205,7 @@ pub fn run_with(
     };
     let one = |index: usize| -> Partial {
         observer.image_started(&jobs[index]);
-        let outcome = compress_one(&jobs[index], &ctx);
+        let outcome = compress_one(&jobs[index], &ctx, &output_dir);
         observer.image_done(&outcome);
         if let Some(journal) = &journal {
             journal.record(&outcome);

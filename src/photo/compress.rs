@@ -30,7 +30,6 @@ use crate::storage::{Bucket, Bytes, Prefetcher};
 /// What every image of a batch shares.
 pub struct Context<'a> {
     pub options: &'a Options,
-    pub output_dir: &'a OutputDir,
     pub settings: EncodeSettings,
     pub budget: Budget,
     /// The buckets, when inputs or outputs are objects.
@@ -63,11 +62,10 @@ impl<'a> Context<'a> {
         }
     }
 
-    pub fn new(options: &'a Options, output_dir: &'a OutputDir) -> Self {
+    pub fn new(options: &'a Options) -> Self {
         Context {
             remote: Remote::default(),
             options,
-            output_dir,
             settings: options.encode_settings(),
             budget: Budget::new(options.max_memory),
             cancel: Cancel::new(),
@@ -76,7 +74,7 @@ impl<'a> Context<'a> {
 }
 
 /// Compresses one image (the `CompressOneImage` component of the logs).
-pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
+pub fn compress_one(job: &Job, ctx: &Context<'_>, output_dir: &OutputDir) -> Outcome {
     let name = job.input.display();
     let clock = Instant::now();
     let mut outcome = Outcome::new(job.input.clone(), job.output.clone(), job.key.clone());
@@ -86,7 +84,7 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
         return outcome;
     }
     info!(target: "CompressOneImage", "Start compressing image {name}");
-    match run(job, ctx, &mut outcome) {
+    match run(job, ctx, output_dir, &mut outcome) {
         Ok(status) => {
             match status {
                 Status::Skipped => info!(
@@ -121,14 +119,19 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>) -> Outcome {
     outcome
 }
 
-fn run(job: &Job, ctx: &Context<'_>, outcome: &mut Outcome) -> Result<Status, ImageError> {
+fn run(
+    job: &Job,
+    ctx: &Context<'_>,
+    output_dir: &OutputDir,
+    outcome: &mut Outcome,
+) -> Result<Status, ImageError> {
     if let Some(problem) = &job.problem {
         return Err(ImageError::Scan(problem.clone()));
     }
     if job.dest == Dest::File {
-        ctx.output_dir.ensure()?;
+        output_dir.ensure()?;
         if let Some(parent) = job.output.parent()
-            && parent != ctx.output_dir.path()
+            && parent != output_dir.path()
         {
             output::create_dirs(parent, ctx.options.fsync).map_err(|err| {
                 ImageError::OutputDir {

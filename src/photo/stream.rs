@@ -8,7 +8,6 @@ use crate::error::ImageError;
 use crate::options::Options;
 use crate::outcome::{Outcome, Status};
 use crate::photo::compress::{self, Context, Encoded};
-use crate::photo::output::OutputDir;
 
 /// The name a stream input goes by in messages and reports.
 pub const STDIN_NAME: &str = "<stdin>";
@@ -25,9 +24,7 @@ pub fn compress_stream(reader: impl Read, writer: &mut impl Write, options: &Opt
         PathBuf::from(STDOUT_NAME),
         STDIN_NAME.to_string(),
     );
-    // Never created: the output is the stream.
-    let no_folder = OutputDir::new(PathBuf::new(), false);
-    let ctx = Context::new(options, &no_folder);
+    let ctx = Context::new(options);
     outcome.status = match run(reader, writer, &ctx, &mut outcome) {
         Ok(status) => status,
         Err(err) => Status::Failed(err),
