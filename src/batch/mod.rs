@@ -41,7 +41,9 @@ fn merge((totals_a, mut outcomes_a): Partial, (totals_b, outcomes_b): Partial) -
 /// The buckets of a run whose inputs or outputs are objects (none for local runs).
 #[derive(Default)]
 pub struct Storage {
+    /// The bucket the inputs are listed from and downloaded.
     pub input: Option<Bucket>,
+    /// The bucket the outputs (and the manifest) are uploaded to.
     pub output: Option<Bucket>,
 }
 
@@ -89,6 +91,10 @@ pub fn run(
 }
 
 /// [`run`] with buckets for object inputs and outputs; `inputs` name the inputs in the log.
+/// The steps: check the options and the output, say what is to be done, take out what an
+/// earlier run of the shard did (with a manifest), order the jobs and start the downloads,
+/// then each job through [`compress_one`] (on the pool, or in turn under `sequential`),
+/// reduced into the totals, and the outcomes put back in job order.
 pub fn run_with(
     jobs: &[Job],
     inputs: &[String],
@@ -98,111 +104,24 @@ pub fn run_with(
     cancel: &Cancel,
 ) -> Result<BatchResult, SetupError> {
     options.validate()?;
-    // An output that cannot be written is one error before any work, not one per image: a
-    // folder is checked, a bucket prefix gets (and loses) a small probe object.
-    match &storage.output {
-        None => output::check_writable(&options.output_dir)?,
-        Some(bucket) => {
-            let probe = format!("_photopress/.probe-{}", std::process::id());
-            bucket
-                .put(&probe, crate::storage::Bytes::from_static(b"probe"))
-                .and_then(|_| bucket.delete(&probe))
-                .map_err(|err| SetupError::OutputBucket {
-                    url: bucket.url().to_string(),
-                    message: match err {
-                        StorageError::NotFound { .. } => {
-                            format!("bucket {} does not exist", bucket.url().bucket())
-                        }
-                        StorageError::PermissionDenied { message, .. } => {
-                            format!("permission denied ({message})")
-                        }
-                        other => other.to_string(),
-                    },
-                })?;
-        }
-    }
+    check_output(options, storage)?;
     let start = Instant::now();
     let threads = options.threads();
-    let input_list = inputs;
-    info!(
-        target: "ProcessImages",
-        "Start processing {} images from {} on {}",
-        jobs.len(),
-        input_list.join(", "),
-        if options.sequential { "the main thread (sequential)".to_string() } else if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") }
-    );
-    if jobs.is_empty() {
-        // Local inputs only: a bucket prefix has no sub-folders to hint at.
-        let inputs: Vec<std::path::PathBuf> = inputs
-            .iter()
-            .filter(|p| !crate::storage::is_object_url(p))
-            .map(std::path::PathBuf::from)
-            .collect();
-        let hint = crate::inputs::walk::nothing_found_hint(&inputs, options)
-            .map(|hint| format!("; {hint}"))
-            .unwrap_or_default();
-        tracing::warn!(target: "ProcessImages", "No JPEG files found in {}{hint}", input_list.join(", "));
-    }
+    announce(jobs, inputs, options, threads);
     if storage.output.is_none() {
         remove_leftovers(jobs, options);
     }
 
-    // A manifest, and what an earlier run of this shard already did (not done again).
-    let root = options.manifest.then(|| match &storage.output {
-        Some(bucket) => journal::Root::Object(bucket),
-        None => journal::Root::Local(&options.output_dir),
-    });
-    let (earlier, todo) = match &root {
-        Some(root) => resume(jobs, root, options, storage.input.as_ref()),
-        None => (Vec::new(), (0..jobs.len()).collect()),
-    };
-    let journal = root.map(|root| journal::Journal::new(root, options));
-    let pool = if options.sequential {
-        None
-    } else {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("Thread-{}", i + 1))
-            .build()
-            .map_err(|err| SetupError::ThreadPool(err.to_string()))?;
-        Some(pool)
-    };
+    let (journal, earlier, todo) = journal(jobs, options, storage);
+    let pool = pool(options, threads)?;
     // No input is read ahead under --preserve: the read could change the access time that
     // the output is to get.
     let peek = pool.as_ref().filter(|_| !options.preserve);
     let order = longest_first(jobs, &todo, threads, peek);
-    let prefetched = storage.input.as_ref().map(|bucket| {
-        let keys = consumption_order(&order, threads)
-            .into_iter()
-            .filter(|&i| matches!(jobs[i].source, Source::Object { .. }))
-            .map(|i| jobs[i].key.clone())
-            .collect::<Vec<_>>();
-        let index = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.clone(), i))
-            .collect();
-        let in_flight = prefetch_bytes(options.max_memory);
-        Prefetched {
-            prefetcher: bucket.prefetch(keys, 2 * threads + 2, in_flight, options.max_file_size),
-            index,
-        }
-    });
-
+    let prefetched = prefetch(jobs, &order, threads, options, storage);
     let output_dir = OutputDir::new(&options.output_dir, options.fsync);
-    let mut ctx = Context::new(options);
-    if prefetched.is_some() && options.max_memory > 0 {
-        // The downloads' share of the budget is theirs: the images get the rest.
-        let images =
-            options.max_memory - prefetch_bytes(options.max_memory).min(options.max_memory / 2);
-        ctx.budget = crate::memory::Budget::new(images);
-    }
-    ctx.cancel = cancel.clone();
-    ctx.remote = Remote {
-        input: storage.input.as_ref(),
-        prefetch: prefetched.as_ref(),
-        output: storage.output.as_ref(),
-    };
+    let ctx = context(options, storage, prefetched.as_ref(), cancel);
+
     let one = |index: usize| -> Partial {
         observer.image_started(&jobs[index]);
         let outcome = compress_one(&jobs[index], &ctx, &output_dir);
@@ -213,11 +132,7 @@ pub fn run_with(
         (Totals::of(&outcome), vec![(index, outcome)])
     };
     let empty = || (Totals::default(), Vec::new());
-    let earlier_totals = earlier
-        .iter()
-        .map(|(_, o)| Totals::of(o))
-        .fold(Totals::default(), Totals::merge);
-    let (totals, mut outcomes) = match &pool {
+    let (totals, outcomes) = match &pool {
         None => todo.iter().map(|&i| one(i)).fold(empty(), merge),
         // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
         // worker can take the next one, rather than rayon's adaptive splitting handing a
@@ -233,11 +148,70 @@ pub fn run_with(
     if let Some(journal) = &journal {
         journal.finish();
     }
-    let totals = totals.merge(earlier_totals);
-    outcomes.extend(earlier);
-    outcomes.sort_unstable_by_key(|(index, _)| *index);
-    let outcomes: Vec<Outcome> = outcomes.into_iter().map(|(_, outcome)| outcome).collect();
-    let duration = start.elapsed();
+    let earlier_totals = earlier
+        .iter()
+        .map(|(_, o)| Totals::of(o))
+        .fold(Totals::default(), Totals::merge);
+    let result = BatchResult {
+        outcomes: in_job_order(outcomes, earlier),
+        totals: totals.merge(earlier_totals),
+        duration: start.elapsed(),
+        threads,
+    };
+    announce_end(&result);
+    Ok(result)
+}
+
+/// An output that cannot be written is one error before any work, not one per image: a
+/// folder is checked, a bucket prefix gets (and loses) a small probe object.
+fn check_output(options: &Options, storage: &Storage) -> Result<(), SetupError> {
+    let Some(bucket) = &storage.output else {
+        return output::check_writable(&options.output_dir);
+    };
+    let probe = format!("_photopress/.probe-{}", std::process::id());
+    bucket
+        .put(&probe, crate::storage::Bytes::from_static(b"probe"))
+        .and_then(|_| bucket.delete(&probe))
+        .map_err(|err| SetupError::OutputBucket {
+            url: bucket.url().to_string(),
+            message: match err {
+                StorageError::NotFound { .. } => {
+                    format!("bucket {} does not exist", bucket.url().bucket())
+                }
+                StorageError::PermissionDenied { message, .. } => {
+                    format!("permission denied ({message})")
+                }
+                other => other.to_string(),
+            },
+        })
+}
+
+/// The batch's first log line, and a warning (with a hint) when there is nothing to do.
+fn announce(jobs: &[Job], inputs: &[String], options: &Options, threads: usize) {
+    info!(
+        target: "ProcessImages",
+        "Start processing {} images from {} on {}",
+        jobs.len(),
+        inputs.join(", "),
+        if options.sequential { "the main thread (sequential)".to_string() } else if threads == 1 { "1 thread".to_string() } else { format!("{threads} threads") }
+    );
+    if jobs.is_empty() {
+        // Local inputs only: a bucket prefix has no sub-folders to hint at.
+        let local: Vec<std::path::PathBuf> = inputs
+            .iter()
+            .filter(|p| !crate::storage::is_object_url(p))
+            .map(std::path::PathBuf::from)
+            .collect();
+        let hint = crate::inputs::walk::nothing_found_hint(&local, options)
+            .map(|hint| format!("; {hint}"))
+            .unwrap_or_default();
+        tracing::warn!(target: "ProcessImages", "No JPEG files found in {}{hint}", inputs.join(", "));
+    }
+}
+
+/// The batch's last log line.
+fn announce_end(result: &BatchResult) {
+    let totals = &result.totals;
     info!(
         target: "ProcessImages",
         "End processing: {} compressed, {} kept original, {} skipped, {} failed, {} not started in {:.1} ms",
@@ -246,14 +220,105 @@ pub fn run_with(
         totals.skipped,
         totals.failed,
         totals.not_started,
-        duration.as_secs_f64() * 1e3
+        result.duration.as_secs_f64() * 1e3
     );
-    Ok(BatchResult {
-        outcomes,
-        totals,
-        duration,
-        threads,
+}
+
+/// The pool of `threads` workers (named `Thread-N` in the log), or none for a sequential run.
+fn pool(options: &Options, threads: usize) -> Result<Option<rayon::ThreadPool>, SetupError> {
+    if options.sequential {
+        return Ok(None);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("Thread-{}", i + 1))
+        .build()
+        .map(Some)
+        .map_err(|err| SetupError::ThreadPool(err.to_string()))
+}
+
+/// The downloads of object inputs, started in the order the workers will take them.
+fn prefetch(
+    jobs: &[Job],
+    order: &[usize],
+    threads: usize,
+    options: &Options,
+    storage: &Storage,
+) -> Option<Prefetched> {
+    let bucket = storage.input.as_ref()?;
+    let keys = consumption_order(order, threads)
+        .into_iter()
+        .filter(|&i| matches!(jobs[i].source, Source::Object { .. }))
+        .map(|i| jobs[i].key.clone())
+        .collect::<Vec<_>>();
+    let index = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.clone(), i))
+        .collect();
+    let in_flight = prefetch_bytes(options.max_memory);
+    Some(Prefetched {
+        prefetcher: bucket.prefetch(keys, 2 * threads + 2, in_flight, options.max_file_size),
+        index,
     })
+}
+
+/// What every image shares: the options, the memory budget (less the downloads' share), the
+/// buckets and the cancellation token.
+fn context<'a>(
+    options: &'a Options,
+    storage: &'a Storage,
+    prefetched: Option<&'a Prefetched>,
+    cancel: &Cancel,
+) -> Context<'a> {
+    let mut ctx = Context::new(options);
+    if prefetched.is_some() && options.max_memory > 0 {
+        // The downloads' share of the budget is theirs: the images get the rest.
+        let images =
+            options.max_memory - prefetch_bytes(options.max_memory).min(options.max_memory / 2);
+        ctx.budget = crate::memory::Budget::new(images);
+    }
+    ctx.cancel = cancel.clone();
+    ctx.remote = Remote {
+        input: storage.input.as_ref(),
+        prefetch: prefetched,
+        output: storage.output.as_ref(),
+    };
+    ctx
+}
+
+/// The outcomes of this run and of the earlier one, in job order.
+fn in_job_order(
+    mut outcomes: Vec<(usize, Outcome)>,
+    earlier: Vec<(usize, Outcome)>,
+) -> Vec<Outcome> {
+    outcomes.extend(earlier);
+    outcomes.sort_unstable_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// Under `--manifest`: the journal the run writes, what an earlier run of this shard already
+/// did (not done again), and the jobs left to do; without, every job.
+#[allow(clippy::type_complexity)]
+fn journal<'a>(
+    jobs: &[Job],
+    options: &'a Options,
+    storage: &'a Storage,
+) -> (
+    Option<journal::Journal<'a>>,
+    Vec<(usize, Outcome)>,
+    Vec<usize>,
+) {
+    let root = options.manifest.then(|| match &storage.output {
+        Some(bucket) => journal::Root::Object(bucket),
+        None => journal::Root::Local(&options.output_dir),
+    });
+    let (earlier, todo) = match &root {
+        Some(root) => resume(jobs, root, options, storage.input.as_ref()),
+        None => (Vec::new(), (0..jobs.len()).collect()),
+    };
+    let journal = root.map(|root| journal::Journal::new(root, options));
+    (journal, earlier, todo)
 }
 
 /// Bytes the downloads of object inputs may hold ahead of the workers: a quarter of the memory

@@ -14,7 +14,7 @@ use crate::human;
 use crate::inputs::version;
 use crate::inputs::walk::{Dest, Job, Source};
 use crate::jpeg::dct::{self, Refusal};
-use crate::jpeg::header;
+use crate::jpeg::header::{self, FrameHeader};
 use crate::jpeg::pixel::{self, EncodeSettings};
 use crate::jpeg::resize;
 use crate::jpeg::sniff;
@@ -192,6 +192,70 @@ pub enum Encoded {
     New(Vec<u8>),
 }
 
+/// Whether `input` is photopress's own output at this quality or below, to be kept as it is
+/// (re-encoding it would only lose detail): not under `--strip`, resizing or a target (a
+/// target is searched again: the input's quality says nothing of its score or size), nor
+/// under `--lossless` (nothing is lost, so our output can be optimized again).
+fn is_own_output_to_keep(input: &[u8], ctx: &Context<'_>, resized: bool, name: &Path) -> bool {
+    let options = ctx.options;
+    if options.lossless || options.strip || resized || options.has_target() {
+        return false;
+    }
+    match crate::jpeg::marker::find(input) {
+        Some(made) if made.quality <= options.quality => {
+            info!(
+                target: "CompressOneImage",
+                "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
+                name.display(), made.quality, options.quality
+            );
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The frame header, the one reader's for the budget and the codecs: a file whose header it
+/// cannot read is refused here, never budgeted as nothing. The transcoder's reader names what
+/// is wrong before the frame (a bad table, say), allocating nothing without one; else the
+/// header reader's own words.
+fn readable(
+    frame: Result<FrameHeader, header::HeaderError>,
+    input: &[u8],
+) -> Result<FrameHeader, ImageError> {
+    frame.map_err(|err| match dct::validate(input) {
+        Err(Refusal::Invalid(why)) => why,
+        _ => ImageError::Decode(err.to_string()),
+    })
+}
+
+/// The bytes an image needs while it is re-encoded: the codec's working memory (resized or
+/// not), the input, and under a quality target the metric's.
+fn working_memory(
+    header: &FrameHeader,
+    plan: Option<&resize::Plan>,
+    input_len: usize,
+    ctx: &Context<'_>,
+) -> Result<u64, ImageError> {
+    let codec = match plan {
+        Some(plan) => {
+            let (w, h) = plan.target;
+            if w as u64 * h as u64 > pixel::MAX_PIXELS {
+                return Err(ImageError::Unsupported(format!(
+                    "resized to {w}x{h}, it would be more than the {} pixels photopress accepts",
+                    pixel::MAX_PIXELS
+                )));
+            }
+            memory::working_memory_resized(header, plan.scaled, plan.target)
+        }
+        None => memory::working_memory(header),
+    };
+    let metric = match ctx.options.target_quality {
+        Some(_) => crate::photo::metric::search_memory(header.width, header.height),
+        None => 0,
+    };
+    Ok(codec + input_len as u64 + metric)
+}
+
 /// Re-encodes one JPEG held in memory, with the batch's rules: other formats refused by name,
 /// photopress's own outputs kept, the memory budget reserved, the never-larger rule applied.
 /// Sets `outcome.method`; the caller writes the result.
@@ -218,51 +282,11 @@ pub fn encode(
         && !ctx.options.strip
         && plan.is_none()
         && limit.is_none_or(|limit| input.len() as u64 <= limit);
-    // (Under --lossless nothing is lost, so a photopress output can be optimized again.)
-    if let Some(made) = crate::jpeg::marker::find(input).filter(|_| !ctx.options.lossless) {
-        // A target is searched again: the input's quality says nothing of its score or size.
-        if !ctx.options.strip
-            && plan.is_none()
-            && !ctx.options.has_target()
-            && made.quality <= ctx.options.quality
-        {
-            info!(
-                target: "CompressOneImage",
-                "{} was made by photopress at quality {}: not re-encoded at {}, copied as it is",
-                outcome.input.display(), made.quality, ctx.options.quality
-            );
-            return Ok(Encoded::Original(Status::KeptOriginal));
-        }
+    if is_own_output_to_keep(input, ctx, plan.is_some(), &outcome.input) {
+        return Ok(Encoded::Original(Status::KeptOriginal));
     }
-    // One header reader for the budget and the codecs: a file whose header it cannot read is
-    // refused here, never budgeted as nothing.
-    let header = match frame {
-        Ok(header) => header,
-        // The transcoder's reader names what is wrong before the frame (a bad table, say),
-        // allocating nothing without one; else the header reader's own words.
-        Err(err) => {
-            return Err(match dct::validate(input) {
-                Err(Refusal::Invalid(why)) => why,
-                _ => ImageError::Decode(err.to_string()),
-            });
-        }
-    };
-    let mut needed = match &plan {
-        Some(plan) => {
-            let (w, h) = plan.target;
-            if w as u64 * h as u64 > pixel::MAX_PIXELS {
-                return Err(ImageError::Unsupported(format!(
-                    "resized to {w}x{h}, it would be more than the {} pixels photopress accepts",
-                    pixel::MAX_PIXELS
-                )));
-            }
-            memory::working_memory_resized(&header, plan.scaled, plan.target)
-        }
-        None => memory::working_memory(&header),
-    } + input.len() as u64;
-    if ctx.options.target_quality.is_some() {
-        needed += crate::photo::metric::search_memory(header.width, header.height);
-    }
+    let header = readable(frame, input)?;
+    let needed = working_memory(&header, plan.as_ref(), input.len(), ctx)?;
     let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
         needed,
         budget: ctx.budget.limit(),

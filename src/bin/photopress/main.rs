@@ -13,6 +13,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use photopress::batch::{self, Observer, setup};
 use photopress::report;
+use photopress::storage::location::Location;
+use photopress::{BatchResult, Options};
 
 use jsonlines::JsonLines;
 use progress::Progress;
@@ -23,7 +25,6 @@ fn main() -> ExitCode {
     signals::install_handler();
     let cli = cli::Cli::parse();
     let progress = Progress::new(cli.progress_mode());
-    let json_lines = JsonLines::default();
     logging::init(cli.log_level(), progress.bar());
     match &cli.command {
         Some(cli::Command::Plan(args)) => return commands::plan(args, cli.options()),
@@ -37,34 +38,47 @@ fn main() -> ExitCode {
     }
     let (options, inputs) = match commands::places(&cli) {
         Ok(found) => found,
-        Err(message) => {
-            eprintln!("photopress: error: {message}");
-            return ExitCode::from(2);
-        }
+        Err(message) => return usage_error(&message),
     };
     if cli.inputs.is_empty() && !std::path::Path::new(photopress::options::DEFAULT_INPUT).exists() {
         // The user typed no input: the default's absence is not their mistake.
-        eprintln!(
-            "photopress: error: no {} folder here; give the folders or files to compress: photopress DIR... (see --help)",
+        return usage_error(&format!(
+            "no {} folder here; give the folders or files to compress: photopress DIR... (see --help)",
             photopress::options::DEFAULT_INPUT
-        );
-        return ExitCode::from(2);
+        ));
     }
     if cli.dry_run {
         return commands::dry_run(&cli, &inputs, &options);
     }
+    compress(&cli, &inputs, &options, &progress)
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("photopress: error: {message}");
+    ExitCode::from(2)
+}
+
+/// The main job: list, compress with the bar (and the JSON-lines sink) watching, print the
+/// report, and say in the exit code how it went.
+fn compress(
+    cli: &cli::Cli,
+    inputs: &[Location],
+    options: &Options,
+    progress: &Progress,
+) -> ExitCode {
+    let json_lines = JsonLines::default();
     let keys_from = cli.keys_from.as_deref();
-    let result = setup::prepare(&inputs, keys_from, &options).and_then(|prepared| {
+    let result = setup::prepare(inputs, keys_from, options).and_then(|prepared| {
         progress.start(&prepared.jobs);
         let observer: &dyn Observer = if cli.json_lines {
-            &(&progress, &json_lines)
+            &(progress, &json_lines)
         } else {
-            &progress
+            progress
         };
         batch::run_with(
             &prepared.jobs,
             &prepared.names,
-            &options,
+            options,
             &prepared.storage,
             observer,
             &signals::cancel(),
@@ -73,10 +87,7 @@ fn main() -> ExitCode {
     progress.finish();
     let result = match result {
         Ok(result) => result,
-        Err(err) => {
-            eprintln!("photopress: error: {err}");
-            return ExitCode::from(2);
-        }
+        Err(err) => return usage_error(&err.to_string()),
     };
     let text = if cli.json_lines {
         json_lines.rest(&result)
@@ -87,6 +98,11 @@ fn main() -> ExitCode {
     };
     // A closed stdout (`| head`) must not turn a finished batch into a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    exit_code(cli, options, &result)
+}
+
+/// 130 interrupted, 1 some image failed, 3 nothing to do, else 0.
+fn exit_code(cli: &cli::Cli, options: &Options, result: &BatchResult) -> ExitCode {
     if signals::stop_requested() {
         eprintln!(
             "photopress: interrupted; images in progress were finished, {} not started (run again with --skip-existing to finish)",
