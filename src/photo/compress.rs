@@ -29,8 +29,11 @@ use crate::storage::{Bucket, Bytes, Prefetcher};
 
 /// What every image of a batch shares.
 pub struct Context<'a> {
+    /// The run's options.
     pub options: &'a Options,
+    /// The codecs' settings, made once from the options (the quality a search varies).
     pub settings: EncodeSettings,
+    /// The memory budget the images in progress share.
     pub budget: Budget,
     /// The buckets, when inputs or outputs are objects.
     pub remote: Remote<'a>,
@@ -42,14 +45,19 @@ pub struct Context<'a> {
 /// prefetcher, in the order the workers take them) and where object outputs go.
 #[derive(Default, Clone, Copy)]
 pub struct Remote<'a> {
+    /// The bucket object inputs are read from (when one is not downloaded ahead).
     pub input: Option<&'a Bucket>,
+    /// The downloads under way.
     pub prefetch: Option<&'a Prefetched>,
+    /// The bucket object outputs are uploaded to.
     pub output: Option<&'a Bucket>,
 }
 
 /// Downloads under way, and which of them is which key.
 pub struct Prefetched {
+    /// The downloads, in the order the workers take the images.
     pub prefetcher: Prefetcher,
+    /// Each key's place in that order.
     pub index: HashMap<String, usize>,
 }
 
@@ -62,6 +70,8 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// What images share under `options`, with no bucket, a budget of `--max-memory`, and a
+    /// cancellation token of its own.
     pub fn new(options: &'a Options) -> Self {
         Context {
             remote: Remote::default(),
