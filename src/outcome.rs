@@ -14,9 +14,14 @@ use crate::options::Method;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
+    /// Re-encoded and written (`compressed`).
     Compressed,
+    /// The original bytes written as the output (`kept-original`).
     KeptOriginal,
+    /// Left alone: its output was up to date, or an earlier run of the shard did it
+    /// (`skipped`).
     Skipped,
+    /// Nothing written (`failed`).
     Failed,
     /// Listed for the run but not begun (the run was interrupted).
     NotStarted,
@@ -48,7 +53,8 @@ pub enum Status {
     /// Re-encoding did not make it smaller; the original bytes were written as the output.
     KeptOriginal,
     /// The output is up to date (`skip_existing`: not older than its input, made at this
-    /// quality); left alone.
+    /// quality), or an earlier run of the shard did it (`manifest`: same input version and
+    /// settings); left alone.
     Skipped,
     /// Nothing was written for it.
     Failed(ImageError),
@@ -77,19 +83,23 @@ impl Status {
 /// The outcome of one image.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The input as its job names it: a local path, an object address or `<stdin>`.
     pub input: PathBuf,
+    /// Where its result goes: a local path, an object address or `<stdout>`.
     pub output: PathBuf,
     /// The job's relative key (shards, manifests).
     pub key: String,
     /// The input's version as read (`size:…,mtime_ns:…` or `etag:…`), when it was read.
     pub version: Option<String>,
-    /// When the work on it began, and how long it took.
+    /// When the work on it began.
     pub started: SystemTime,
+    /// How long the work on it took, reading and writing included.
     pub duration: Duration,
     /// Size of the input file (0 if it could not be read).
     pub input_bytes: u64,
     /// Size of the output file (0 if none was written).
     pub output_bytes: u64,
+    /// What happened to it (the error, when it failed).
     pub status: Status,
     /// How it was re-encoded ([`Method::Dct`] or [`Method::Pixel`]); `None` when it was not
     /// (skipped, or failed before).
@@ -135,14 +145,22 @@ impl Outcome {
 /// kept-original, skipped): their inputs and their outputs, as on disk.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
+    /// Images counted, of every kind.
     pub files: u64,
+    /// Images re-encoded and written.
     pub compressed: u64,
+    /// Images whose original bytes were written as the output.
     pub kept_original: u64,
+    /// Images left alone: their output was up to date (`--skip-existing`), or an earlier run
+    /// of the shard did them (`--manifest`).
     pub skipped: u64,
+    /// Images that failed (nothing written for them).
     pub failed: u64,
     /// Not started: the batch was interrupted first.
     pub not_started: u64,
+    /// Bytes of the inputs of the images that have an output.
     pub input_bytes: u64,
+    /// Bytes of their outputs (a kept original's or a skipped image's output included).
     pub output_bytes: u64,
     /// Images re-encoded by the DCT-domain transcoder.
     pub dct: u64,
@@ -222,7 +240,9 @@ impl Totals {
 pub struct BatchResult {
     /// One outcome per job, in job order.
     pub outcomes: Vec<Outcome>,
+    /// The totals of `outcomes` (those an earlier run of the shard recorded included).
     pub totals: Totals,
+    /// The batch's wall-clock time, from after the output check to its end.
     pub duration: Duration,
     /// Threads that did the work (1 for a sequential run).
     pub threads: usize,

@@ -22,25 +22,37 @@ pub const INDEX_VARIABLES: [&str; 3] = [
 /// Why no shard could be chosen. The command line turns these into exit code 2.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
+    /// The count is 0 (only a library caller can pass it; the command line refuses it first).
     #[error("--shard-count must be at least 1")]
     ZeroCount,
+    /// No `--shard-index`, and none of [`INDEX_VARIABLES`] is set (or each is empty).
     #[error(
         "no shard index: pass --shard-index or run as an array task \
          (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX)"
     )]
     NoIndex,
+    /// The first index variable set holds something other than digits (spaces around them
+    /// aside), or a number too large for a `u64`.
     #[error("{variable}={value:?} is not a shard index (a whole number from 0)")]
     NotANumber {
+        /// The variable's name, one of [`INDEX_VARIABLES`].
         variable: &'static str,
+        /// Its value as set.
         value: String,
     },
+    /// The index, given or from the environment, is not below the count.
     #[error(
         "shard index {index} is out of range for --shard-count {count}: indices run from 0 to {} \
          (a Slurm array for {count} shards is --array=0-{})",
         count.saturating_sub(1),
         count.saturating_sub(1)
     )]
-    OutOfRange { index: u64, count: u64 },
+    OutOfRange {
+        /// The shard index found.
+        index: u64,
+        /// The `--shard-count`.
+        count: u64,
+    },
 }
 
 /// The 64-bit hash of a key: the first 8 bytes of its MD5, read little-endian.
@@ -60,7 +72,9 @@ pub fn shard_of(key: &[u8], count: u64) -> u64 {
 /// One task's share of the keys: shard `index` of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This task's shard, `0..count`.
     pub index: u64,
+    /// How many shards the keys are dealt into, at least 1.
     pub count: u64,
 }
 

@@ -26,10 +26,13 @@ pub enum Action {
 /// One input of a dry run.
 #[derive(Debug, Serialize)]
 pub struct Planned {
+    /// The input, a local path or an object address.
     pub input: String,
+    /// Where its output would be written.
     pub output: String,
     /// Its size now; 0 when it cannot be read (a real run would fail it).
     pub input_bytes: u64,
+    /// What the run would do with it (`compress`, `skip` or `fail` in the JSON).
     pub action: Action,
     /// Why it would be redone (`--skip-existing` and an output that is not up to date), or
     /// why it would fail.
@@ -39,10 +42,15 @@ pub struct Planned {
 /// A dry run's totals.
 #[derive(Debug, Default, Serialize)]
 pub struct DryTotals {
+    /// Inputs listed.
     pub files: u64,
+    /// Their sizes added up, in bytes.
     pub input_bytes: u64,
+    /// Inputs that would be compressed.
     pub compress: u64,
+    /// Inputs whose up-to-date output would be left alone.
     pub skip: u64,
+    /// Inputs that would fail without being read.
     pub fail: u64,
 }
 

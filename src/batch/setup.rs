@@ -20,7 +20,9 @@ const MAX_KEY_LIST: u64 = 4 << 30;
 
 /// The jobs of a run and the buckets it reads and writes.
 pub struct Prepared {
+    /// The jobs of this run's shard, the `--exclude` patterns applied.
     pub jobs: Vec<Job>,
+    /// The input and output buckets, connected (none for a local side).
     pub storage: Storage,
     /// The inputs as the log names them.
     pub names: Vec<String>,

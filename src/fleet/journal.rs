@@ -23,7 +23,9 @@ const MAX_PART_BYTES: u64 = 64 << 20;
 
 /// Where a run's manifest lives: below the local output folder or the output bucket prefix.
 pub enum Root<'a> {
+    /// A local folder (the output folder, or the folder `photopress report` is given).
     Local(&'a Path),
+    /// A bucket handle: names are relative to its prefix.
     Object(&'a Bucket),
 }
 
@@ -143,6 +145,8 @@ pub struct Journal<'a> {
 }
 
 impl<'a> Journal<'a> {
+    /// A manifest for the shard of `opts` below `root`, its records marked with the options'
+    /// settings fingerprint; nothing is written until records come.
     pub fn new(root: Root<'a>, opts: &Options) -> Self {
         let run_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -33,8 +33,12 @@ pub struct Record {
     pub version: String,
     /// The output's full location.
     pub output: String,
+    /// Size of the input in bytes (0 if it could not be read).
     pub input_bytes: u64,
+    /// Size of the output in bytes (0 if none was written).
     pub output_bytes: u64,
+    /// What happened to the image: `compressed`, `kept-original`, `skipped`, `failed` or
+    /// `not-started`.
     pub status: Kind,
     /// `dct` or `pixel`; `None` when the image was not re-encoded. Kept as text so a reader
     /// does not reject lines from a build with another method.
@@ -44,9 +48,14 @@ pub struct Record {
     /// When the work on this key began; written as RFC 3339 with milliseconds, in UTC.
     #[serde(with = "rfc3339_ms")]
     pub started: DateTime<Utc>,
+    /// How long the work on this key took, in milliseconds (written as 0 when not finite).
     pub duration_ms: f64,
+    /// The error's message when `status` is `failed`; `None` otherwise.
     pub error: Option<String>,
+    /// The index of the shard that wrote the record.
     pub shard: u64,
+    /// The shard count of the run that wrote it (1 for a `--manifest` run without
+    /// `--shard-count`).
     pub shards: u64,
 }
 
@@ -263,6 +272,7 @@ impl ResumeIndex {
         self.latest.len()
     }
 
+    /// True when no key has a record.
     pub fn is_empty(&self) -> bool {
         self.latest.is_empty()
     }

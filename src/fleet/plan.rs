@@ -18,10 +18,15 @@ use crate::storage::location::Location;
 /// What a plan wrote.
 #[derive(Debug, Serialize)]
 pub struct Plan {
+    /// The input listed, a folder or `s3://bucket/prefix`.
     pub input: String,
+    /// Whether sub-folders or sub-prefixes were listed too (`--recursive`).
     pub recursive: bool,
+    /// How many key lists were written (`--shard-count`).
     pub shard_count: u64,
+    /// JPEG keys written, over all lists.
     pub keys: usize,
+    /// Keys in each shard's list, by shard index.
     pub per_shard: Vec<usize>,
     /// Keys that were listed but cannot be read (left out of the lists), with why.
     pub invalid: Vec<(String, String)>,

@@ -31,7 +31,11 @@ pub enum Source {
     /// The object `key` below the input bucket's prefix, with what the listing (or key list)
     /// said of it.
     Object {
+        /// The object's size in bytes as listed; `None` when unknown (an unreadable key, a
+        /// key-list line without it). Used to order the work and by the dry run.
         size: Option<u64>,
+        /// The object's ETag as listed; `None` when unknown, and a resumed run then asks the
+        /// server (HEAD) for the input's version.
         etag: Option<String>,
     },
 }

@@ -9,8 +9,11 @@ use crate::storage::validate_key_rel;
 /// One key of a list, with what the list says of its object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyEntry {
+    /// The relative key, checked (`sub/dir/photo.jpg`).
     pub key: String,
+    /// The object's size in bytes (second field); `None` when the line has none.
     pub size: Option<u64>,
+    /// The object's ETag (third field), as written; `None` when the line has none.
     pub etag: Option<String>,
 }
 
@@ -24,8 +27,11 @@ impl AsRef<[u8]> for KeyEntry {
 /// A line that is not a valid entry: its number (from 1) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadLine {
+    /// The line's number, from 1.
     pub line: usize,
+    /// The line's text, cut to its first 200 characters.
     pub text: String,
+    /// Why it is refused: a bad key, a size that is not a number, too many fields.
     pub reason: String,
 }
 

@@ -8,14 +8,27 @@
 /// Why a header could not be read. The messages use libjpeg's words where it has some.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
+    /// The input does not start with SOI (`FF D8`); its first two bytes are held (0 for a
+    /// byte it lacks).
     #[error("Not a JPEG file: starts with 0x{0:02x} 0x{1:02x}")]
     NotJpeg(u8, u8),
+    /// The input ends before its frame header ([`read_frame`]; a [`walk`] over a part says
+    /// where to go on instead).
     #[error("Premature end of JPEG file")]
     Truncated,
     #[error("Corrupt JPEG data: marker 0x{marker:02x} with length {len}")]
-    BadLength { marker: u8, len: usize },
+    /// A segment declares a length below 2, the size of the length field itself.
+    BadLength {
+        /// The segment's marker code (the byte after `FF`).
+        marker: u8,
+        /// The declared length in bytes.
+        len: usize,
+    },
+    /// A scan (SOS) or the end of the image (EOI) comes before any SOFn marker.
     #[error("no image in the file (no SOF marker)")]
     NoFrame,
+    /// The SOFn segment is malformed: its length does not match its component count, a
+    /// sampling factor is outside 1..=4, or a quantization table number is above 3.
     #[error("{0}")]
     BadFrame(String),
 }
@@ -40,9 +53,11 @@ pub enum Coding {
 /// One component of the frame, as declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameComponent {
+    /// The component identifier the scans refer to it by (often 1, 2, 3).
     pub id: u8,
-    /// Horizontal and vertical sampling factors, 1..=4.
+    /// Horizontal sampling factor, 1..=4.
     pub h: u8,
+    /// Vertical sampling factor, 1..=4.
     pub v: u8,
     /// Quantization table number, 0..=3.
     pub tq: u8,
@@ -51,16 +66,20 @@ pub struct FrameComponent {
 /// The frame header: what the picture is, before any data is decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameHeader {
+    /// How the frame is coded, from its SOFn marker.
     pub coding: Coding,
     /// Bits per sample (8 or 12 for DCT frames).
     pub precision: u8,
+    /// Samples per line, in pixels, as stored (before any EXIF orientation).
     pub width: usize,
-    /// 0 when a DNL segment would give it.
+    /// Lines, in pixels, as stored; 0 when a DNL segment would give it.
     pub height: usize,
+    /// The components in frame order (1 for grayscale, 3 for YCbCr, 4 for CMYK or YCCK).
     pub components: Vec<FrameComponent>,
 }
 
 impl FrameHeader {
+    /// True for a progressive (SOF2) frame.
     pub fn progressive(&self) -> bool {
         self.coding == Coding::Progressive
     }

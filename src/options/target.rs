@@ -13,6 +13,7 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The metric's name as `--target-quality` takes it and messages print it (`ssimulacra2`).
     pub fn as_str(self) -> &'static str {
         match self {
             Metric::Ssimulacra2 => "ssimulacra2",
@@ -23,7 +24,9 @@ impl Metric {
 /// `--target-quality METRIC:SCORE`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QualityTarget {
+    /// The metric that scores each candidate against the input.
     pub metric: Metric,
+    /// The lowest score an output may have, in `(0, 100]`.
     pub score: f64,
 }
 
@@ -36,6 +39,7 @@ impl fmt::Display for QualityTarget {
 /// A size in bytes, or a share of each input's size (`--target-size`, `--min-savings`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SizeLimit {
+    /// A number of bytes, above 0 (`500K`, `2M`, `123456`).
     Bytes(u64),
     /// Percent of the input's size, in `(0, 100]`.
     Percent(f64),

@@ -43,6 +43,7 @@ impl OutputDir {
         }
     }
 
+    /// The folder, as given.
     pub fn path(&self) -> &Path {
         &self.path
     }

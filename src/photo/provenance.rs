@@ -26,20 +26,36 @@ pub enum Stale {
     /// No output yet (or it cannot be read): the usual case, not worth a word.
     #[error("it has no output yet")]
     Missing,
+    /// The output path holds a folder, a symlink or another non-file.
     #[error("its output is not a regular file")]
     NotAFile,
+    /// The output was last modified before its input (or a modification time cannot be
+    /// read).
     #[error("its output is older than it")]
     Older,
+    /// The output's first MiB holds no photopress comment segment.
     #[error(
         "its output carries no photopress marker (a copy of the original, kept because re-encoding was not smaller, or not made by photopress), so the quality it was made for is unknown"
     )]
     NoMarker,
+    /// The marker's quality is not the one asked for now (under a target: is above it), and
+    /// the output is not the input copied as it was.
     #[error("its output was made at quality {made}, this run asks for {asked}")]
-    OtherQuality { made: u8, asked: u8 },
+    OtherQuality {
+        /// The quality in the output's marker.
+        made: u8,
+        /// The quality this run writes: `-q`, 100 under `--lossless`, the ceiling under a
+        /// target.
+        asked: u8,
+    },
+    /// The marker's quality fits, but its settings hash is not this run's
+    /// ([`Options::settings_id`]).
     #[error(
         "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-truncated, --progressive, --lossless, the targets or the resize limits)"
     )]
     OtherSettings,
+    /// The marker's quality fits, but it is an earlier photopress's `q=` alone, with no
+    /// settings hash to compare.
     #[error(
         "its output was made by an earlier photopress, whose marker does not say with which settings"
     )]

@@ -16,6 +16,8 @@ pub const MAX_STEPS: u32 = 8;
 /// What a search found.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Found {
+    /// The quality chosen: the lowest passing (score search) or the highest fitting (size
+    /// search).
     pub quality: u8,
     /// The candidate's measure: its score (quality search) or its bytes (size search).
     pub measure: f64,
@@ -312,7 +314,9 @@ fn boundary<E>(
 
 /// The outcome of a target search: the chosen candidate and what it measured.
 pub struct Chosen {
+    /// The chosen candidate's JPEG bytes.
     pub encoded: Vec<u8>,
+    /// The quality it was encoded at (the run's quality without a target).
     pub quality: u8,
     /// Its score, under `--target-quality`.
     pub score: Option<f64>,

@@ -30,22 +30,29 @@ fn totals_of(record: &Record) -> JobTotals {
 /// A key whose latest record is a failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedKey {
+    /// The relative key.
     pub key: String,
+    /// The shard whose record it is.
     pub shard: u64,
+    /// The error message the record holds (empty when it holds none).
     pub error: String,
 }
 
 /// A key done (compressed, kept-original or skipped) by more than one shard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DoneTwice {
+    /// The relative key.
     pub key: String,
+    /// The shards whose latest record of it is done, in ascending order.
     pub shards: Vec<u64>,
 }
 
 /// A key done with settings other than the job's most common ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OtherSettings {
+    /// The relative key.
     pub key: String,
+    /// The settings fingerprint of its latest record.
     pub settings: String,
 }
 
@@ -53,20 +60,26 @@ pub struct OtherSettings {
 /// order).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobSummary {
+    /// The job's shard count, as given to [`summarize`] (`photopress report` reads it from the
+    /// folder's name, `n4`, else from the records).
     pub shard_count: u64,
     /// Manifest lines read (every record, superseded ones included).
     pub records: u64,
+    /// The totals over each key's latest record.
     pub totals: JobTotals,
     /// From the earliest start to the latest end, in milliseconds.
     pub wall_ms: f64,
     /// The images' own durations added up, in milliseconds.
     pub summed_ms: f64,
+    /// Keys whose latest record is a failure.
     pub failed: Vec<FailedKey>,
     /// Shards in `0..shard_count` with no record at all.
     pub shards_without_records: Vec<u64>,
+    /// Keys done by more than one shard.
     pub done_twice: Vec<DoneTwice>,
     /// The most common settings among done keys (the first by text on a tie).
     pub settings: Option<String>,
+    /// Done keys whose latest record has settings other than `settings`.
     pub other_settings: Vec<OtherSettings>,
     /// Plan keys that no record mentions; `None` without a plan.
     pub missing: Option<Vec<String>>,

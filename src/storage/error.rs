@@ -13,19 +13,56 @@ use super::url::KeyError;
 /// One failed storage operation. `url` is the object or prefix it was about.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The object (or bucket) does not exist.
     #[error("{url}: not found")]
-    NotFound { url: String },
+    NotFound {
+        /// The object's address.
+        url: String,
+    },
+    /// The server refused the request, or the credentials were not accepted.
     #[error("{url}: permission denied: {message}")]
-    PermissionDenied { url: String, message: String },
+    PermissionDenied {
+        /// The object's or prefix's address.
+        url: String,
+        /// The server's answer, with its causes.
+        message: String,
+    },
     /// A network failure or server error that was still failing after the retries.
     #[error("{url}: storage unavailable after retries: {message}")]
-    Transient { url: String, message: String },
+    Transient {
+        /// The object's or prefix's address.
+        url: String,
+        /// The last failure, with its causes.
+        message: String,
+    },
+    /// The key breaks the rules of `storage::url` (or `object_store`'s): it was never sent.
     #[error("{url}: invalid key: {reason}")]
-    InvalidKey { url: String, reason: String },
+    InvalidKey {
+        /// The address the key would have, formatted as it is.
+        url: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// A download was refused by its size before its body was read.
     #[error("{url}: {size} bytes, more than the {limit}-byte limit")]
-    TooLarge { url: String, size: u64, limit: u64 },
+    TooLarge {
+        /// The object's address.
+        url: String,
+        /// The object's size in bytes, as the server gave it.
+        size: u64,
+        /// The largest object the caller accepts, in bytes.
+        limit: u64,
+    },
+    /// Any other failure: the connection could not be configured, a listing did not get past
+    /// an invalid key, an upload was cancelled, a prefetched download was stopped or taken
+    /// twice, or an `object_store` error of no other kind.
     #[error("{url}: {message}")]
-    Other { url: String, message: String },
+    Other {
+        /// The object's or prefix's address.
+        url: String,
+        /// What failed, with its causes.
+        message: String,
+    },
 }
 
 impl StorageError {

@@ -38,7 +38,9 @@ pub struct Listing {
 /// it); a sub-prefix keeps its trailing `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidEntry {
+    /// The key's raw text.
     pub key: String,
+    /// Which key rule it breaks, or `object_store`'s error when it breaks none of ours.
     pub reason: String,
 }
 

@@ -10,7 +10,9 @@ use crate::storage::{Bucket, ObjectUrl, StorageError, UrlError, is_object_url};
 /// A place: a local path or a bucket prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
+    /// A local file or folder.
     Local(PathBuf),
+    /// An `s3://bucket/prefix` address.
     Object(ObjectUrl),
 }
 
@@ -23,6 +25,7 @@ impl Location {
         }
     }
 
+    /// True for a bucket prefix.
     pub fn is_object(&self) -> bool {
         matches!(self, Location::Object(_))
     }

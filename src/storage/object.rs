@@ -26,8 +26,12 @@ use super::url::ObjectUrl;
 /// secret store). Its `Debug` shows no secret.
 #[derive(Clone)]
 pub struct Credentials {
+    /// The access key id (as `AWS_ACCESS_KEY_ID`).
     pub access_key_id: String,
+    /// The secret access key (as `AWS_SECRET_ACCESS_KEY`).
     pub secret_access_key: String,
+    /// The session token of temporary credentials (as `AWS_SESSION_TOKEN`); `None` for
+    /// long-term keys.
     pub session_token: Option<String>,
 }
 
@@ -98,18 +102,25 @@ impl Default for BucketOptions {
 /// One object of a listing. `key_rel` is relative to the bucket's prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
+    /// The key below the bucket handle's prefix (`sub/photo.jpg`).
     pub key_rel: String,
+    /// The object's size in bytes.
     pub size: u64,
     /// The ETag as the server sent it, quotes included (`"9b2c…"`).
     pub etag: Option<String>,
+    /// When the object was last written, as the server says.
     pub last_modified: SystemTime,
 }
 
 /// A downloaded object.
 #[derive(Debug, Clone)]
 pub struct Fetched {
+    /// The object's whole body.
     pub bytes: Bytes,
+    /// The ETag of the version downloaded, as the server sent it (quotes included); `None`
+    /// when it sent none.
     pub etag: Option<String>,
+    /// The body's length in bytes (`bytes.len()`).
     pub size: u64,
 }
 

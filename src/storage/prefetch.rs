@@ -115,6 +115,7 @@ impl Prefetcher {
         self.keys.len()
     }
 
+    /// True when it was given no keys.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

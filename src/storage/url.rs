@@ -14,29 +14,49 @@ const SCHEME: &str = "s3://";
 /// Why a text is not a usable `s3://bucket/prefix` address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
+    /// The text (held) does not start with `s3://`.
     #[error("{0:?} is not an s3:// address")]
     NotObjectUrl(String),
+    /// Nothing comes between `s3://` and the first `/` (the text held).
     #[error("{0:?} names no bucket (expected s3://bucket/prefix)")]
     MissingBucket(String),
+    /// The bucket name is longer than 255 bytes or has a character other than an ASCII
+    /// letter, digit, `.`, `-` or `_`.
     #[error(
         "{url:?}: {bucket:?} is not a valid bucket name (letters, digits, '.', '-', '_'; at most 255)"
     )]
-    InvalidBucket { url: String, bucket: String },
+    InvalidBucket {
+        /// The address as given.
+        url: String,
+        /// The bucket name in it.
+        bucket: String,
+    },
+    /// The prefix (one trailing `/` aside) is not a valid relative key.
     #[error("{url:?}: invalid prefix: {reason}")]
-    InvalidPrefix { url: String, reason: KeyError },
+    InvalidPrefix {
+        /// The address as given.
+        url: String,
+        /// The rule the prefix breaks.
+        reason: KeyError,
+    },
 }
 
 /// Why a relative key (or a prefix) was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
+    /// The key is the empty string.
     #[error("the key is empty")]
     Empty,
+    /// The key starts with `/` (`object_store` would strip it and read another key).
     #[error("the key starts with '/'")]
     LeadingSlash,
+    /// Two `/` in a row, or a `/` at the end.
     #[error("the key has an empty segment ('//' or a trailing '/')")]
     EmptySegment,
+    /// A segment between `/`s is `.` or `..`.
     #[error("the key has a '.' or '..' segment")]
     DotSegment,
+    /// The key has a control character, ASCII or not (its code point held).
     #[error("the key has a control character (U+{0:04X})")]
     ControlChar(u32),
 }
@@ -120,6 +140,7 @@ impl ObjectUrl {
         })
     }
 
+    /// The bucket's name.
     pub fn bucket(&self) -> &str {
         &self.bucket
     }

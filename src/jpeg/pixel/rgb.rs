@@ -10,8 +10,11 @@ use crate::error::ImageError;
 /// A decoded picture: `width` x `height` pixels, 3 bytes each (sRGB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rgb {
+    /// Width in pixels (upright, when decoded so).
     pub width: usize,
+    /// Height in pixels (upright, when decoded so).
     pub height: usize,
+    /// The pixels row by row from the top left, `R G B` each: `width * height * 3` bytes.
     pub pixels: Vec<u8>,
 }
 
