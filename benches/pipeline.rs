@@ -5,6 +5,8 @@
 //!
 //! Images: `IMAGES/` by default, or the folder named by `PHOTOPRESS_BENCH_DIR` (for instance
 //! the corpus built by `../shared/bench/make_corpus.sh`, whose photos are in `photos/`).
+// A benchmark or example program: a failed setup step may panic with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;

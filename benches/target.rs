@@ -7,6 +7,8 @@
 //!
 //! Images: `IMAGES/` by default, or the folder named by `PHOTOPRESS_BENCH_DIR` (for instance
 //! `bench/corpus/photos`, built by `../shared/bench/make_corpus.sh bench/corpus`).
+// A benchmark or example program: a failed setup step may panic with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 

@@ -12,6 +12,8 @@
 //! of their medians. The candidates are meant to be outputs written under `--strip` (upright):
 //! the reference is turned upright by the source's EXIF orientation, unless that makes its
 //! size differ from the candidate's (an output that kept the tag).
+// A benchmark or example program: a failed setup step may panic with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::process::ExitCode;
 use std::time::Instant;
 

@@ -17,6 +17,8 @@
 //!   what `bench/targets.sh` checks the `--json` scores against;
 //! - `--ppm`: binary PNM files (P6 colour or P5 grey, 8 bits), taken as they are (decoded
 //!   beforehand by any tool); scores to 4 decimals.
+// A benchmark or example program: a failed setup step may panic with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::process::{Command, ExitCode, Stdio};
 
 /// An 8-bit sRGB picture, 3 bytes a pixel.

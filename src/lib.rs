@@ -20,6 +20,7 @@
 //! # std::fs::remove_dir_all(&out)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![warn(missing_docs)]
 pub mod batch;
 pub mod cancel;
 pub mod error;

@@ -2,6 +2,8 @@
 //! decoded, and an image waits while the images in progress already use the budget, so a
 //! folder of huge photos on many threads cannot run the machine out of memory. (This is
 //! admission control, not accounting: the report's totals never pass through here.)
+// The one other library module allowed `unsafe`: glibc's allocator settings (mallopt).
+#![allow(unsafe_code)]
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::jpeg::header::FrameHeader;

@@ -17,7 +17,7 @@ use crate::storage::location::Location;
 
 /// What a plan wrote.
 #[derive(Debug, Serialize)]
-pub struct Plan {
+pub struct PlanSummary {
     /// The input listed, a folder or `s3://bucket/prefix`.
     pub input: String,
     /// Whether sub-folders or sub-prefixes were listed too (`--recursive`).
@@ -47,13 +47,13 @@ pub fn plan(
     count: u64,
     to: &Location,
     opts: &Options,
-) -> Result<Plan, SetupError> {
+) -> Result<PlanSummary, SetupError> {
     if count == 0 {
         return Err(SetupError::Usage("--shard-count must be at least 1".into()));
     }
     let (entries, invalid) = list(input, opts)?;
     let lists = shard::split_keys(entries, count);
-    let summary = Plan {
+    let summary = PlanSummary {
         input: input.to_string(),
         recursive: opts.recursive,
         shard_count: count,

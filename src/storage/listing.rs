@@ -16,7 +16,7 @@ use object_store::ListResult;
 use object_store::list::{PaginatedListOptions, PaginatedListStore as _};
 
 use super::error::StorageError;
-use super::object::{Bucket, ObjectInfo, Remote, object_info};
+use super::object::{Bucket, ObjectInfo, ObjectStore, object_info};
 use super::url::validate_key_rel;
 
 /// S3's page size; the first narrowed page is half of it.
@@ -57,13 +57,13 @@ impl Bucket {
 }
 
 /// Where the next page starts.
-enum Cursor {
+enum PageCursor {
     Start,
     Token(String),
     After(String),
 }
 
-impl Remote {
+impl ObjectStore {
     async fn list(&self, prefix_rel: &str, recursive: bool) -> Result<Listing, StorageError> {
         let list_url = if prefix_rel.is_empty() {
             self.url.to_string()
@@ -80,15 +80,15 @@ impl Remote {
         // S3 prefixes are plain text: "photos/" so that "photos2/x" is not below "photos".
         let list_prefix = (!list_prefix.is_empty()).then(|| format!("{list_prefix}/"));
 
-        let mut found = Found::default();
-        let mut cursor = Cursor::Start;
+        let mut found = Pages::default();
+        let mut cursor = PageCursor::Start;
         let mut page_size: Option<usize> = None;
         let mut last_bad: Option<String> = None;
         loop {
             let (page_token, offset) = match &cursor {
-                Cursor::Start => (None, None),
-                Cursor::Token(token) => (Some(token.clone()), None),
-                Cursor::After(key) => (None, Some(key.clone())),
+                PageCursor::Start => (None, None),
+                PageCursor::Token(token) => (Some(token.clone()), None),
+                PageCursor::After(key) => (None, Some(key.clone())),
             };
             let options = PaginatedListOptions {
                 offset,
@@ -105,7 +105,7 @@ impl Remote {
                 Ok(page) => {
                     found.absorb(self, page.result);
                     match page.page_token {
-                        Some(token) => cursor = Cursor::Token(token),
+                        Some(token) => cursor = PageCursor::Token(token),
                         None => break,
                     }
                     // While narrowing, fewer than `page_size` good keys are left before the
@@ -128,7 +128,7 @@ impl Remote {
                         });
                     }
                     found.invalid.push(self.invalid_entry(&bad, &error));
-                    cursor = Cursor::After(skip_past(&bad, recursive));
+                    cursor = PageCursor::After(skip_past(&bad, recursive));
                     last_bad = Some(bad);
                     page_size = None;
                 }
@@ -175,14 +175,14 @@ fn skip_past(bad: &str, recursive: bool) -> String {
 
 /// The pages read so far.
 #[derive(Default)]
-struct Found {
+struct Pages {
     objects: Vec<ObjectInfo>,
     sub_prefixes: BTreeSet<String>,
     invalid: Vec<InvalidEntry>,
 }
 
-impl Found {
-    fn absorb(&mut self, remote: &Remote, page: ListResult) {
+impl Pages {
+    fn absorb(&mut self, remote: &ObjectStore, page: ListResult) {
         for meta in page.objects {
             let full = meta.location.as_ref().to_string();
             match remote.url.relative(&full) {

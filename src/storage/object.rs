@@ -127,7 +127,7 @@ pub struct Fetched {
 /// What the background tasks need: the store and where keys live. Cheap to clone; holds no
 /// runtime.
 #[derive(Debug, Clone)]
-pub(crate) struct Remote {
+pub(crate) struct ObjectStore {
     pub(crate) store: Arc<AmazonS3>,
     pub(crate) url: Arc<ObjectUrl>,
     multipart_threshold: usize,
@@ -143,7 +143,7 @@ pub struct Bucket {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) runtime: Runtime,
-    pub(crate) remote: Remote,
+    pub(crate) remote: ObjectStore,
     pub(crate) uploads: Arc<UploadGate>,
 }
 
@@ -213,7 +213,7 @@ impl Bucket {
         Ok(Bucket {
             inner: Arc::new(Inner {
                 runtime,
-                remote: Remote {
+                remote: ObjectStore {
                     store: Arc::new(store),
                     url: Arc::new(url.clone()),
                     multipart_threshold: options.multipart_threshold,
@@ -260,7 +260,7 @@ impl Bucket {
     }
 }
 
-impl Remote {
+impl ObjectStore {
     /// The store path of a relative key, checked, with the address for messages.
     pub(crate) fn path(&self, key_rel: &str) -> Result<(Path, String), StorageError> {
         let url = self.url.object_url(key_rel);

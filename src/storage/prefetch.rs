@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 use super::error::StorageError;
-use super::object::{Bucket, Fetched, Inner, Remote};
+use super::object::{Bucket, Fetched, Inner, ObjectStore};
 
 /// Background downloads of a fixed list of keys; see the module comment.
 #[derive(Debug)]
@@ -39,7 +39,7 @@ struct Shared {
 
 #[derive(Debug)]
 struct State {
-    slots: Vec<Slot>,
+    slots: Vec<KeyState>,
     /// Every index below `next` has been started (or taken).
     next: usize,
     /// Every index below `unclaimed` has been claimed.
@@ -53,7 +53,8 @@ struct State {
 }
 
 #[derive(Debug, Default)]
-struct Slot {
+/// Where one key's download stands.
+struct KeyState {
     phase: Phase,
     /// Someone is blocked taking it: it skips the budget.
     urgent: bool,
@@ -83,7 +84,7 @@ impl Bucket {
         max_bytes_in_flight: u64,
         max_object_bytes: u64,
     ) -> Prefetcher {
-        let slots = keys.iter().map(|_| Slot::default()).collect();
+        let slots = keys.iter().map(|_| KeyState::default()).collect();
         let prefetcher = Prefetcher {
             keys: Arc::new(keys),
             shared: Arc::new(Shared {
@@ -252,7 +253,7 @@ impl Shared {
 /// One background download. If it ends without a result (aborted, panicked), its drop records
 /// an error, so that a taker never waits for ever.
 struct Download {
-    remote: Remote,
+    remote: ObjectStore,
     shared: Arc<Shared>,
     keys: Arc<Vec<String>>,
     index: usize,

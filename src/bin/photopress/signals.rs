@@ -2,6 +2,8 @@
 //! a static flag (all a handler may do), which the batch sees through its cancellation token
 //! ([`cancel`]); images not yet started are not started, images in progress finish and are
 //! written whole, the report is still printed. SIGXFSZ is ignored.
+// Signal handlers are installed through libc: `unsafe`, each block with a SAFETY comment.
+#![allow(unsafe_code)]
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);

@@ -9,9 +9,9 @@
 //! memory used is bounded by the frame's declared size, which is checked first.
 use super::bits::BitReader;
 use super::chroma;
+use super::decode_progressive::{self, Deferred};
 use super::frame::{Decoded, Frame, FrameCheck, colour_check};
 use super::huffman::{Decoder, Spec};
-use super::progressive::{self, Deferred};
 use super::quant::BlockEntries;
 use super::refusal::Refusal;
 use super::scan::{BaselineScan, Layout, Predictions, Scan, requant_for};
@@ -358,7 +358,7 @@ impl<'a> Reader<'a> {
         // A check of the data only needs no output coefficients.
         // Progressive: its scans, decoded now.
         if !self.deferred.is_empty() {
-            coefficients.extend(progressive::decode(
+            coefficients.extend(decode_progressive::decode(
                 &frame,
                 &mut self.deferred,
                 self.data_only,

@@ -5,7 +5,7 @@ use super::frame::Decoded;
 use super::huffman::{self, Encoder};
 use super::quant::QuantTables;
 use super::store::Sparse;
-use super::tokens::{Counts, Sink, encode_block};
+use super::tokens::{Sink, SymbolCounts, encode_block};
 
 /// The output's blocks in scan order, handed to `f(component index, block index)`.
 pub fn for_each_block(decoded: &Decoded, mut f: impl FnMut(usize, usize)) {
@@ -161,7 +161,7 @@ pub fn header(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables, sof
 /// output's quantization tables.
 pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> Vec<u8> {
     let tokens = decoded.tokens.as_deref();
-    let mut counted = Counts::default();
+    let mut counted = SymbolCounts::default();
     let counts = match tokens {
         Some(tokens) => &tokens.counts,
         None => {

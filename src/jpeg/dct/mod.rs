@@ -1,7 +1,7 @@
 //! The DCT-domain transcoder: re-encodes a JPEG without going through pixels. The input's
 //! entropy-coded coefficients are decoded, requantized to the output quality's tables
 //! (`round(c × q_in / q_out)`) and kept sparse, then written as one baseline scan with
-//! optimized Huffman tables, or as progressive scans ([`progressive_scans`]). Under `lossless`
+//! optimized Huffman tables, or as progressive scans ([`encode_progressive`]). Under `lossless`
 //! the coefficients are kept as they are, with the input's quantization tables: only the
 //! entropy coding changes (jpegtran's `-optimize`). No colour conversion and no pixel DCT
 //! (chroma downsampling, below, is a fixed map on coefficients): the work left is the entropy
@@ -16,15 +16,16 @@
 //! Safe Rust: every length, marker, table index, Huffman code and coefficient position of the
 //! input is checked, and memory is bounded by the frame's declared size (checked against the
 //! same limits as the pixel path before anything is allocated).
+#![forbid(unsafe_code)]
 mod bits;
 mod chroma;
 mod decode;
+mod decode_progressive;
 mod encode;
+mod encode_progressive;
 mod frame;
 mod huffman;
 mod orient;
-mod progressive;
-mod progressive_scans;
 mod prune;
 mod quant;
 mod refusal;
@@ -126,7 +127,7 @@ fn write(
     };
     // The coefficients are there when progressive output was asked (see `Coverage`).
     if (settings.progressive || settings.best) && decoded.coefficients.len() == components.len() {
-        Ok(progressive_scans::write(&decoded, &kept, &tables))
+        Ok(encode_progressive::write(&decoded, &kept, &tables))
     } else {
         Ok(encode::write(&decoded, &kept, &tables))
     }

@@ -10,15 +10,15 @@ pub trait Sink {
 }
 
 /// Symbol counts per table (0, 1: DC luminance, chrominance; 2, 3: AC).
-pub struct Counts(pub [[u32; 256]; 4]);
+pub struct SymbolCounts(pub [[u32; 256]; 4]);
 
-impl Default for Counts {
+impl Default for SymbolCounts {
     fn default() -> Self {
-        Counts([[0; 256]; 4])
+        SymbolCounts([[0; 256]; 4])
     }
 }
 
-impl Sink for Counts {
+impl Sink for SymbolCounts {
     #[inline(always)]
     fn put(&mut self, table: usize, symbol: u8, _raw: u32, _size: u32) {
         self.0[table][usize::from(symbol)] += 1;
@@ -29,7 +29,7 @@ impl Sink for Counts {
 /// an encoding pass would write, made once. A token is `symbol | table << 8 | size << 10 |
 /// raw << 16`.
 pub struct Tokens {
-    pub counts: Counts,
+    pub counts: SymbolCounts,
     pub tokens: Vec<u32>,
 }
 
@@ -40,7 +40,7 @@ impl Tokens {
             .try_reserve(n)
             .map_err(|_| super::refusal::Refusal::no_memory())?;
         Ok(Tokens {
-            counts: Counts::default(),
+            counts: SymbolCounts::default(),
             tokens,
         })
     }

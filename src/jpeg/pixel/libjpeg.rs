@@ -1,6 +1,9 @@
 //! libjpeg's plumbing, shared by every pixel-path call: the guard that turns its unwinds into
 //! the file's error, the error manager and its messages, opening a decoder with the size
-//! checks, starting an encoder with the kept segments, and EXIF orientation.
+//! checks, starting an encoder with the kept segments, and EXIF orientation. One of the two
+//! library modules allowed `unsafe` (the C library's error manager); each block says why it
+//! is sound.
+#![allow(unsafe_code)]
 use std::os::raw::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -270,6 +273,7 @@ pub(super) fn error_manager(strict: bool) -> ffi::jpeg_error_mgr {
     // SAFETY: jpeg_error_mgr is a plain C struct for which all-zero is a valid value (null
     // pointers, no callbacks); jpeg_std_error fills in the standard callbacks and tables.
     let mut err: ffi::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    // SAFETY: `err` is a valid, exclusively borrowed error manager (see above).
     unsafe { ffi::jpeg_std_error(&mut err) };
     err.error_exit = Some(unwind_on_error);
     err.emit_message = Some(if strict {
@@ -302,6 +306,7 @@ unsafe extern "C-unwind" fn strict_messages(cinfo: &mut ffi::jpeg_common_struct,
             std::panic::resume_unwind(Box::new(message));
         }
     }
+    // SAFETY: the same call libjpeg made, passed on with the same arguments.
     unsafe { count_messages(cinfo, level) }
 }
 
@@ -320,8 +325,11 @@ pub(super) fn format_message(cinfo: &mut ffi::jpeg_common_struct) -> String {
     // into the buffer it is given; the binding declares the buffer shared, but it is written.
     let formatter = unsafe { cinfo.err.as_ref() }.and_then(|err| err.format_message);
     if let Some(formatter) = formatter {
+        // SAFETY: the same function pointer with its buffer argument declared mutable: the
+        // C function's real signature (`char *buffer`), which the binding declares as shared.
         let formatter: unsafe extern "C-unwind" fn(&mut ffi::jpeg_common_struct, &mut [u8; 80]) =
             unsafe { std::mem::transmute(formatter) };
+        // SAFETY: the buffer is JMSG_LENGTH_MAX (80) bytes, as libjpeg requires.
         unsafe { formatter(cinfo, &mut buffer) };
     }
     let text = buffer.split(|&b| b == 0).next().unwrap_or_default();

@@ -7,7 +7,7 @@
 //! The scan script starts from jpegli's (libjxl `lib/jpegli/encode.cc`, progressive level
 //! 2): DC first, then per component AC 1–2 in full, AC 3–63 without its two low bits, and two
 //! refinement scans of one bit each. Each component's AC layout is then chosen among a few
-//! ([`LAYOUTS`]) by the exact size of its scans, as mozjpeg's `optimize_scans` tries
+//! ([`SCRIPTS`]) by the exact size of its scans, as mozjpeg's `optimize_scans` tries
 //! alternatives. The coding of each scan follows libjpeg's `jcphuff.c` (with
 //! `optimize_coding`: one pass gathers the symbols, their counts give the tables, a second
 //! writes them).
@@ -20,7 +20,7 @@ use super::tokens::{Sink, raw_bits};
 
 /// One scan of the script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scan {
+pub struct ScriptScan {
     /// The components, as a bit mask over the frame's (several: an interleaved DC scan).
     pub components: u8,
     /// The band of zigzag positions `ss..=se`.
@@ -33,12 +33,12 @@ pub struct Scan {
 }
 
 /// A component's AC scans: (`ss`, `se`, `ah`, `al`) each.
-type Layout = &'static [(u8, u8, u8, u8)];
+type ScanScript = &'static [(u8, u8, u8, u8)];
 
 /// The AC layouts tried for each component; the one that codes it in the fewest bytes is
 /// written. jpegli's first; then one bit of successive approximation, a split at 5 (mozjpeg's
 /// luma split), spectral selection only, and one scan of all.
-const LAYOUTS: [Layout; 5] = [
+const SCRIPTS: [ScanScript; 5] = [
     &[(1, 2, 0, 0), (3, 63, 0, 2), (3, 63, 2, 1), (3, 63, 1, 0)],
     &[(1, 2, 0, 0), (3, 63, 0, 1), (3, 63, 1, 0)],
     &[(1, 5, 0, 0), (6, 63, 0, 2), (6, 63, 2, 1), (6, 63, 1, 0)],
@@ -49,10 +49,10 @@ const LAYOUTS: [Layout; 5] = [
 /// The script: the DC scans (one interleaved scan when there is no subsampling, else one per
 /// component, as jpegli does), then the components' AC scans, the first of each component,
 /// the second...
-fn assemble(components: usize, subsampled: bool, layouts: &[Layout]) -> Vec<Scan> {
+fn assemble(components: usize, subsampled: bool, layouts: &[ScanScript]) -> Vec<ScriptScan> {
     let all = ((1u16 << components) - 1) as u8;
     let mut scans = Vec::new();
-    let one = |c: usize, (ss, se, ah, al): (u8, u8, u8, u8)| Scan {
+    let one = |c: usize, (ss, se, ah, al): (u8, u8, u8, u8)| ScriptScan {
         components: 1 << c,
         ss,
         se,
@@ -62,7 +62,7 @@ fn assemble(components: usize, subsampled: bool, layouts: &[Layout]) -> Vec<Scan
     if subsampled {
         scans.extend((0..components).map(|c| one(c, (0, 0, 0, 0))));
     } else {
-        scans.push(Scan {
+        scans.push(ScriptScan {
             components: all,
             ss: 0,
             se: 0,
@@ -84,19 +84,19 @@ fn assemble(components: usize, subsampled: bool, layouts: &[Layout]) -> Vec<Scan
 /// The cheapest layout of each component, by the exact size of its scans (their data with
 /// optimal tables, the tables, the scan headers). A band that several layouts share is
 /// counted once.
-fn choose(decoded: &Decoded, coefficients: &[Sparse]) -> Vec<Layout> {
+fn choose(decoded: &Decoded, coefficients: &[Sparse]) -> Vec<ScanScript> {
     (0..decoded.frame.components.len())
         .map(|c| {
             let mut known: Vec<((u8, u8, u8, u8), u64)> = Vec::new();
-            let mut best = (u64::MAX, LAYOUTS[0]);
-            for layout in LAYOUTS {
+            let mut best = (u64::MAX, SCRIPTS[0]);
+            for layout in SCRIPTS {
                 let mut bits = 0;
                 for &band in layout {
                     bits += match known.iter().find(|(b, _)| *b == band) {
                         Some(&(_, cost)) => cost,
                         None => {
                             let (ss, se, ah, al) = band;
-                            let scan = Scan {
+                            let scan = ScriptScan {
                                 components: 1 << c,
                                 ss,
                                 se,
@@ -159,7 +159,7 @@ impl Tally {
     }
 }
 
-/// Where a scan's symbols go: kept in order ([`Tokens`], to write them) or only counted
+/// Where a scan's symbols go: kept in order ([`ScanTokens`], to write them) or only counted
 /// ([`Tally`], to weigh a layout).
 trait Out {
     /// A symbol of table `table` (0 or 1) followed by `size` raw bits.
@@ -201,14 +201,14 @@ const MAX_CORRECTION_BITS: usize = 1000;
 /// are made from), then written. A token is `symbol | size << 8 | raw << 13 | table << 29`,
 /// or, with [`RAW_ONLY`] set, `size << 8 | raw << 13` (bits with no symbol); `size` ≤ 16.
 #[derive(Default)]
-struct Tokens {
+struct ScanTokens {
     tokens: Vec<u32>,
     tally: Tally,
 }
 
 const RAW_ONLY: u32 = 1 << 31;
 
-impl Out for Tokens {
+impl Out for ScanTokens {
     #[inline(always)]
     fn symbol(&mut self, table: usize, symbol: u8, raw: u32, size: u32) {
         self.tally.symbol(table, symbol, raw, size);
@@ -336,7 +336,7 @@ fn ac_refine(entries: &[u32], (ss, se, al): (u32, u32, u32), eob: &mut EobRun, o
 }
 
 /// The symbols of one scan.
-fn tokens(decoded: &Decoded, coefficients: &[Sparse], scan: &Scan, out: &mut impl Out) {
+fn tokens(decoded: &Decoded, coefficients: &[Sparse], scan: &ScriptScan, out: &mut impl Out) {
     let frame = &decoded.frame;
     let al = u32::from(scan.al);
     if scan.ss == 0 {
@@ -399,7 +399,7 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> V
     let subsampled = frame.components.iter().any(|c| c.h > 1 || c.v > 1) && n > 1;
     let mut out = header(decoded, kept, tables, 0xC2);
     for scan in assemble(n, subsampled, &choose(decoded, coefficients)) {
-        let mut symbols = Tokens::default();
+        let mut symbols = ScanTokens::default();
         tokens(decoded, coefficients, &scan, &mut symbols);
         out = write_scan(out, &scan, &symbols);
     }
@@ -408,7 +408,7 @@ pub fn write(decoded: &Decoded, kept: &[(u8, &[u8])], tables: &QuantTables) -> V
 }
 
 /// Appends one scan: its Huffman tables (none for a DC refinement), its header, its data.
-fn write_scan(mut out: Vec<u8>, scan: &Scan, symbols: &Tokens) -> Vec<u8> {
+fn write_scan(mut out: Vec<u8>, scan: &ScriptScan, symbols: &ScanTokens) -> Vec<u8> {
     let is_dc = scan.ss == 0;
     let counts = &symbols.tally.counts;
     let used: Vec<usize> = (0..2)
@@ -466,11 +466,11 @@ mod tests {
     /// `ValidateScanScript`): a first scan of a band before its refinements, DC before AC.
     #[test]
     fn the_script_sends_every_bit_once() {
-        let mixed = [LAYOUTS[1], LAYOUTS[4], LAYOUTS[2]];
+        let mixed = [SCRIPTS[1], SCRIPTS[4], SCRIPTS[2]];
         for (components, subsampled, layouts) in [
-            (1, false, &LAYOUTS[..1]),
-            (3, false, &LAYOUTS[..3]),
-            (3, true, &LAYOUTS[2..]),
+            (1, false, &SCRIPTS[..1]),
+            (3, false, &SCRIPTS[..3]),
+            (3, true, &SCRIPTS[2..]),
             (3, true, &mixed[..]),
         ] {
             let mut sent = vec![[0u16; 64]; components];
@@ -502,7 +502,7 @@ mod tests {
     }
 
     /// (symbol, raw bits, size) of each symbol token, or (None, bits, size) for raw bits.
-    fn decoded(tokens: &Tokens) -> Vec<(Option<u8>, u32, u32)> {
+    fn decoded(tokens: &ScanTokens) -> Vec<(Option<u8>, u32, u32)> {
         tokens
             .tokens
             .iter()
@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn end_of_band_runs_longer_than_a_symbol_codes_are_split() {
-        let mut out = Tokens::default();
+        let mut out = ScanTokens::default();
         let mut eob = EobRun::default();
         for _ in 0..MAX_EOBRUN + 2 {
             ac_first(&[], (1, 63, 0), &mut eob, &mut out);
@@ -530,7 +530,7 @@ mod tests {
 
     #[test]
     fn a_value_ends_the_run_of_empty_blocks_before_it() {
-        let mut out = Tokens::default();
+        let mut out = ScanTokens::default();
         let mut eob = EobRun::default();
         ac_first(&[], (1, 5, 1), &mut eob, &mut out);
         // |1| >> 1 is 0 in this scan: an empty band.
@@ -555,7 +555,7 @@ mod tests {
 
     #[test]
     fn correction_bits_follow_the_next_symbol_or_the_end_of_band() {
-        let mut out = Tokens::default();
+        let mut out = ScanTokens::default();
         let mut eob = EobRun::default();
         // Refinement of bit 0: 3 was sent as 1 (its correction bit is 1), -1 is new at 5
         // (after three zeros: symbol 0x31, sign bit 0, then the held correction bit).
