@@ -21,20 +21,32 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![warn(missing_docs)]
+
+// The API: the calls and types above, and these modules.
 pub mod batch;
 pub mod cancel;
 pub mod error;
-pub mod fleet;
-pub mod human;
-pub mod inputs;
-pub mod jpeg;
-pub mod memory;
 pub mod options;
 pub mod outcome;
-pub mod photo;
 pub mod report;
-pub mod shard;
 pub mod storage;
+
+// The layers the command line, the benchmarks and the tests reach into: public so that they
+// can, documented, but not part of the API (hidden from its documentation; they may change).
+#[doc(hidden)]
+pub mod fleet;
+#[doc(hidden)]
+pub mod human;
+#[doc(hidden)]
+pub mod inputs;
+#[doc(hidden)]
+pub mod jpeg;
+#[doc(hidden)]
+pub mod memory;
+#[doc(hidden)]
+pub mod photo;
+#[doc(hidden)]
+pub mod shard;
 
 #[cfg(test)]
 mod layers;

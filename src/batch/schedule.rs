@@ -47,7 +47,7 @@ pub fn estimate(bytes: u64, frame: Option<&FrameHeader>) -> u64 {
 }
 
 /// The expected work of compressing the file at `path`: from its size and its frame header
-/// when one is found in the first [`MAX_WINDOWS`] windows the walk reads. `None` when it cannot
+/// when one is found in the first `MAX_WINDOWS` windows the walk reads. `None` when it cannot
 /// be opened as the batch opens its inputs (a FIFO or a device is never opened for reading).
 pub fn of_file(path: &Path) -> Option<u64> {
     let (mut file, meta) = crate::photo::input::open_regular(path).ok()?;
@@ -94,7 +94,7 @@ fn frame_of(file: &mut std::fs::File) -> Option<FrameHeader> {
 /// descends.
 ///
 /// A job's expected work is its size, or, for files when the batch is short enough against
-/// the pool for its end to matter (up to [`ESTIMATED_PER_THREAD`] jobs a thread), the
+/// the pool for its end to matter (up to `ESTIMATED_PER_THREAD` jobs a thread), the
 /// estimate from its frame header ([`estimate`]), read on `peek`: the pool, or `None` when no
 /// input may be read ahead (under `--preserve`, since a read can change the access time that
 /// the output is to keep).

@@ -37,7 +37,7 @@ const SETTLE: f64 = 0.25;
 
 /// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target` (or, once the
 /// bracket is narrow, the lowest measured to pass when the one below is predicted to fail
-/// clearly: see [`SETTLE`]).
+/// clearly: see `SETTLE`).
 pub fn lowest_quality_scoring<E>(
     ceiling: u8,
     target: f64,
@@ -74,7 +74,7 @@ const SIZE_TURN: u8 = 3;
 
 /// The highest quality in `1..=ceiling` whose `bytes(q)` is at most `limit`: exactly the
 /// quality an exhaustive search finds, for any size curve that turns back less than
-/// [`SIZE_TURN`] steps (sizes need not be monotone, nor move much: on a photo that is mostly
+/// `SIZE_TURN` steps (sizes need not be monotone, nor move much: on a photo that is mostly
 /// metadata they barely do).
 ///
 /// The ceiling first: when it fits, it is the answer. Else a bracket search keeps `lo`, the

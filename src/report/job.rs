@@ -17,7 +17,7 @@ use crate::outcome::{Kind, Totals};
 /// Text lists longer than this are cut (the JSON document has them whole).
 const TEXT_LIST_LIMIT: usize = 50;
 
-/// Counts and byte totals of a job: a batch's [`Totals`](crate::outcome::Totals), summed over
+/// Counts and byte totals of a job: a batch's [`Totals`], summed over
 /// each key's latest record.
 pub type JobTotals = Totals;
 

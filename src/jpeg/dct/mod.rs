@@ -1,7 +1,7 @@
 //! The DCT-domain transcoder: re-encodes a JPEG without going through pixels. The input's
 //! entropy-coded coefficients are decoded, requantized to the output quality's tables
 //! (`round(c × q_in / q_out)`) and kept sparse, then written as one baseline scan with
-//! optimized Huffman tables, or as progressive scans ([`encode_progressive`]). Under `lossless`
+//! optimized Huffman tables, or as progressive scans (`encode_progressive`). Under `lossless`
 //! the coefficients are kept as they are, with the input's quantization tables: only the
 //! entropy coding changes (jpegtran's `-optimize`). No colour conversion and no pixel DCT
 //! (chroma downsampling, below, is a fixed map on coefficients): the work left is the entropy
@@ -54,11 +54,11 @@ pub use refusal::Refusal;
 /// subsampling is kept.
 ///
 /// Under `settings.best` the tables are `--best`'s, the AC coefficients are chosen by trellis
-/// quantization ([`trellis`]) and the output is progressive. Under
+/// quantization (`trellis`) and the output is progressive. Under
 /// `settings.lossless` the coefficients and tables are the input's (any subsampling), and
 /// `--strip` on a rotated photo keeps the orientation (an EXIF segment with that tag alone):
 /// the pixels cannot be turned without changing them. Otherwise `--strip` on a rotated photo
-/// turns its coefficients upright first ([`orient`]), when that is exact.
+/// turns its coefficients upright first (`orient`), when that is exact.
 pub fn recompress(
     input: &[u8],
     settings: &EncodeSettings,
