@@ -195,7 +195,7 @@ impl Totals {
             Kind::Failed => totals.failed = 1,
             Kind::NotStarted => totals.not_started = 1,
         }
-        if matches!(kind, Kind::Compressed | Kind::KeptOriginal) {
+        if kind == Kind::Compressed {
             match dct {
                 Some(true) => totals.dct = 1,
                 Some(false) => totals.pixel = 1,

@@ -122,6 +122,8 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>, output_dir: &OutputDir) -> Out
         }
         Err(err) => {
             error!(target: "CompressOneImage", "Failed to compress image {name}: {err}");
+            // Nothing was written: no method made it.
+            outcome.method = None;
             outcome.status = Status::Failed(err);
         }
     }

@@ -27,7 +27,10 @@ pub fn compress_stream(reader: impl Read, writer: &mut impl Write, options: &Opt
     let ctx = Context::new(options);
     outcome.status = match run(reader, writer, &ctx, &mut outcome) {
         Ok(status) => status,
-        Err(err) => Status::Failed(err),
+        Err(err) => {
+            outcome.method = None;
+            Status::Failed(err)
+        }
     };
     outcome.duration = clock.elapsed();
     outcome

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::storage::{Bucket, ObjectUrl, StorageError, UrlError, is_object_url};
+use crate::storage::{Bucket, ObjectUrl, StorageError, UrlError, check_scheme, is_object_url};
 
 /// A place: a local path or a bucket prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,11 +17,16 @@ pub enum Location {
 }
 
 impl Location {
-    /// `s3://bucket/prefix` is an object prefix; anything else a local path.
+    /// `s3://bucket/prefix` is an object prefix; a mistyped one (`S3://`, `s3:/`, `s3:b`) or
+    /// another scheme's address (`http://...`) is refused; anything else is a local path.
     pub fn parse(arg: &OsStr) -> Result<Location, UrlError> {
         match arg.to_str() {
             Some(text) if is_object_url(text) => Ok(Location::Object(ObjectUrl::parse(text)?)),
-            _ => Ok(Location::Local(PathBuf::from(arg))),
+            Some(text) => {
+                check_scheme(text)?;
+                Ok(Location::Local(PathBuf::from(arg)))
+            }
+            None => Ok(Location::Local(PathBuf::from(arg))),
         }
     }
 
@@ -100,6 +105,31 @@ mod tests {
         let local = Location::parse(OsStr::new("IMAGES")).expect("parse");
         assert_eq!(local, Location::Local(PathBuf::from("IMAGES")));
         assert!(Location::parse(OsStr::new("s3://")).is_err());
+        for typo in [
+            "S3://out/x",
+            "s3:/out/x",
+            "s3:out",
+            "S3:",
+            "http://host/x",
+            "gs://b/p",
+            "file:///tmp/x",
+        ] {
+            assert!(Location::parse(OsStr::new(typo)).is_err(), "{typo}");
+        }
+        for path in [
+            "IMAGES",
+            "./s3",
+            "s3",
+            "my:folder",
+            "a/b://c",
+            "123://x",
+            "-",
+        ] {
+            assert!(
+                matches!(Location::parse(OsStr::new(path)), Ok(Location::Local(_))),
+                "{path}"
+            );
+        }
         assert!(object.join("../x").is_err());
         assert_eq!(
             object.join("a/b").expect("join").to_string(),

@@ -26,4 +26,4 @@ pub use listing::{InvalidEntry, Listing};
 pub use object::{Bucket, BucketOptions, Credentials, Fetched, ObjectInfo};
 pub use prefetch::Prefetcher;
 pub use upload::PendingPut;
-pub use url::{KeyError, ObjectUrl, UrlError, is_object_url, validate_key_rel};
+pub use url::{KeyError, ObjectUrl, UrlError, check_scheme, is_object_url, validate_key_rel};

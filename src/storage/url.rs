@@ -39,6 +39,21 @@ pub enum UrlError {
         /// The rule the prefix breaks.
         reason: KeyError,
     },
+    /// The text looks like an `s3://` address typed wrong (`S3://`, `s3:/`, `s3:bucket`):
+    /// taken as a local path, it would make a folder named after the mistake.
+    #[error("{0:?} looks like a mistyped bucket address: write s3://bucket/prefix")]
+    MistypedScheme(String),
+    /// The text starts with another scheme (`http://`, `gs://`, `file://` ...), which
+    /// photopress does not read or write.
+    #[error(
+        "{url:?}: {scheme}:// addresses are not supported (local paths and s3://bucket/prefix are)"
+    )]
+    OtherScheme {
+        /// The address as given.
+        url: String,
+        /// Its scheme, as written.
+        scheme: String,
+    },
 }
 
 /// Why a relative key (or a prefix) was refused.
@@ -95,6 +110,31 @@ fn check_segment(segment: &str) -> Result<(), KeyError> {
 /// local path never starts so.
 pub fn is_object_url(text: &str) -> bool {
     text.starts_with(SCHEME)
+}
+
+/// Refuses a text meant as a place that would be taken as a local path by mistake: an `s3:`
+/// address typed wrong (any case, one slash or none: `S3://b`, `s3:/b`, `s3:b`) or another
+/// scheme's address (`name://...`, the name a letter then letters, digits, `+`, `-`, `.`).
+/// `s3://...` itself and ordinary paths pass.
+pub fn check_scheme(text: &str) -> Result<(), UrlError> {
+    if is_object_url(text) {
+        return Ok(());
+    }
+    if text.len() >= 3 && text[..3].eq_ignore_ascii_case("s3:") {
+        return Err(UrlError::MistypedScheme(text.to_string()));
+    }
+    if let Some((scheme, _)) = text.split_once("://") {
+        let mut chars = scheme.chars();
+        let named = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if named {
+            return Err(UrlError::OtherScheme {
+                url: text.to_string(),
+                scheme: scheme.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A parsed `s3://bucket/prefix`: the prefix has no leading or trailing `/` and is empty for
