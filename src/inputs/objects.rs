@@ -7,11 +7,11 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::error::SetupError;
 use crate::inputs::keylist::KeyEntry;
-use crate::inputs::walk::{Dest, Job, Source, is_jpeg_name};
+use crate::inputs::walk::{Dest, Job, Source, is_jpeg_name, is_skipped_in_walks};
 use crate::options::Options;
 use crate::storage::location::Location;
 use crate::storage::{Bucket, ObjectUrl, validate_key_rel};
@@ -40,10 +40,22 @@ pub fn list_jobs(bucket: &Bucket, opts: &Options) -> Result<Vec<Job>, SetupError
             listing.sub_prefixes.len()
         );
     }
+    let filter = KeyFilter::new(url, opts);
+    let (mut hidden, mut in_output) = (0usize, 0usize);
     let mut jobs = Vec::new();
     for object in listing.objects {
-        if !is_jpeg_name(Path::new(&object.key_rel)) {
-            continue;
+        match filter.leaves_out(&object.key_rel) {
+            Some(LeftOut::NotJpeg) => continue,
+            Some(LeftOut::HiddenOrSystem) => {
+                debug!(target: "ProcessImages", "Skipping {}: a hidden or system key", url.object_url(&object.key_rel));
+                hidden += 1;
+                continue;
+            }
+            Some(LeftOut::InOutput) => {
+                in_output += 1;
+                continue;
+            }
+            None => {}
         }
         jobs.push(object_job(
             url,
@@ -53,8 +65,18 @@ pub fn list_jobs(bucket: &Bucket, opts: &Options) -> Result<Vec<Job>, SetupError
             None,
         ));
     }
+    if hidden > 0 {
+        info!(
+            target: "ProcessImages",
+            "Skipped {hidden} hidden or system keys in {url} (._*, .thumbnails/, @eaDir/...; -v names them{})",
+            if opts.hidden { "" } else { ", --hidden takes hidden ones" }
+        );
+    }
+    if in_output > 0 {
+        info!(target: "ProcessImages", "Left out {in_output} keys under the output prefix, which lies inside the input prefix");
+    }
     for bad in listing.invalid {
-        if is_jpeg_name(Path::new(&bad.key)) {
+        if filter.leaves_out(&bad.key).is_none() {
             let problem = format!("the key cannot be read: {}", bad.reason);
             jobs.push(object_job(url, bad.key, None, None, Some(problem)));
         } else {
@@ -63,6 +85,69 @@ pub fn list_jobs(bucket: &Bucket, opts: &Options) -> Result<Vec<Job>, SetupError
     }
     jobs.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(jobs)
+}
+
+/// Why a listed key is not an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeftOut {
+    /// Its name is not a JPEG name.
+    NotJpeg,
+    /// One of its segments is hidden (`.thumbnails/`, `._x.jpg`; unless `--hidden`) or a
+    /// system entry (`@eaDir/`, `Thumbs.db`...): the rule of folder walks.
+    HiddenOrSystem,
+    /// It lies under the output prefix, inside the input prefix (the outputs of a run).
+    InOutput,
+}
+
+/// The rule a bucket listing's keys go through, the same as a folder walk's: JPEG names only,
+/// no hidden or system entries, nothing under the output when the output is inside the input
+/// (so a rerun never takes its own outputs as inputs).
+pub struct KeyFilter {
+    hidden: bool,
+    /// The output prefix relative to the input prefix, with a trailing `/`, when the output
+    /// lies inside the input.
+    output_below: Option<String>,
+}
+
+impl KeyFilter {
+    /// The filter for listing `input` under `opts` (`--hidden`, the output prefix).
+    pub fn new(input: &ObjectUrl, opts: &Options) -> Self {
+        let output_below = opts.output_url.as_ref().and_then(|out| {
+            if out.bucket() != input.bucket() {
+                return None;
+            }
+            let rel = match input.prefix() {
+                "" => out.prefix(),
+                prefix => out.prefix().strip_prefix(prefix)?.strip_prefix('/')?,
+            };
+            (!rel.is_empty()).then(|| format!("{rel}/"))
+        });
+        KeyFilter {
+            hidden: opts.hidden,
+            output_below,
+        }
+    }
+
+    /// Why `key_rel` (relative to the input prefix) is not an input, or `None` when it is.
+    pub fn leaves_out(&self, key_rel: &str) -> Option<LeftOut> {
+        if self
+            .output_below
+            .as_deref()
+            .is_some_and(|out| key_rel.starts_with(out))
+        {
+            return Some(LeftOut::InOutput);
+        }
+        if key_rel
+            .split('/')
+            .any(|segment| is_skipped_in_walks(OsStr::new(segment), self.hidden))
+        {
+            return Some(LeftOut::HiddenOrSystem);
+        }
+        if !is_jpeg_name(Path::new(key_rel)) {
+            return Some(LeftOut::NotJpeg);
+        }
+        None
+    }
 }
 
 fn object_job(
@@ -188,5 +273,82 @@ mod tests {
         assert_eq!(output_key("a.jpg", p), "compressed_a.jpg");
         assert_eq!(output_key("x/y/a.jpg", p), "x/y/compressed_a.jpg");
         assert_eq!(output_key("x/a.jpg", OsStr::new("")), "x/a.jpg");
+    }
+
+    fn url(text: &str) -> ObjectUrl {
+        ObjectUrl::parse(text).expect("a valid address")
+    }
+
+    #[test]
+    fn listed_keys_follow_the_folder_walk_rules() {
+        let input = url("s3://b/photos");
+        let opts = Options {
+            output_url: Some(url("s3://b/photos/small")),
+            ..Options::default()
+        };
+        let filter = KeyFilter::new(&input, &opts);
+        assert_eq!(filter.leaves_out("a.jpg"), None);
+        assert_eq!(filter.leaves_out("sub/a.JPEG"), None);
+        assert_eq!(
+            filter.leaves_out("smaller/a.jpg"),
+            None,
+            "a sibling, not the output"
+        );
+        assert_eq!(
+            filter.leaves_out("small/compressed_a.jpg"),
+            Some(LeftOut::InOutput)
+        );
+        assert_eq!(filter.leaves_out("a.png"), Some(LeftOut::NotJpeg));
+        for hidden in [
+            ".thumbnails/a.jpg",
+            "x/._a.jpg",
+            "@eaDir/a.jpg",
+            "x/#recycle/a.jpg",
+            ".a.jpg",
+        ] {
+            assert_eq!(
+                filter.leaves_out(hidden),
+                Some(LeftOut::HiddenOrSystem),
+                "{hidden}"
+            );
+        }
+        let with_hidden = KeyFilter::new(
+            &input,
+            &Options {
+                hidden: true,
+                ..opts.clone()
+            },
+        );
+        assert_eq!(with_hidden.leaves_out(".thumbnails/a.jpg"), None);
+        assert_eq!(
+            with_hidden.leaves_out("x/._a.jpg"),
+            Some(LeftOut::HiddenOrSystem)
+        );
+        assert_eq!(
+            with_hidden.leaves_out("@eaDir/a.jpg"),
+            Some(LeftOut::HiddenOrSystem)
+        );
+
+        // The whole bucket as input, the output a prefix of it; another bucket; the output
+        // above the input.
+        let whole = KeyFilter::new(&url("s3://b"), &opts);
+        assert_eq!(
+            whole.leaves_out("photos/small/a.jpg"),
+            Some(LeftOut::InOutput)
+        );
+        assert_eq!(whole.leaves_out("photos/a.jpg"), None);
+        let other = Options {
+            output_url: Some(url("s3://c/photos/small")),
+            ..Options::default()
+        };
+        assert_eq!(
+            KeyFilter::new(&input, &other).leaves_out("small/a.jpg"),
+            None
+        );
+        let above = Options {
+            output_url: Some(url("s3://b")),
+            ..Options::default()
+        };
+        assert_eq!(KeyFilter::new(&input, &above).leaves_out("a.jpg"), None);
     }
 }
