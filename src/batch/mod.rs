@@ -175,9 +175,13 @@ fn check_output(options: &Options, storage: &Storage) -> Result<(), SetupError> 
         .map_err(|err| SetupError::OutputBucket {
             url: bucket.url().to_string(),
             message: match err {
-                StorageError::NotFound { .. } => {
+                StorageError::NotFound { .. } | StorageError::NoBucket { .. } => {
                     format!("bucket {} does not exist", bucket.url().bucket())
                 }
+                StorageError::NoCredentials { .. } => format!(
+                    "no credentials: set {}",
+                    crate::storage::CREDENTIAL_VARIABLES
+                ),
                 StorageError::PermissionDenied { message, .. } => {
                     format!("permission denied ({message})")
                 }

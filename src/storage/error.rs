@@ -19,6 +19,22 @@ pub enum StorageError {
         /// The object's address.
         url: String,
     },
+    /// The bucket itself does not exist (S3's `NoSuchBucket`).
+    #[error("{url}: bucket {bucket} does not exist")]
+    NoBucket {
+        /// The object's or prefix's address.
+        url: String,
+        /// The bucket's name.
+        bucket: String,
+    },
+    /// No credentials were found: none in the environment, and no instance role answered.
+    #[error(
+        "{url}: no credentials: set {CREDENTIAL_VARIABLES} (or run where an instance role provides them)"
+    )]
+    NoCredentials {
+        /// The object's or prefix's address.
+        url: String,
+    },
     /// The server refused the request, or the credentials were not accepted.
     #[error("{url}: permission denied: {message}")]
     PermissionDenied {
@@ -70,6 +86,8 @@ impl StorageError {
     pub fn url(&self) -> &str {
         match self {
             StorageError::NotFound { url }
+            | StorageError::NoBucket { url, .. }
+            | StorageError::NoCredentials { url }
             | StorageError::PermissionDenied { url, .. }
             | StorageError::Transient { url, .. }
             | StorageError::InvalidKey { url, .. }
@@ -89,6 +107,36 @@ impl StorageError {
     pub(crate) fn from_store(url: String, error: object_store::Error) -> Self {
         use object_store::Error as E;
         let message = full_message(&error);
+        // S3 names the cause in its XML answer; the message says it in words, without the XML.
+        match s3_code(&message) {
+            Some("NoSuchBucket") => {
+                let bucket = bucket_of(&url);
+                return StorageError::NoBucket { url, bucket };
+            }
+            Some(
+                code @ ("InvalidAccessKeyId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredToken"
+                | "InvalidToken"
+                | "TokenRefreshRequired"),
+            ) => {
+                let message =
+                    format!("the credentials were rejected ({code}): check {CREDENTIAL_VARIABLES}");
+                return StorageError::PermissionDenied { url, message };
+            }
+            Some("AccessDenied") => {
+                let message = format!(
+                    "access denied (AccessDenied): the credentials ({CREDENTIAL_VARIABLES}) lack the permission"
+                );
+                return StorageError::PermissionDenied { url, message };
+            }
+            _ => {}
+        }
+        // Without credentials in the environment, object_store asks the instance metadata
+        // service (169.254.169.254) for a role's; its failure means there were none.
+        if message.contains("169.254.169.254") {
+            return StorageError::NoCredentials { url };
+        }
         match error {
             E::NotFound { .. } => StorageError::NotFound { url },
             E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
@@ -102,6 +150,23 @@ impl StorageError {
             _ => StorageError::Other { url, message },
         }
     }
+}
+
+/// The environment variables the credentials are read from.
+pub const CREDENTIAL_VARIABLES: &str =
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)";
+
+/// The `<Code>` of an S3 error answer quoted in `message`, if any.
+fn s3_code(message: &str) -> Option<&str> {
+    let start = message.find("<Code>")? + "<Code>".len();
+    let len = message[start..].find("</Code>")?;
+    Some(&message[start..start + len])
+}
+
+/// The bucket of an `s3://bucket/...` address.
+fn bucket_of(url: &str) -> String {
+    let rest = url.strip_prefix("s3://").unwrap_or(url);
+    rest.split('/').next().unwrap_or(rest).to_string()
 }
 
 /// The error and its causes, one after the other (object_store's own messages often stop short
@@ -146,4 +211,56 @@ fn is_transient(error: &object_store::Error) -> bool {
     ]
     .iter()
     .any(|needle| text.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(text: &str) -> object_store::Error {
+        object_store::Error::Generic {
+            store: "S3",
+            source: text.to_string().into(),
+        }
+    }
+
+    #[test]
+    fn s3_answers_are_said_in_words_without_their_xml() {
+        let url = "s3://nobucket/photos".to_string();
+        let xml = "Server returned non-2xx status code: 404 Not Found: <?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
+        let err = StorageError::from_store(url.clone(), generic(xml));
+        assert_eq!(
+            err.to_string(),
+            "s3://nobucket/photos: bucket nobucket does not exist"
+        );
+
+        let rejected = "403 Forbidden: <Error><Code>InvalidAccessKeyId</Code></Error>";
+        let err = StorageError::from_store(url.clone(), generic(rejected)).to_string();
+        assert!(
+            err.contains("credentials were rejected (InvalidAccessKeyId)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("AWS_ACCESS_KEY_ID") && !err.contains("<Error>"),
+            "{err}"
+        );
+
+        let denied = "403 Forbidden: <Error><Code>AccessDenied</Code></Error>";
+        let err = StorageError::from_store(url.clone(), generic(denied)).to_string();
+        assert!(
+            err.contains("access denied") && !err.contains("<Code>"),
+            "{err}"
+        );
+
+        let none = "Error performing PUT http://169.254.169.254/latest/api/token in 1ms - 403";
+        let err = StorageError::from_store(url.clone(), generic(none));
+        assert!(matches!(err, StorageError::NoCredentials { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("no credentials: set AWS_ACCESS_KEY_ID")
+        );
+
+        let other = StorageError::from_store(url, generic("something else"));
+        assert!(matches!(other, StorageError::Other { .. }), "{other}");
+    }
 }

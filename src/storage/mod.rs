@@ -21,7 +21,7 @@ mod upload;
 mod url;
 
 pub use bytes::Bytes;
-pub use error::StorageError;
+pub use error::{CREDENTIAL_VARIABLES, StorageError};
 pub use listing::{InvalidEntry, Listing};
 pub use object::{Bucket, BucketOptions, Credentials, Fetched, ObjectInfo};
 pub use prefetch::Prefetcher;
