@@ -240,6 +240,24 @@ fn readable(
     })
 }
 
+/// Refuses, in words, the kinds of JPEG neither codec reads: samples of other than 8 bits
+/// (12-bit JPEGs: libjpeg-turbo is built here for 8-bit samples, and the transcoder reads
+/// 8-bit data only) and lossless JPEG (SOF3, which is not DCT-based).
+fn decodable(header: &FrameHeader) -> Result<(), ImageError> {
+    if header.coding == header::Coding::Lossless {
+        return Err(ImageError::Unsupported(
+            "a lossless JPEG (SOF3, predictive coding): photopress reads DCT-based JPEGs".into(),
+        ));
+    }
+    if header.precision != 8 {
+        return Err(ImageError::Unsupported(format!(
+            "{}-bit samples: photopress reads 8-bit JPEGs",
+            header.precision
+        )));
+    }
+    Ok(())
+}
+
 /// The bytes an image needs while it is re-encoded: the codec's working memory (resized or
 /// not), the input, and under a quality target the metric's.
 fn working_memory(
@@ -298,6 +316,7 @@ pub fn encode(
         return Ok(Encoded::Original(Status::KeptOriginal));
     }
     let header = readable(frame, input)?;
+    decodable(&header)?;
     let needed = working_memory(&header, plan.as_ref(), input.len(), ctx)?;
     let reservation = ctx.budget.reserve(needed).ok_or(ImageError::OverBudget {
         needed,
