@@ -2,7 +2,6 @@
 //! drop. The server is `$PHOTOPRESS_MOTO_SERVER`, else `.tools/moto-venv/bin/moto_server` in the
 //! repository (made by scripts/install-deps.sh). Without it the tests fail, saying so: a
 //! storage test that skips itself would pass without testing anything.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

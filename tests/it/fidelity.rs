@@ -1,30 +1,12 @@
 //! Every kind of real-world JPEG comes out right: fixtures made from the repository's photos
-//! (subsamplings, progressive, arithmetic, restart markers, grayscale, CMYK, orientation, ICC,
-//! odd and extreme sizes), compressed by the real binary, checked by decoding the outputs with
-//! an independent decoder.
-mod common;
+//! (subsamplings, progressive, arithmetic, restart markers, grayscale, CMYK, odd and extreme
+//! sizes), compressed by the real binary, checked by decoding the outputs with an independent
+//! decoder; an output is never larger than its input unless allowed, `--best` writes smaller
+//! files of the same picture, and every quality gives a baseline file unless `--extended`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use common::*;
-use mozjpeg::Marker;
-
-/// Writes each `(name, bytes)` into `dir/in` and runs photopress over it into `dir/out`.
-fn compress_all(dir: &Path, files: &[(String, Vec<u8>)], extra: &[&str]) -> Run {
-    let input = dir.join("in");
-    fs::create_dir_all(&input).expect("mkdir in");
-    for (name, data) in files {
-        fs::write(input.join(name), data).expect("write fixture");
-    }
-    let mut args = vec!["in", "-o", "out", "--prefix", ""];
-    args.extend_from_slice(extra);
-    run(dir, &args)
-}
-
-fn out(dir: &Path, name: &str) -> PathBuf {
-    dir.join("out").join(name)
-}
+use crate::common::*;
 
 #[test]
 fn every_subsampling_and_coding_mode_comes_out_with_the_same_picture() {
@@ -145,135 +127,6 @@ fn adobe_cmyk_keeps_its_colours() {
     assert_eq!(d.components().len(), 4);
 }
 
-/// `orient1.jpg` ... `orient8.jpg`: the same `w` x `h` picture with EXIF orientations 1 to 8.
-fn orientation_fixtures(w: usize, h: usize) -> Vec<(String, Vec<u8>)> {
-    let rgb = pixels_of_size(w, h);
-    (1..=8u16)
-        .map(|o| {
-            let f = Fixture {
-                markers: vec![(Marker::APP(1), exif_segment(o))],
-                ..Fixture::default()
-            };
-            (format!("orient{o}.jpg"), encode_rgb(&rgb, w, h, &f))
-        })
-        .collect()
-}
-
-#[test]
-fn orientation_tag_is_kept_with_the_pixels_as_they_are() {
-    let (w, h) = (96, 64);
-    let tmp = tempdir();
-    let files = orientation_fixtures(w, h);
-    let run = compress_all(tmp.path(), &files, &["--allow-larger"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    for o in 1..=8u8 {
-        let path = out(tmp.path(), &format!("orient{o}.jpg"));
-        assert_eq!(orientation(&path), o, "tag of orient{o}");
-        let img = decode(&path);
-        assert_eq!(
-            (img.width(), img.height()),
-            (w as u32, h as u32),
-            "stored pixels of orient{o}"
-        );
-    }
-}
-
-#[test]
-fn strip_applies_the_orientation_to_the_pixels_and_drops_the_tag() {
-    let (w, h) = (96, 64);
-    let tmp = tempdir();
-    let files = orientation_fixtures(w, h);
-    let run = compress_all(tmp.path(), &files, &["--strip"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    for o in 1..=8u8 {
-        let name = format!("orient{o}.jpg");
-        let path = out(tmp.path(), &name);
-        assert!(exif(&path).is_none(), "{name} still has EXIF");
-        // What a viewer shows: the input with its tag applied, the output as stored.
-        let mut shown = decode(&tmp.path().join("in").join(&name));
-        shown.apply_orientation(image::metadata::Orientation::from_exif(o).expect("valid"));
-        let output = decode(&path);
-        assert_eq!(
-            (output.width(), output.height()),
-            (shown.width(), shown.height()),
-            "{name}"
-        );
-        let diff = mean_abs_diff(&output, &shown);
-        assert!(
-            diff < 10.0,
-            "{name}: output is not the upright picture (diff {diff})"
-        );
-    }
-}
-
-#[test]
-fn icc_profiles_are_kept_even_when_split_across_segments() {
-    let (w, h) = (120, 80);
-    let rgb = pixels_of_size(w, h);
-    let small = icc_profile_bytes(3_144, b"Display P3");
-    let large = icc_profile_bytes(140_000, b"ProPhoto RGB"); // three APP2 segments
-    let with = |profile: &[u8], chunk| Fixture {
-        markers: icc_segments(profile, chunk),
-        ..Fixture::default()
-    };
-    let files = vec![
-        (
-            "p3.jpg".to_string(),
-            encode_rgb(&rgb, w, h, &with(&small, 65_519)),
-        ),
-        (
-            "prophoto.jpg".to_string(),
-            encode_rgb(&rgb, w, h, &with(&large, 65_519)),
-        ),
-    ];
-    for strip in [false, true] {
-        let tmp = tempdir();
-        let run = compress_all(tmp.path(), &files, if strip { &["--strip"] } else { &[] });
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        assert_eq!(
-            icc_profile(&out(tmp.path(), "p3.jpg")).as_deref(),
-            Some(&small[..]),
-            "strip={strip}"
-        );
-        assert_eq!(
-            icc_profile(&out(tmp.path(), "prophoto.jpg")).as_deref(),
-            Some(&large[..]),
-            "strip={strip}"
-        );
-    }
-    let tmp = tempdir();
-    let run = compress_all(tmp.path(), &files, &["--strip", "--strip-icc"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(icc_profile(&out(tmp.path(), "p3.jpg")), None);
-}
-
-#[test]
-fn exif_and_comments_are_kept_by_default_and_stripped_on_request() {
-    let (w, h) = (120, 80);
-    let rgb = pixels_of_size(w, h);
-    let f = Fixture {
-        markers: vec![
-            (Marker::APP(1), exif_segment(1)),
-            (Marker::COM, b"taken by a test".to_vec()),
-        ],
-        ..Fixture::default()
-    };
-    let files = vec![("meta.jpg".to_string(), encode_rgb(&rgb, w, h, &f))];
-    let tmp = tempdir();
-    assert_eq!(
-        compress_all(tmp.path(), &files, &["--allow-larger"]).code,
-        0
-    );
-    let kept = fs::read(out(tmp.path(), "meta.jpg")).expect("read");
-    assert!(exif(&out(tmp.path(), "meta.jpg")).is_some());
-    assert!(kept.windows(15).any(|w| w == b"taken by a test"));
-    let tmp = tempdir();
-    assert_eq!(compress_all(tmp.path(), &files, &["--strip"]).code, 0);
-    let stripped = fs::read(out(tmp.path(), "meta.jpg")).expect("read");
-    assert!(exif(&out(tmp.path(), "meta.jpg")).is_none());
-    assert!(!stripped.windows(15).any(|w| w == b"taken by a test"));
-}
-
 #[test]
 fn extreme_sizes() {
     let tmp = tempdir();
@@ -369,4 +222,67 @@ fn best_mode_writes_smaller_files_of_the_same_picture() {
         );
         assert_close(mean_rgb(&output), mean_rgb(&input), 2.5, name);
     }
+}
+
+/// Byte offset of the first SOFn marker's code, and the precision bits of every DQT table.
+fn sof_and_table_precisions(jpeg: &[u8]) -> (u8, Vec<u8>) {
+    let mut i = 2;
+    let mut precisions = Vec::new();
+    while i + 4 <= jpeg.len() {
+        let code = jpeg[i + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        if code == 0xDB {
+            let mut body = &jpeg[i + 4..i + 2 + len];
+            while !body.is_empty() {
+                let pq = body[0] >> 4;
+                precisions.push(pq);
+                body = &body[1 + if pq == 0 { 64 } else { 128 }..];
+            }
+        }
+        if matches!(code, 0xC0..=0xC3) {
+            return (code, precisions);
+        }
+        i += 2 + len;
+    }
+    panic!("no SOF");
+}
+
+#[test]
+fn every_quality_gives_a_baseline_file_unless_extended_is_asked() {
+    let tmp = tempdir();
+    let images = copy_photos(tmp.path());
+    let (pixels, w, h) = photo_pixels("fig.jpg", 2);
+    let f444 = Fixture {
+        chroma: (1, 1),
+        ..Fixture::default()
+    };
+    fs::write(images.join("s444.jpg"), encode_rgb(&pixels, w, h, &f444)).expect("write");
+    let before = snapshot(&images);
+    for q in ["1", "10", "23", "24", "30"] {
+        let out = format!("q{q}");
+        let run = run(
+            tmp.path(),
+            &["IMAGES", "-o", &out, "-q", q, "--allow-larger"],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for name in file_names(&tmp.path().join(&out)) {
+            let data = fs::read(tmp.path().join(&out).join(&name)).expect("read");
+            let (sof, precisions) = sof_and_table_precisions(&data);
+            assert_eq!(sof, 0xC0, "q{q} {name}: SOF 0x{sof:02x}");
+            assert!(
+                precisions.iter().all(|&p| p == 0),
+                "q{q} {name}: 16-bit tables"
+            );
+            let decoded = jpeg_tool("djpeg", &[], &data);
+            assert!(!decoded.is_empty());
+        }
+    }
+    let run = run(
+        tmp.path(),
+        &["IMAGES", "-o", "ext", "-q", "10", "--extended"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let data = fs::read(tmp.path().join("ext/compressed_leaf.jpg")).expect("read");
+    assert_eq!(sof_and_table_precisions(&data).0, 0xC1);
+    assert_unchanged(&before, &images);
 }

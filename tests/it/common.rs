@@ -1,12 +1,13 @@
 //! Shared helpers of the integration tests: run the real binary in a temp dir, make JPEG
 //! fixtures from the repository's photos, decode outputs with an independent decoder (the
 //! `image` crate's), and compare pictures.
-#![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
 
 use image::{DynamicImage, ImageDecoder};
 use mozjpeg::{ColorSpace, Compress, Decompress, Marker};
@@ -361,5 +362,148 @@ pub fn files_below(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     let mut out = std::collections::BTreeMap::new();
     walk(dir, dir, &mut out);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers several modules share: JSON totals, folder trees and snapshots, small fixtures, runs
+// over a folder of fixtures, file times
+
+/// The `totals` field `key` of a `--json` run's report (`u64::MAX` when missing).
+pub fn totals(run: &Run, key: &str) -> u64 {
+    json(run)["totals"][key].as_u64().unwrap_or(u64::MAX)
+}
+
+/// Every file under `dir`, relative, with its bytes.
+pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("under dir");
+                found.push((
+                    rel.to_string_lossy().into_owned(),
+                    fs::read(&path).expect("read"),
+                ));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A `w` x `h` JPEG cut from leaf.jpg, encoded as [`Fixture::default`] says.
+pub fn small_jpeg(w: usize, h: usize) -> Vec<u8> {
+    encode_rgb(&pixels_of_size(w, h), w, h, &Fixture::default())
+}
+
+/// Writes each `(name, bytes)` into `dir/in` and runs photopress over it into `dir/out`.
+pub fn compress_all(dir: &Path, files: &[(String, Vec<u8>)], extra: &[&str]) -> Run {
+    let input = dir.join("in");
+    fs::create_dir_all(&input).expect("mkdir in");
+    for (name, data) in files {
+        fs::write(input.join(name), data).expect("write fixture");
+    }
+    let mut args = vec!["in", "-o", "out", "--prefix", ""];
+    args.extend_from_slice(extra);
+    run(dir, &args)
+}
+
+/// `dir/out/name`: where [`compress_all`] writes `name`'s output.
+pub fn out(dir: &Path, name: &str) -> PathBuf {
+    dir.join("out").join(name)
+}
+
+/// 2015-06-01 12:34:56.789 UTC and a day later: dates no run could give by accident.
+pub fn old_times() -> (SystemTime, SystemTime) {
+    let modified = SystemTime::UNIX_EPOCH + Duration::from_millis(1_433_162_096_789);
+    (modified + Duration::from_secs(86_400), modified)
+}
+
+pub fn set_times(path: &Path, accessed: SystemTime, modified: SystemTime) {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| {
+            f.set_times(
+                fs::FileTimes::new()
+                    .set_accessed(accessed)
+                    .set_modified(modified),
+            )
+        })
+        .unwrap_or_else(|e| panic!("set times of {}: {e}", path.display()));
+}
+
+pub fn times(path: &Path) -> (SystemTime, SystemTime) {
+    let meta = fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (
+        meta.accessed().expect("atime"),
+        meta.modified().expect("mtime"),
+    )
+}
+
+/// Every entry below `dir` (not following symlinks): regular files with their bytes and mtime,
+/// links with their target, others by kind.
+pub type Snapshot = BTreeMap<PathBuf, (Vec<u8>, Option<SystemTime>)>;
+
+pub fn snapshot(dir: &Path) -> Snapshot {
+    fn walk(dir: &Path, out: &mut Snapshot) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).expect("meta");
+            if meta.is_dir() {
+                walk(&path, out);
+            } else if meta.file_type().is_symlink() {
+                let target = fs::read_link(&path).expect("link");
+                out.insert(path, (target.into_os_string().into_encoded_bytes(), None));
+            } else if meta.is_file() {
+                let data = fs::read(&path).expect("read");
+                out.insert(path, (data, meta.modified().ok()));
+            } else {
+                out.insert(path, (b"special".to_vec(), None));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, &mut out);
+    out
+}
+
+#[track_caller]
+pub fn assert_unchanged(before: &Snapshot, dir: &Path) {
+    let after = snapshot(dir);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "files of the inputs changed"
+    );
+    for (path, was) in before {
+        assert!(after[path] == *was, "input {} changed", path.display());
+    }
+}
+
+/// Each file of a `--json` report: its file name and status, sorted.
+pub fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            let input = f["input"].as_str().unwrap_or_default();
+            let name = Path::new(input).file_name().expect("name");
+            (
+                name.to_string_lossy().into_owned(),
+                f["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
     out
 }

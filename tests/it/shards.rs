@@ -1,13 +1,12 @@
 //! Array jobs on local folders: deterministic shards, the plan step and key lists, manifests,
 //! resume, and the whole job's report. (The same over object storage and a real Slurm:
-//! tests/bucket.rs and .ci/slurm-e2e.sh.)
-mod common;
+//! the `buckets` module and .ci/slurm-e2e.sh.)
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 /// A tree of 10 photos: the four demo photos at the top, and copies in sub-folders.
 fn photo_tree(dir: &Path) -> PathBuf {

@@ -1,7 +1,6 @@
 //! The object-storage seam against a real S3 server (moto on loopback): listing (pages, folders,
 //! invalid keys), whole-object reads and writes, errors, prefetch and background uploads, and a
 //! server that dies. Each test starts its own server.
-mod moto;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, mpsc};
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use photopress::storage::{BucketOptions, InvalidEntry, Prefetcher, StorageError};
 
-use moto::Moto;
+use crate::moto::Moto;
 
 /// Deterministic bytes that differ from object to object (and from part to part of a big one).
 fn content(seed: u64, len: usize) -> Bytes {

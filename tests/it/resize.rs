@@ -3,12 +3,11 @@
 //! their combinations, rounding, no upscaling by default, the picture itself against the
 //! `image` crate's own Lanczos3 resize of the decoded input, the JSON fields, usage errors,
 //! the memory budget and `--skip-existing`.
-mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use image::imageops::FilterType;
 use image::metadata::Orientation;
 use mozjpeg::Marker;
@@ -31,10 +30,6 @@ fn resize_all(dir: &Path, files: &[(String, Vec<u8>)], extra: &[&str]) -> serde_
     assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
     assert_eq!(files_below(&input), before, "inputs changed");
     json(&run)
-}
-
-fn out(dir: &Path, name: &str) -> PathBuf {
-    dir.join("out").join(name)
 }
 
 /// The stored size of a JPEG (as its frame declares it, before any orientation).

@@ -3,14 +3,13 @@
 //! Fixtures are made in the test (mozjpeg, and cjpeg for restart intervals), baseline and
 //! progressive, at odd sizes; outputs are read by djpeg, the `image` crate and Pillow (when
 //! python3 has it), and compared with `--method pixel`'s.
-mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 use image::DynamicImage;
 use serde_json::Value;
 

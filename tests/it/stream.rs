@@ -1,12 +1,11 @@
 //! `photopress -`: one JPEG from stdin to stdout (issue 13), with the batch's rules for one
 //! image and nothing written anywhere else.
-mod common;
 
 use std::fs;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 
 struct Piped {
     code: i32,

@@ -4,12 +4,11 @@
 //! work with `--strip`, `--progressive`, `--skip-existing` and the JSON report. Pictures are
 //! compared byte for byte as two independent decoders give them (libjpeg-turbo's `djpeg` and
 //! the `image` crate's).
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use mozjpeg::Marker;
 use serde_json::Value;
 

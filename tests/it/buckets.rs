@@ -1,17 +1,15 @@
 //! Object storage through the real binary: a moto S3 server on a free loopback port (see
 //! tests/moto), buckets filled by the test, and photopress run with the standard `AWS_*`
 //! variables pointing at it. Outputs are compared byte for byte with a local run of the same
-//! photos and options, and decoded with an independent decoder (tests/common).
-mod common;
-mod moto;
+//! photos and options, and decoded with an independent decoder (`common`).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::time::SystemTime;
 
-use common::*;
-use moto::Moto;
+use crate::common::*;
+use crate::moto::Moto;
 use photopress::storage::{Bucket, Bytes};
 
 /// A moto server, and photopress runs that reach it.
