@@ -6,6 +6,7 @@ pub mod header;
 pub mod marker;
 pub mod pixel;
 pub mod resize;
+pub mod segments;
 pub mod sniff;
 
 /// The reference quality: the seed's job (Pillow's `quality=30, optimize=True`).

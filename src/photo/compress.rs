@@ -334,10 +334,12 @@ pub fn encode(
             quality: q,
             ..ctx.settings
         };
-        match &plan {
+        let encoded = match &plan {
             Some(plan) => pixel::recompress_resized(input, &settings, plan),
             None => reencode(input, ctx, &settings, outcome, &checked),
-        }
+        }?;
+        // The input's own JFIF, JFXX, Adobe and other segments, in their places.
+        Ok(crate::jpeg::segments::carry(input, encoded, &settings))
     })?;
     if let Some(plan) = &plan {
         outcome.dimensions = Some(plan.displayed());
