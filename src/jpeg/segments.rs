@@ -71,10 +71,8 @@ pub fn carry(input: &[u8], output: Vec<u8>, settings: &EncodeSettings) -> Vec<u8
                 list.push(adobe);
                 adobe_placed = true;
             }
-        } else if code != APP14 || !body.starts_with(b"Adobe") {
-            if keep_marker_of(code, body, settings) {
-                list.push(*segment);
-            }
+        } else if keep_marker_of(code, body, settings) {
+            list.push(*segment);
         }
     }
     if !adobe_placed {
