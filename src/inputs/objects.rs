@@ -139,7 +139,8 @@ impl KeyFilter {
         }
         if key_rel
             .split('/')
-            .any(|segment| is_skipped_in_walks(OsStr::new(segment), self.hidden))
+            // (`.` and `..` are not names but invalid keys, reported as such.)
+            .any(|s| !matches!(s, "." | "..") && is_skipped_in_walks(OsStr::new(s), self.hidden))
         {
             return Some(LeftOut::HiddenOrSystem);
         }
