@@ -101,7 +101,7 @@ pub enum ImageError {
 /// libjpeg's and the transcoder's words for a file that ends early, and what to do about it.
 fn truncation_hint(message: &str) -> &'static str {
     if message.contains("Premature end") {
-        " (the file ends early: an incomplete copy or download? --accept-truncated keeps what can be decoded)"
+        " (the file ends early: an incomplete copy or download? --accept-corrupt keeps what can be decoded)"
     } else {
         ""
     }

@@ -1,6 +1,7 @@
 //! The JPEG format: the one header reader, the file sniffer, the provenance marker, the
 //! resize plan, and the two codecs: `pixel` (decode and encode again through mozjpeg) and
 //! `dct` (the transcoder, which requantizes the coefficients without a decode).
+pub mod corruption;
 pub mod dct;
 pub mod header;
 pub mod marker;

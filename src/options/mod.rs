@@ -79,7 +79,7 @@ pub struct Options {
     pub skip_existing: bool,
     /// Accept truncated or corrupt JPEGs, compressing what could be decoded. Default false:
     /// such files are errors.
-    pub accept_truncated: bool,
+    pub accept_corrupt: bool,
     /// mozjpeg's slow, smallest encoding (trellis quantization, optimized progressive scans).
     /// Default false.
     pub best: bool,
@@ -151,7 +151,7 @@ impl Default for Options {
             strip_icc: false,
             allow_larger: false,
             skip_existing: false,
-            accept_truncated: false,
+            accept_corrupt: false,
             best: false,
             method: Method::Auto,
             max_memory: crate::memory::default_limit(),
@@ -186,7 +186,7 @@ impl Options {
             u8::from(self.strip),
             u8::from(self.strip_icc),
             u8::from(self.allow_larger),
-            u8::from(self.accept_truncated),
+            u8::from(self.accept_corrupt),
             u8::from(self.extended),
             self.prefix.to_string_lossy(),
             self.targets()
@@ -208,7 +208,7 @@ impl Options {
             quality: self.output_quality(),
             keep_metadata: !self.strip,
             keep_icc: !self.strip_icc,
-            strict: !self.accept_truncated,
+            strict: !self.accept_corrupt,
             best: self.best,
             extended: self.extended,
             progressive: self.progressive,
@@ -230,7 +230,7 @@ impl Options {
             u8::from(self.strip),
             u8::from(self.strip_icc),
             u8::from(self.extended),
-            u8::from(self.accept_truncated),
+            u8::from(self.accept_corrupt),
             self.targets()
         ) + &self.resize_settings()
             + &self.scan_settings()

@@ -329,6 +329,8 @@ pub fn encode(
         check_data(input, ctx, outcome, &checked)?;
     }
     let name = outcome.input.clone();
+    // What the decoders go past from here on is this image's (see `jpeg::corruption`).
+    crate::jpeg::corruption::take();
     let chosen = search::encode_to_target(input, ctx.options, &name, |q| {
         let settings = EncodeSettings {
             quality: q,
@@ -340,11 +342,24 @@ pub fn encode(
         }?;
         // The input's own JFIF, JFXX, Adobe and other segments, in their places.
         Ok(crate::jpeg::segments::carry(input, encoded, &settings))
+    })
+    .inspect_err(|_| {
+        crate::jpeg::corruption::take();
     })?;
     if let Some(plan) = &plan {
         outcome.dimensions = Some(plan.displayed());
     }
     drop(reservation);
+    let corruption = crate::jpeg::corruption::take();
+    if !corruption.is_empty() {
+        warn!(
+            target: "CompressOneImage",
+            "{}: corrupt data, re-encoded from what decodes (--accept-corrupt): {}",
+            name.display(), corruption.join("; ")
+        );
+    }
+    // A byte copy of a corrupt input is never a result.
+    let keep_original = keep_original && corruption.is_empty();
     let (before, after) = (input.len() as u64, chosen.encoded.len() as u64);
     let min_saving = ctx.options.min_savings.map_or(1, |m| m.of(before).max(1));
     if keep_original && before.saturating_sub(after) < min_saving {
@@ -429,7 +444,7 @@ fn reencode(
         }
         // Corrupt data is an error, in the transcoder's words (libjpeg's, for the common
         // cases): libjpeg-turbo's fast in-memory decoder lets some corruption (bad Huffman
-        // codes) through without a warning. Asked to salvage what it can (--accept-truncated),
+        // codes) through without a warning. Asked to salvage what it can (--accept-corrupt),
         // auto lets libjpeg try, with its resynchronization at restart markers.
         Err(Refusal::Invalid(err)) if method == Method::Auto && !ctx.settings.strict => {
             debug!(target: "CompressOneImage", "Pixel path for {name}: the transcoder said: {err}");
@@ -479,19 +494,26 @@ fn lossless(
     }
 }
 
-/// When corrupt data is an error, the entropy-coded data is checked by the transcoder's reader
-/// before libjpeg decodes it (libjpeg-turbo's in-memory decoder lets bad Huffman codes through
-/// as zeros, without a word). `checked` says it was done already for this input.
+/// The entropy-coded data is checked by the transcoder's reader before libjpeg decodes it
+/// (libjpeg-turbo's in-memory decoder lets bad Huffman codes and bytes before a restart
+/// marker through without a word): corrupt data is an error, or under `--accept-corrupt` it
+/// is noted (the file's WARN line) and libjpeg decodes what it can. `checked` says it was
+/// done already for this input.
 fn check_data(
     input: &[u8],
     ctx: &Context<'_>,
     outcome: &Outcome,
     checked: &Cell<bool>,
 ) -> Result<(), ImageError> {
-    if ctx.settings.strict && !checked.replace(true) {
-        let checked = catch_unwind(AssertUnwindSafe(|| dct::validate(input)));
+    if !checked.replace(true) {
+        let strict = ctx.settings.strict;
+        let checked = catch_unwind(AssertUnwindSafe(|| dct::check(input, strict)));
         match checked {
-            Ok(Err(Refusal::Invalid(err))) => return Err(err),
+            Ok(Err(Refusal::Invalid(err))) if strict => return Err(err),
+            Ok(Err(Refusal::Invalid(err))) => {
+                // What stops the transcoder's reader libjpeg may still get past.
+                crate::jpeg::corruption::note(err.to_string());
+            }
             Ok(Err(Refusal::NotCovered(why))) => {
                 debug!(target: "CompressOneImage", "Data of {} checked by libjpeg only: {why}", outcome.input.display());
             }

@@ -51,7 +51,7 @@ pub enum Stale {
     /// The marker's quality fits, but its settings hash is not this run's
     /// ([`Options::settings_id`]).
     #[error(
-        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-truncated, --progressive, --lossless, the targets or the resize limits)"
+        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-corrupt, --progressive, --lossless, the targets or the resize limits)"
     )]
     OtherSettings,
     /// The marker's quality fits, but it is an earlier photopress's `q=` alone, with no
@@ -139,7 +139,7 @@ mod tests {
             |o| o.strip = true,
             |o| o.strip_icc = true,
             |o| o.extended = true,
-            |o| o.accept_truncated = true,
+            |o| o.accept_corrupt = true,
             |o| o.method = crate::options::Method::Pixel,
             |o| {
                 o.resize = Some(crate::jpeg::resize::Resize {

@@ -47,7 +47,7 @@ fn a_corrupt_file_fails_alone_and_leaves_nothing_behind() {
     assert!(
         run.stdout.ends_with(
             "\nFiles compressed 4, failed 1\nFailed:\n  IMAGES/broken.jpg: not a valid JPEG: Premature end of JPEG file \
-             (the file ends early: an incomplete copy or download? --accept-truncated keeps what can be decoded)\n"
+             (the file ends early: an incomplete copy or download? --accept-corrupt keeps what can be decoded)\n"
         ),
         "{}",
         run.stdout
@@ -163,7 +163,7 @@ fn bad_inputs_fail_one_by_one_with_their_cause() {
         let truncated = cause.contains("Premature end");
         assert_eq!(
             line.ends_with(
-                "(the file ends early: an incomplete copy or download? --accept-truncated keeps what can be decoded)"
+                "(the file ends early: an incomplete copy or download? --accept-corrupt keeps what can be decoded)"
             ),
             truncated,
             "{line}"

@@ -18,6 +18,7 @@ mod moto;
 mod buckets;
 mod chroma;
 mod cli;
+mod corruption;
 mod fidelity;
 mod hostile_input;
 mod inputs;

@@ -129,7 +129,7 @@ pub struct Cli {
 
     /// Leave alone the outputs that are up to date: not older than their input, and made at
     /// this --quality with the same --method, --best, --strip, --strip-icc, --extended,
-    /// --accept-truncated, --progressive, --lossless, targets and resize limits (others are
+    /// --accept-corrupt, --progressive, --lossless, targets and resize limits (others are
     /// redone, with a line saying why)
     #[arg(long)]
     pub skip_existing: bool,
@@ -139,8 +139,10 @@ pub struct Cli {
     pub preserve: bool,
 
     /// Compress what can be decoded of truncated or corrupt JPEGs instead of failing them
-    #[arg(long)]
-    pub accept_truncated: bool,
+    /// (each with a WARN line naming the corruption; never kept as the original bytes). The
+    /// old name --accept-truncated still works
+    #[arg(long, alias = "accept-truncated")]
+    pub accept_corrupt: bool,
 
     /// Smallest files: trellis quantization (mozjpeg's, on the input's coefficients; on the
     /// pixels under --method pixel), mozjpeg's --best tables and progressive scans (slower)
@@ -322,7 +324,7 @@ impl Cli {
             strip_icc: self.strip_icc,
             allow_larger: self.allow_larger,
             skip_existing: self.skip_existing,
-            accept_truncated: self.accept_truncated,
+            accept_corrupt: self.accept_corrupt,
             best: self.best,
             method: match self.method {
                 MethodArg::Auto => Method::Auto,

@@ -161,8 +161,10 @@ impl<'a> BitReader<'a> {
                 self.consume(len);
                 Ok(symbol)
             }
-            None if self.strict => Err(Refusal::corrupt("Corrupt JPEG data: bad Huffman code")),
-            None => Ok(0),
+            None => {
+                Refusal::unless_lenient(self.strict, "Corrupt JPEG data: bad Huffman code".into())?;
+                Ok(0)
+            }
         }
     }
 
@@ -205,21 +207,36 @@ impl<'a> BitReader<'a> {
     /// then finds the next marker. Returns the marker's code and the position after it, or
     /// `None` at the end of the file.
     pub fn finish(&mut self) -> Result<Option<(u8, usize)>, Refusal> {
-        if self.strict && self.overran() {
-            return Err(self.overrun_error());
+        if self.overran() {
+            if self.strict {
+                return Err(self.overrun_error());
+            }
+            crate::jpeg::corruption::note(self.overrun_error().to_string());
         }
-        // Buffered bytes that were not used are padding (or garbage libjpeg skips too).
-        let mut pos = self.pos;
+        Ok(self.next_marker().0)
+    }
+
+    /// The next marker from where the reader stands, and how many bytes that are not a marker
+    /// (nor fill bytes) come before it. Buffered bytes that were not used are padding; bytes
+    /// never buffered are extraneous, as libjpeg counts them.
+    fn next_marker(&self) -> (Option<(u8, usize)>, usize) {
+        let (mut pos, mut skipped) = (self.pos, 0);
         loop {
             match self.data.get(pos) {
-                None => return Ok(None),
+                None => return (None, skipped),
                 Some(&0xFF) => match self.data.get(pos + 1) {
-                    None => return Ok(None),
+                    None => return (None, skipped),
                     Some(0xFF) => pos += 1,
-                    Some(0) => pos += 2,
-                    Some(&code) => return Ok(Some((code, pos + 2))),
+                    Some(0) => {
+                        pos += 2;
+                        skipped += 2;
+                    }
+                    Some(&code) => return (Some((code, pos + 2)), skipped),
                 },
-                Some(_) => pos += 1,
+                Some(_) => {
+                    pos += 1;
+                    skipped += 1;
+                }
             }
         }
     }
@@ -227,8 +244,21 @@ impl<'a> BitReader<'a> {
     /// Crosses a restart marker: the segment so far must be complete (when strict), and the
     /// next marker must be `RSTn` with `n` = `expected`.
     pub fn restart(&mut self, expected: u8) -> Result<(), Refusal> {
+        // Whole bytes read ahead but not used, and bytes not read before the marker: none in
+        // a sound interval, whose last byte holds its padding bits.
+        let unused = ((self.count.saturating_sub(self.fake)) / 8) as usize;
+        let skipped = unused + self.next_marker().1;
         match self.finish()? {
             Some((code, after)) if code == 0xD0 + expected => {
+                if skipped > 0 {
+                    // Inside the entropy-coded data: corrupt (libjpeg's warning).
+                    Refusal::unless_lenient(
+                        self.strict,
+                        format!(
+                            "Corrupt JPEG data: {skipped} extraneous bytes before marker 0x{code:02x}"
+                        ),
+                    )?;
+                }
                 *self = BitReader::new(self.data, after, self.strict);
                 Ok(())
             }

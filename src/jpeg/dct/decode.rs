@@ -46,6 +46,9 @@ struct Reader<'a> {
     tokens: Option<Box<Tokens>>,
     /// The chroma downsampling the output needs (see [`FrameCheck::to_420`]).
     merge: Option<chroma::Merge>,
+    /// Per component, the point transform each coefficient was last refined to (-1: not
+    /// seen yet), to check the progression as libjpeg does.
+    progression: Vec<[i8; 64]>,
 }
 
 /// The position of the marker that ends entropy-coded data starting at `pos`: the first one
@@ -58,6 +61,45 @@ fn end_of_entropy_data(input: &[u8], mut pos: usize) -> usize {
         pos = after;
     }
     input.len()
+}
+
+/// libjpeg's checks of a scan's parameters that it only warns about (and photopress takes for
+/// corrupt data): a sequential frame's scan covers all 64 coefficients at full precision; a
+/// progressive scan refines each coefficient from the point its last scan left it at, and
+/// an AC scan comes after its component's DC one.
+fn check_parameters(
+    frame: &Frame,
+    scan: &Scan,
+    progression: &mut Vec<[i8; 64]>,
+    strict: bool,
+) -> Result<(), Refusal> {
+    if !frame.progressive {
+        if (scan.ss, scan.se, scan.ah, scan.al) != (0, 63, 0, 0) {
+            Refusal::unless_lenient(strict, "Invalid SOS parameters for sequential JPEG".into())?;
+        }
+        return Ok(());
+    }
+    if progression.len() != frame.components.len() {
+        *progression = vec![[-1; 64]; frame.components.len()];
+    }
+    for &(ci, _, _) in &scan.components {
+        let bits = &mut progression[ci];
+        let mut bogus = (scan.ss > 0 && bits[0] < 0).then_some(0);
+        for k in scan.ss..=scan.se.min(63) {
+            let expected = u32::try_from(bits[k]).unwrap_or(0);
+            if scan.ah != expected {
+                bogus = bogus.or(Some(k));
+            }
+            bits[k] = i8::try_from(scan.al).unwrap_or(i8::MAX);
+        }
+        if let Some(k) = bogus {
+            Refusal::unless_lenient(
+                strict,
+                format!("Inconsistent progression sequence for component {ci} coefficient {k}"),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn be16(data: &[u8], at: usize) -> usize {
@@ -98,6 +140,7 @@ pub fn read<'a>(
         scans: 0,
         tokens: None,
         merge: None,
+        progression: Vec::new(),
     };
     let mut pos = 2;
     let mut ended = false;
@@ -160,8 +203,8 @@ pub fn read<'a>(
             _ => {}
         }
     }
-    if !ended && strict {
-        return Err(Refusal::corrupt("Premature end of JPEG file"));
+    if !ended {
+        Refusal::unless_lenient(strict, "Premature end of JPEG file".into())?;
     }
     r.finish()
 }
@@ -282,6 +325,7 @@ impl<'a> Reader<'a> {
             &self.dc_tables,
             &self.ac_tables,
         )?;
+        check_parameters(frame, &scan, &mut self.progression, self.strict)?;
         let mut bits = BitReader::new(self.input, pos, self.strict);
         let frame = &*frame;
         if frame.progressive {
@@ -350,8 +394,8 @@ impl<'a> Reader<'a> {
                 "no image data in the file (no SOS marker)",
             ));
         }
-        if self.strict && frame.components.iter().any(|c| !c.scanned) {
-            return Err(Refusal::corrupt("Premature end of JPEG file"));
+        if frame.components.iter().any(|c| !c.scanned) {
+            Refusal::unless_lenient(self.strict, "Premature end of JPEG file".into())?;
         }
         // Baseline: the stores its scans filled (none when they became tokens).
         let mut coefficients = self.sparse;

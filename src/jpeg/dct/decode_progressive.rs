@@ -329,11 +329,10 @@ fn ac_first(
         }
         k += run as usize;
         if k > se {
-            if bits.is_strict() {
-                return Err(Refusal::corrupt(
-                    "Corrupt JPEG data: coefficient past the end of a band",
-                ));
-            }
+            Refusal::unless_lenient(
+                bits.is_strict(),
+                "Corrupt JPEG data: coefficient past the end of a band".into(),
+            )?;
             break;
         }
         let value = extend(bits.bits(size), size).wrapping_shl(al) as i16;
@@ -378,8 +377,11 @@ fn ac_refine(
             let size = symbol & 15;
             let mut new_value = 0i16;
             if size != 0 {
-                if size != 1 && bits.is_strict() {
-                    return Err(Refusal::corrupt("Corrupt JPEG data: bad Huffman code"));
+                if size != 1 {
+                    Refusal::unless_lenient(
+                        bits.is_strict(),
+                        "Corrupt JPEG data: bad Huffman code".into(),
+                    )?;
                 }
                 new_value = if bits.bit() { p1 } else { m1 };
             } else if run != 15 {

@@ -201,11 +201,17 @@ fn orientation_exif(orientation: Orientation) -> Option<Vec<u8>> {
 /// (bad Huffman codes) into zeros without a word. `NotCovered` means the data could not be
 /// checked here (arithmetic coding, 12-bit, lossless...); `Invalid` that it is corrupt.
 pub fn validate(input: &[u8]) -> Result<(), Refusal> {
+    check(input, true)
+}
+
+/// [`validate`], or with `strict` false, reads past what it can (noting the corruption it
+/// meets, see `jpeg::corruption`) and fails only on what stops it.
+pub fn check(input: &[u8], strict: bool) -> Result<(), Refusal> {
     if input.is_empty() {
         return Err(Refusal::Invalid(ImageError::Empty));
     }
     let tables = output_tables(crate::jpeg::DEFAULT_QUALITY);
-    decode::read(input, true, &tables, &AnyLayout).map(drop)
+    decode::read(input, strict, &tables, &AnyLayout).map(drop)
 }
 
 /// Every layout and colour model: the data is read and dropped.

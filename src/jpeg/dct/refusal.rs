@@ -20,6 +20,16 @@ impl Refusal {
         Refusal::NotCovered(message.into())
     }
 
+    /// Corrupt data: an error when `strict`, else noted (`--accept-corrupt`, see
+    /// `jpeg::corruption`) and gone past.
+    pub(super) fn unless_lenient(strict: bool, message: String) -> Result<(), Refusal> {
+        if strict {
+            return Err(Refusal::corrupt(message));
+        }
+        crate::jpeg::corruption::note(message);
+        Ok(())
+    }
+
     pub(super) fn no_memory() -> Self {
         Refusal::Invalid(ImageError::Unsupported(
             "not enough memory for the image".into(),

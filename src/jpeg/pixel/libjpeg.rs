@@ -284,13 +284,29 @@ pub(super) fn error_manager(strict: bool) -> ffi::jpeg_error_mgr {
     err
 }
 
-/// Warnings that mean the picture would be incomplete or wrong.
-pub(super) const CORRUPT_DATA: [c_int; 4] = [
+/// Warnings that mean the picture would be incomplete or wrong: data cut short, a marker in
+/// the middle of the data, a restart marker out of place, a bad Huffman code, scan parameters
+/// that contradict a sequential frame, an inconsistent progression. (Extraneous bytes count
+/// too, but only past the header: see [`is_corrupt`].)
+pub(super) const CORRUPT_DATA: [c_int; 6] = [
     ffi::JWRN_JPEG_EOF,
     ffi::JWRN_HIT_MARKER,
     ffi::JWRN_MUST_RESYNC,
     ffi::JWRN_HUFF_BAD_CODE,
+    ffi::JWRN_NOT_SEQUENTIAL,
+    ffi::JWRN_BOGUS_PROGRESSION,
 ];
+
+/// libjpeg's state while it reads the header (`DSTATE_INHEADER` in jpegint.h).
+const READING_HEADER: c_int = 201;
+
+/// Whether warning `code` means corrupt data. Stray bytes before a marker are benign between
+/// the header's segments (libjpeg skips them, and so does every viewer) and corrupt once the
+/// scans began (inside or between entropy-coded segments).
+fn is_corrupt(cinfo: &ffi::jpeg_common_struct, code: c_int) -> bool {
+    CORRUPT_DATA.contains(&code)
+        || (code == ffi::JWRN_EXTRANEOUS_DATA && cinfo.global_state != READING_HEADER)
+}
 
 unsafe extern "C-unwind" fn unwind_on_error(cinfo: &mut ffi::jpeg_common_struct) {
     let message = format_message(cinfo);
@@ -301,7 +317,7 @@ unsafe extern "C-unwind" fn strict_messages(cinfo: &mut ffi::jpeg_common_struct,
     if level < 0 {
         // SAFETY: libjpeg calls this with its error manager installed.
         let code = unsafe { cinfo.err.as_ref() }.map_or(0, |err| err.msg_code);
-        if CORRUPT_DATA.contains(&code) {
+        if is_corrupt(cinfo, code) {
             let message = format_message(cinfo);
             std::panic::resume_unwind(Box::new(message));
         }
@@ -313,8 +329,15 @@ unsafe extern "C-unwind" fn strict_messages(cinfo: &mut ffi::jpeg_common_struct,
 unsafe extern "C-unwind" fn count_messages(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
     if level < 0 {
         // SAFETY: as above; the error manager outlives the codec object.
-        if let Some(err) = unsafe { cinfo.err.as_mut() } {
-            err.num_warnings += 1;
+        let code = match unsafe { cinfo.err.as_mut() } {
+            Some(err) => {
+                err.num_warnings += 1;
+                err.msg_code
+            }
+            None => 0,
+        };
+        if is_corrupt(cinfo, code) {
+            crate::jpeg::corruption::note(format_message(cinfo));
         }
     }
 }

@@ -83,7 +83,7 @@ fn truncated_file_error_is_the_transcoders_in_the_json_report() {
     assert_eq!(
         entry["error"],
         "not a valid JPEG: Premature end of JPEG file (the file ends early: an incomplete copy or \
-         download? --accept-truncated keeps what can be decoded)",
+         download? --accept-corrupt keeps what can be decoded)",
         "{entry}"
     );
 }
