@@ -133,8 +133,12 @@ impl StorageError {
             _ => {}
         }
         // Without credentials in the environment, object_store asks the instance metadata
-        // service (169.254.169.254) for a role's; its failure means there were none.
-        if message.contains("169.254.169.254") {
+        // service (169.254.169.254, or AWS_METADATA_ENDPOINT) for a role's; its failure means
+        // there were none.
+        if ["169.254.169.254", "/latest/api/token", "/latest/meta-data/"]
+            .iter()
+            .any(|needle| message.contains(needle))
+        {
             return StorageError::NoCredentials { url };
         }
         match error {

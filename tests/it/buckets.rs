@@ -673,3 +673,91 @@ fn broken_objects_fail_alone_with_their_keys_named() {
     assert_eq!(local.code, 0, "{}", local.stderr);
     assert_eq!(outputs, files_below(&tmp.path().join("local")));
 }
+
+#[test]
+fn bucket_listings_follow_the_folder_rules_and_a_rerun_never_takes_its_outputs() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos"]);
+    let leaf = photo_bytes("leaf.jpg");
+    s3.upload(
+        "s3://photos/p",
+        &[
+            ("a.jpg", leaf.clone()),
+            ("sub/b.jpg", leaf.clone()),
+            (".thumbnails/t.jpg", leaf.clone()),
+            ("sub/._b.jpg", b"AppleDouble".to_vec()),
+            ("@eaDir/c.jpg", leaf.clone()),
+        ],
+    );
+    let tmp = tempdir();
+    // The output inside the input, run twice: the second run lists the first one's outputs
+    // and leaves them out.
+    for round in 0..2 {
+        let run = s3.photopress(
+            tmp.path(),
+            &["s3://photos/p", "-r", "-o", "s3://photos/p/small", "--json"],
+        );
+        assert_eq!(run.code, 0, "round {round}: {}", run.stderr);
+        let names: Vec<String> = statuses(&json(&run)).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["a.jpg", "b.jpg"], "round {round}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("Skipped 3 hidden or system keys"),
+            "round {round}: {}",
+            run.stderr
+        );
+    }
+    let keys: Vec<String> = s3.objects("s3://photos/p/small").into_keys().collect();
+    assert_eq!(
+        keys,
+        ["compressed_a.jpg", "sub/compressed_b.jpg"],
+        "no small/small/..."
+    );
+    // --hidden takes the hidden ones (not the AppleDouble file, nor the NAS folder).
+    let run = s3.photopress(
+        tmp.path(),
+        &[
+            "s3://photos/p",
+            "-r",
+            "--hidden",
+            "-o",
+            "s3://photos/p/small",
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let names: Vec<String> = statuses(&json(&run)).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["a.jpg", "b.jpg", "t.jpg"], "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_input_bucket_and_missing_credentials_are_said_in_words() {
+    let s3 = S3::start();
+    let tmp = tempdir();
+    let run = s3.photopress(tmp.path(), &["s3://no-such-bucket/in", "-o", "out"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bucket no-such-bucket does not exist")
+            && !run.stderr.contains("<?xml"),
+        "{}",
+        run.stderr
+    );
+    // No credentials in the environment (and no instance role on loopback).
+    let output = command(tmp.path())
+        .env("AWS_ENDPOINT_URL", s3.moto.endpoint())
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
+        .env("AWS_METADATA_ENDPOINT", "http://127.0.0.1:9")
+        .args(["s3://no-such-bucket/in", "-o", "out"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "{stderr}"
+    );
+}

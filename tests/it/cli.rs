@@ -375,3 +375,33 @@ fn the_man_page_names_every_long_option_and_renders() {
     assert!(text.contains("PHOTOPRESS(1)"), "{text}");
     assert!(text.contains("--skip-existing"), "{text}");
 }
+
+#[test]
+fn a_mistyped_bucket_address_is_a_usage_error_and_writes_no_folder() {
+    let tmp = tempdir();
+    copy_photos(tmp.path());
+    for bad in [
+        "S3://out/x",
+        "s3:/out/x",
+        "s3:out",
+        "http://example.com/x",
+        "gs://b/x",
+    ] {
+        for args in [vec!["IMAGES", "-o", bad], vec![bad, "-o", "out"]] {
+            let run = run(tmp.path(), &args);
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("mistyped bucket address")
+                    || run.stderr.contains("addresses are not supported"),
+                "{args:?}: {}",
+                run.stderr
+            );
+        }
+    }
+    let mut left: Vec<String> = fs::read_dir(tmp.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["IMAGES"], "no folder named after the mistake");
+}

@@ -616,3 +616,66 @@ fn wrong_length_is_refused(name: &str) {
         );
     }
 }
+
+/// `leaf.jpg` with its frame header rewritten: marker `code`, sample precision `precision`.
+fn with_frame(code: u8, precision: u8) -> Vec<u8> {
+    let mut data = fs::read(photo("leaf.jpg")).expect("read");
+    // Walk the segments to the frame header (an FF C0 pair may also sit inside the EXIF).
+    let mut pos = 2;
+    while data[pos + 1] != 0xC0 {
+        pos += 2 + usize::from(u16::from_be_bytes([data[pos + 2], data[pos + 3]]));
+    }
+    data[pos + 1] = code;
+    data[pos + 4] = precision;
+    data
+}
+
+#[test]
+fn twelve_bit_and_lossless_jpegs_are_refused_by_name_on_every_path() {
+    let files = vec![
+        ("twelve.jpg".to_string(), with_frame(0xC1, 12)),
+        ("lossless.jpg".to_string(), with_frame(0xC3, 8)),
+        (
+            "good.jpg".to_string(),
+            fs::read(photo("dogs.jpg")).expect("read"),
+        ),
+    ];
+    for extra in [
+        &[][..],
+        &["--method", "pixel"],
+        &["--strip"],
+        &["--lossless"],
+        &["--long-edge", "300"],
+    ] {
+        let tmp = tempdir();
+        let mut args = vec!["--json"];
+        args.extend_from_slice(extra);
+        let run = compress_all(tmp.path(), &files, &args);
+        assert_eq!(run.code, 1, "{extra:?}: {}", run.stderr);
+        let report = json(&run);
+        let error = |name: &str| {
+            report["files"]
+                .as_array()
+                .and_then(|f| {
+                    f.iter()
+                        .find(|f| f["input"].as_str().is_some_and(|i| i.ends_with(name)))
+                })
+                .map(|f| f["error"].as_str().unwrap_or_default().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            error("twelve.jpg"),
+            "unsupported JPEG: 12-bit samples: photopress reads 8-bit JPEGs",
+            "{extra:?}"
+        );
+        assert_eq!(
+            error("lossless.jpg"),
+            "unsupported JPEG: a lossless JPEG (SOF3, predictive coding): photopress reads DCT-based JPEGs",
+            "{extra:?}"
+        );
+        assert!(
+            out(tmp.path(), "good.jpg").exists(),
+            "{extra:?}: the batch goes on"
+        );
+    }
+}

@@ -180,3 +180,69 @@ fn preserve_gives_each_output_its_inputs_times() {
         "{out:?}"
     );
 }
+
+/// The APPn and COM segments of a JPEG before its first scan, photopress's marker left out.
+fn app_segments(file: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut pos = 2;
+    while pos + 4 <= file.len() && file[pos] == 0xFF && file[pos + 1] != 0xDA {
+        let code = file[pos + 1];
+        let len = usize::from(u16::from_be_bytes([file[pos + 2], file[pos + 3]]));
+        let body = file[pos + 4..pos + 2 + len].to_vec();
+        if (0xE0..=0xEF).contains(&code) || (code == 0xFE && !body.starts_with(b"photopress q=")) {
+            found.push((code, body));
+        }
+        pos += 2 + len;
+    }
+    found
+}
+
+#[test]
+fn every_metadata_segment_comes_through_resized_and_under_targets() {
+    let plain = small_jpeg(480, 320);
+    let rest = {
+        let mut pos = 2;
+        while matches!(plain[pos + 1], 0xE0..=0xEF | 0xFE) {
+            pos += 2 + usize::from(u16::from_be_bytes([plain[pos + 2], plain[pos + 3]]));
+        }
+        pos
+    };
+    let mut jfxx = b"JFXX\0\x13".to_vec();
+    jfxx.extend((0..200u32).map(|i| (i % 251) as u8));
+    let segments: Vec<(u8, Vec<u8>)> = vec![
+        (0xE0, b"JFIF\0\x01\x02\x01\x00\x48\x00\x48\x00\x00".to_vec()),
+        (0xE0, jfxx),
+        (0xE1, exif_segment(1)),
+        (0xE1, b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>".to_vec()),
+        (0xEC, b"Ducky\0\x01\0\x04\0\0\0\x3c".to_vec()),
+        (0xED, b"Photoshop 3.0\08BIM\x04\x04\0\0\0\0\0\0".to_vec()),
+        (0xEE, b"Adobe\0\x64\0\0\0\0\x01".to_vec()),
+        (0xEF, b"MAKER block".to_vec()),
+        (0xFE, b"first comment".to_vec()),
+        (0xFE, b"second comment".to_vec()),
+    ];
+    let mut input = vec![0xFF, 0xD8];
+    for (code, body) in &segments {
+        input.extend_from_slice(&[0xFF, *code]);
+        input.extend_from_slice(&u16::try_from(body.len() + 2).expect("short").to_be_bytes());
+        input.extend_from_slice(body);
+    }
+    input.extend_from_slice(&plain[rest..]);
+    assert_eq!(app_segments(&input), segments);
+    let files = vec![("meta.jpg".to_string(), input)];
+    for extra in [
+        &["--allow-larger"][..],
+        &["--allow-larger", "--progressive"],
+        &["--allow-larger", "--best"],
+        &["--long-edge", "200"],
+        &["--allow-larger", "--target-quality", "60"],
+        &["--allow-larger", "--target-size", "90%"],
+    ] {
+        let tmp = tempdir();
+        let run = compress_all(tmp.path(), &files, extra);
+        assert_eq!(run.code, 0, "{extra:?}: {}", run.stderr);
+        let written = fs::read(out(tmp.path(), "meta.jpg")).expect("output");
+        assert_eq!(app_segments(&written), segments, "{extra:?}");
+        decode(&out(tmp.path(), "meta.jpg"));
+    }
+}
