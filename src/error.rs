@@ -19,7 +19,9 @@ pub enum ImageError {
     /// The input is larger than the input cap: `--max-file-size`, or the `--max-memory`
     /// budget when that is smaller.
     #[error(
-        "the file is {size} bytes, more than the {cap} bytes an input may be (--max-file-size, and within the --max-memory budget)"
+        "the file is {size} bytes, more than the {cap} bytes an input may be ({}, and within the {} budget)",
+        crate::names::name(crate::names::Setting::MaxFileSize),
+        crate::names::name(crate::names::Setting::MaxMemory)
     )]
     TooLarge {
         /// The input's size in bytes (of a file that grew while read: what was read, one byte
@@ -54,7 +56,7 @@ pub enum ImageError {
     Encode(String),
     /// The image's estimated working memory is more than the whole `--max-memory` budget, so it
     /// can never run within it.
-    #[error("needs about {} MiB of memory, more than the {} MiB budget (--max-memory)", needed >> 20, budget >> 20)]
+    #[error("needs about {} MiB of memory, more than the {} MiB budget ({})", needed >> 20, budget >> 20, crate::names::name(crate::names::Setting::MaxMemory))]
     OverBudget {
         /// The estimate for this image in bytes: decoding, encoding (and resizing or scoring,
         /// when asked) plus the input's bytes.
@@ -99,11 +101,14 @@ pub enum ImageError {
 }
 
 /// libjpeg's and the transcoder's words for a file that ends early, and what to do about it.
-fn truncation_hint(message: &str) -> &'static str {
+fn truncation_hint(message: &str) -> String {
     if message.contains("Premature end") {
-        " (the file ends early: an incomplete copy or download? --accept-corrupt keeps what can be decoded)"
+        format!(
+            " (the file ends early: an incomplete copy or download? {} keeps what can be decoded)",
+            crate::names::name(crate::names::Setting::AcceptCorrupt)
+        )
     } else {
-        ""
+        String::new()
     }
 }
 
@@ -140,7 +145,7 @@ pub enum SetupError {
     OutputNotADirectory(PathBuf),
     /// An output path is an input's own file, directly or through a symlink: the run stops
     /// rather than overwrite it.
-    #[error("output {} would overwrite input {}; choose another --output or --prefix", output.display(), input.display())]
+    #[error("output {} would overwrite input {}; choose another {} or {}", output.display(), input.display(), crate::names::name(crate::names::Setting::Output), crate::names::name(crate::names::Setting::Prefix))]
     WouldOverwriteInput {
         /// The input that would be overwritten.
         input: PathBuf,
@@ -149,7 +154,8 @@ pub enum SetupError {
     },
     /// `--prefix` (the text held) contains `/`, `\` or NUL, or is `.` or `..`.
     #[error(
-        "invalid --prefix {0:?}: it is the start of a file name, so it cannot contain '/', '\\' or NUL, nor be '.' or '..'"
+        "invalid {flag} {0:?}: it is the start of a file name, so it cannot contain '/', '\\' or NUL, nor be '.' or '..'",
+        flag = crate::names::name(crate::names::Setting::Prefix)
     )]
     InvalidPrefix(String),
     /// The local output folder cannot be written (a probe file cannot be made in it, or its
@@ -188,7 +194,8 @@ pub enum SetupError {
     },
     /// `--keys-from` was given with no INPUT or several (the count held).
     #[error(
-        "--keys-from takes exactly one INPUT (the folder or prefix the keys are relative to), not {0}"
+        "{flag} takes exactly one INPUT (the folder or prefix the keys are relative to), not {0}",
+        flag = crate::names::name(crate::names::Setting::KeysFrom)
     )]
     KeysNeedOneInput(usize),
     /// Other wrong arguments, the text saying which: a bad resize, a bad `--exclude` glob, an

@@ -26,6 +26,7 @@
 pub mod batch;
 pub mod cancel;
 pub mod error;
+pub mod names;
 pub mod options;
 pub mod outcome;
 pub mod report;

@@ -23,12 +23,16 @@ pub const INDEX_VARIABLES: [&str; 3] = [
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
     /// The count is 0 (only a library caller can pass it; the command line refuses it first).
-    #[error("--shard-count must be at least 1")]
+    #[error(
+        "{} must be at least 1",
+        crate::names::name(crate::names::Setting::ShardCount)
+    )]
     ZeroCount,
     /// No `--shard-index`, and none of [`INDEX_VARIABLES`] is set (or each is empty).
     #[error(
-        "no shard index: pass --shard-index or run as an array task \
-         (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX)"
+        "no shard index: pass {} or run as an array task \
+         (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX)",
+        crate::names::name(crate::names::Setting::ShardIndex)
     )]
     NoIndex,
     /// The first index variable set holds something other than digits (spaces around them
@@ -42,8 +46,9 @@ pub enum ShardError {
     },
     /// The index, given or from the environment, is not below the count.
     #[error(
-        "shard index {index} is out of range for --shard-count {count}: indices run from 0 to {} \
+        "shard index {index} is out of range for {} {count}: indices run from 0 to {} \
          (a Slurm array for {count} shards is --array=0-{})",
+        crate::names::name(crate::names::Setting::ShardCount),
         count.saturating_sub(1),
         count.saturating_sub(1)
     )]
@@ -303,7 +308,8 @@ mod tests {
         let err = Shard::from_args(None, 4, env_from(&[])).unwrap_err();
         assert_eq!(err, ShardError::NoIndex);
         let message = err.to_string();
-        for name in INDEX_VARIABLES.iter().chain(&["--shard-index"]) {
+        let flag = crate::names::name(crate::names::Setting::ShardIndex);
+        for name in INDEX_VARIABLES.iter().chain(&[flag]) {
             assert!(message.contains(name), "{message:?} lacks {name}");
         }
     }

@@ -11,6 +11,7 @@ use crate::error::SetupError;
 use crate::inputs::keylist;
 use crate::inputs::objects;
 use crate::inputs::walk::{self, Job};
+use crate::names::{Setting, name};
 use crate::options::Options;
 use crate::storage::Bucket;
 use crate::storage::location::{self, Location};
@@ -102,13 +103,14 @@ fn exclude(jobs: Vec<Job>, patterns: &[String]) -> Result<Vec<Job>, SetupError> 
     }
     let mut set = globset::GlobSetBuilder::new();
     for pattern in patterns {
-        let glob = globset::Glob::new(pattern)
-            .map_err(|e| SetupError::Usage(format!("--exclude {pattern:?}: {e}")))?;
+        let glob = globset::Glob::new(pattern).map_err(|e| {
+            SetupError::Usage(format!("{} {pattern:?}: {e}", name(Setting::Exclude)))
+        })?;
         set.add(glob);
     }
     let set = set
         .build()
-        .map_err(|e| SetupError::Usage(format!("--exclude: {e}")))?;
+        .map_err(|e| SetupError::Usage(format!("{}: {e}", name(Setting::Exclude))))?;
     let before = jobs.len();
     let kept: Vec<Job> = jobs
         .into_iter()
@@ -130,12 +132,12 @@ fn exclude(jobs: Vec<Job>, patterns: &[String]) -> Result<Vec<Job>, SetupError> 
 /// A key list's entries, and a failing job for each bad line (it fails alone).
 fn read_keys(place: &OsStr) -> Result<(Vec<keylist::KeyEntry>, Vec<Job>), SetupError> {
     let bytes = location::read_small(place, MAX_KEY_LIST)
-        .map_err(|e| SetupError::Usage(format!("--keys-from: {e}")))?;
+        .map_err(|e| SetupError::Usage(format!("{}: {e}", name(Setting::KeysFrom))))?;
     let (entries, bad) = keylist::parse(&String::from_utf8_lossy(&bytes));
     let failing = bad
         .into_iter()
         .map(|b| {
-            error!(target: "ProcessImages", "--keys-from line {}: {:?}: {}", b.line, b.text, b.reason);
+            error!(target: "ProcessImages", "{} line {}: {:?}: {}", name(Setting::KeysFrom), b.line, b.text, b.reason);
             let problem = format!("line {} of the key list: {}", b.line, b.reason);
             Job::file(PathBuf::from(&b.text), PathBuf::new(), b.text, Some(problem))
         })

@@ -69,7 +69,7 @@ pub fn list_jobs(bucket: &Bucket, opts: &Options) -> Result<Vec<Job>, SetupError
         info!(
             target: "ProcessImages",
             "Skipped {hidden} hidden or system keys in {url} (._*, .thumbnails/, @eaDir/...; -v names them{})",
-            if opts.hidden { "" } else { ", --hidden takes hidden ones" }
+            if opts.hidden { String::new() } else { format!(", {} takes hidden ones", crate::names::name(crate::names::Setting::Hidden)) }
         );
     }
     if in_output > 0 {

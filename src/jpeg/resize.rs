@@ -37,10 +37,11 @@ pub struct Resize {
 impl Resize {
     /// Checks that each limit is a size a JPEG can have.
     pub fn validate(&self) -> Result<(), String> {
+        use crate::names::{Setting, name as named};
         for (name, value) in [
-            ("--long-edge", self.long_edge),
-            ("--width", self.width),
-            ("--height", self.height),
+            (named(Setting::LongEdge), self.long_edge),
+            (named(Setting::Width), self.width),
+            (named(Setting::Height), self.height),
         ] {
             if let Some(v) = value
                 && !(1..=MAX_SIDE).contains(&v)
@@ -49,7 +50,13 @@ impl Resize {
             }
         }
         if self.long_edge.is_none() && self.width.is_none() && self.height.is_none() {
-            return Err("--upscale needs --long-edge, --width or --height".into());
+            return Err(format!(
+                "{} needs {}, {} or {}",
+                named(Setting::Upscale),
+                named(Setting::LongEdge),
+                named(Setting::Width),
+                named(Setting::Height)
+            ));
         }
         Ok(())
     }

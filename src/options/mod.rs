@@ -298,28 +298,35 @@ impl Options {
     /// Checks the values a library user could set wrong; the command line checks them too.
     pub fn validate(&self) -> Result<(), crate::error::SetupError> {
         use crate::error::SetupError;
+        use crate::names::{Setting, name};
         if !(1..=100).contains(&self.quality) {
             return Err(SetupError::InvalidQuality(self.quality));
         }
         if self.target_quality.is_some() && self.target_size.is_some() {
-            return Err(SetupError::Targets(
-                "--target-quality and --target-size cannot be combined: choose one".into(),
-            ));
+            return Err(SetupError::Targets(format!(
+                "{} and {} cannot be combined: choose one",
+                name(Setting::TargetQuality),
+                name(Setting::TargetSize)
+            )));
         }
         if self.min_savings.is_some() && self.allow_larger {
-            return Err(SetupError::Targets(
-                "--min-savings and --allow-larger cannot be combined: one keeps originals, the other never does".into(),
-            ));
+            return Err(SetupError::Targets(format!(
+                "{} and {} cannot be combined: one keeps originals, the other never does",
+                name(Setting::MinSavings),
+                name(Setting::AllowLarger)
+            )));
         }
         if self.lossless && (self.has_target() || self.resize.is_some()) {
-            return Err(SetupError::Targets(
-                "--lossless keeps the input's coefficients: it cannot be combined with a target or resizing".into(),
-            ));
+            return Err(SetupError::Targets(format!(
+                "{} keeps the input's coefficients: it cannot be combined with a target or resizing",
+                name(Setting::Lossless)
+            )));
         }
         if self.target_quality.is_some() && self.resize.is_some() {
-            return Err(SetupError::Targets(
-                "--target-quality cannot be combined with resizing yet: the score compares pictures of one size".into(),
-            ));
+            return Err(SetupError::Targets(format!(
+                "{} cannot be combined with resizing yet: the score compares pictures of one size",
+                name(Setting::TargetQuality)
+            )));
         }
         if let Some(resize) = &self.resize {
             resize.validate().map_err(SetupError::Usage)?;

@@ -354,8 +354,8 @@ pub fn encode(
     if !corruption.is_empty() {
         warn!(
             target: "CompressOneImage",
-            "{}: corrupt data, re-encoded from what decodes (--accept-corrupt): {}",
-            name.display(), corruption.join("; ")
+            "{}: corrupt data, re-encoded from what decodes ({}): {}",
+            name.display(), crate::names::name(crate::names::Setting::AcceptCorrupt), corruption.join("; ")
         );
     }
     // A byte copy of a corrupt input is never a result.
@@ -366,8 +366,9 @@ pub fn encode(
         if after < before {
             info!(
                 target: "CompressOneImage",
-                "{}: saves {}, less than --min-savings {}: original kept",
-                outcome.input.display(), human::size(before - after), human::size(min_saving)
+                "{}: saves {}, less than {} {}: original kept",
+                outcome.input.display(), human::size(before - after),
+                crate::names::name(crate::names::Setting::MinSavings), human::size(min_saving)
             );
         }
         return Ok(Encoded::Original(Status::KeptOriginal));
@@ -485,12 +486,14 @@ fn lossless(
     match transcoded {
         Ok(Ok(encoded)) => Ok(encoded),
         Ok(Err(Refusal::NotCovered(why))) => Err(ImageError::Unsupported(format!(
-            "--lossless does not cover this file ({why}); it needs a lossy re-encode"
+            "{} does not cover this file ({why}); it needs a lossy re-encode",
+            crate::names::name(crate::names::Setting::Lossless)
         ))),
         Ok(Err(Refusal::Invalid(err))) => Err(err),
-        Err(_) => Err(ImageError::Unsupported(
-            "--lossless: the transcoder failed (a bug: please report it)".into(),
-        )),
+        Err(_) => Err(ImageError::Unsupported(format!(
+            "{}: the transcoder failed (a bug: please report it)",
+            crate::names::name(crate::names::Setting::Lossless)
+        ))),
     }
 }
 

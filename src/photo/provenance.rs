@@ -18,6 +18,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::jpeg::marker;
+use crate::names::{Setting, name};
 use crate::options::Options;
 
 /// Why an existing output is not up to date (`--skip-existing` redoes it).
@@ -51,7 +52,9 @@ pub enum Stale {
     /// The marker's quality fits, but its settings hash is not this run's
     /// ([`Options::settings_id`]).
     #[error(
-        "its output was made with other settings (--method, --best, --strip, --strip-icc, --extended, --accept-corrupt, --progressive, --lossless, the targets or the resize limits)"
+        "its output was made with other settings ({}, the targets or the resize limits)",
+        [Setting::Method, Setting::Best, Setting::Strip, Setting::StripIcc, Setting::Extended,
+         Setting::AcceptCorrupt, Setting::Progressive, Setting::Lossless].map(name).join(", ")
     )]
     OtherSettings,
     /// The marker's quality fits, but it is an earlier photopress's `q=` alone, with no

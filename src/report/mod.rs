@@ -70,8 +70,9 @@ pub fn text(result: &BatchResult) -> String {
     if t.not_started > 0 {
         let _ = writeln!(
             out,
-            "Interrupted: {} images not started; run the same command again with --skip-existing to do only those",
-            t.not_started
+            "Interrupted: {} images not started; run the same command again with {} to do only those",
+            t.not_started,
+            crate::names::name(crate::names::Setting::SkipExisting)
         );
     }
     let failures: Vec<_> = result
@@ -90,8 +91,9 @@ pub fn text(result: &BatchResult) -> String {
         if failures.len() > FAILURES_LISTED {
             let _ = writeln!(
                 out,
-                "  and {} more (each has an ERROR line in the log; --json lists them all)",
-                failures.len() - FAILURES_LISTED
+                "  and {} more (each has an ERROR line in the log; {} lists them all)",
+                failures.len() - FAILURES_LISTED,
+                crate::names::name(crate::names::Setting::Json)
             );
         }
     }

@@ -1,4 +1,5 @@
 //! The command-line arguments, and their translation into [`photopress::Options`].
+use photopress::names::Setting;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -373,5 +374,39 @@ impl Cli {
             (false, 1) => Level::DEBUG,
             (false, _) => Level::TRACE,
         }
+    }
+}
+
+/// How the library's messages name the settings on the command line: by their flags.
+pub fn flag(setting: Setting) -> &'static str {
+    match setting {
+        Setting::MaxFileSize => "--max-file-size",
+        Setting::MaxMemory => "--max-memory",
+        Setting::AcceptCorrupt => "--accept-corrupt",
+        Setting::Output => "--output",
+        Setting::Prefix => "--prefix",
+        Setting::KeysFrom => "--keys-from",
+        Setting::TargetQuality => "--target-quality",
+        Setting::TargetSize => "--target-size",
+        Setting::MinSavings => "--min-savings",
+        Setting::AllowLarger => "--allow-larger",
+        Setting::Lossless => "--lossless",
+        Setting::SkipExisting => "--skip-existing",
+        Setting::Json => "--json",
+        Setting::LongEdge => "--long-edge",
+        Setting::Width => "--width",
+        Setting::Height => "--height",
+        Setting::Upscale => "--upscale",
+        Setting::Strip => "--strip",
+        Setting::StripIcc => "--strip-icc",
+        Setting::Method => "--method",
+        Setting::Best => "--best",
+        Setting::Extended => "--extended",
+        Setting::Progressive => "--progressive",
+        Setting::Hidden => "--hidden",
+        Setting::Recursive => "-r (--recursive)",
+        Setting::Exclude => "--exclude",
+        Setting::ShardCount => "--shard-count",
+        Setting::ShardIndex => "--shard-index",
     }
 }

@@ -20,6 +20,8 @@ use jsonlines::JsonLines;
 use progress::Progress;
 
 fn main() -> ExitCode {
+    // The library's messages name settings by their flags here.
+    photopress::names::name_with(cli::flag);
     signals::ignore_file_size_signal();
     photopress::memory::keep_freed_memory();
     signals::install_handler();

@@ -259,10 +259,11 @@ impl frame::FrameCheck for Coverage<'_> {
             if orientation != Orientation::NoTransforms {
                 let turn = orient::Turn::upright(orientation);
                 if !orient::exact(frame, turn) {
-                    return Err(Refusal::unsupported(
-                        "--strip on a rotated photo whose mirrored side is not a whole number \
-                         of MCUs (the pixels are turned upright)",
-                    ));
+                    return Err(Refusal::unsupported(format!(
+                        "{} on a rotated photo whose mirrored side is not a whole number of \
+                         MCUs (the pixels are turned upright)",
+                        crate::names::name(crate::names::Setting::Strip)
+                    )));
                 }
                 self.turn.set(Some(turn));
             }

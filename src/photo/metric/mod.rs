@@ -133,8 +133,10 @@ fn score_pictures(source: &Rgb, distorted: &Rgb) -> f64 {
 fn check_sides(picture: &Rgb) -> Result<(), ImageError> {
     if picture.width < MIN_SIDE || picture.height < MIN_SIDE {
         return Err(ImageError::Unsupported(format!(
-            "{}x{} is too small for --target-quality (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
-            picture.width, picture.height
+            "{}x{} is too small for {} (SSIMULACRA 2 needs {MIN_SIDE}x{MIN_SIDE} pixels)",
+            picture.width,
+            picture.height,
+            crate::names::name(crate::names::Setting::TargetQuality)
         )));
     }
     Ok(())
