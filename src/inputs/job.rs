@@ -65,10 +65,11 @@ impl Job {
 
 /// The relative key of a file `name` in the folder `rel` below its input root.
 pub fn relative_key(rel: &Path, name: &std::ffi::OsStr) -> String {
-    let mut parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    parts.push(name.to_string_lossy().into_owned());
-    parts.join("/")
+    let mut key = String::new();
+    for part in rel.components() {
+        key.push_str(&part.as_os_str().to_string_lossy());
+        key.push('/');
+    }
+    key.push_str(&name.to_string_lossy());
+    key
 }

@@ -4,6 +4,8 @@
 //! and its ETag (what an S3 Inventory report gives too). Keys are untrusted: each is checked
 //! with the same rules as an object key (no empty, `.` or `..` segment, no control character,
 //! no leading `/`) before it is joined to anything; a bad line fails alone.
+use std::fmt::Write as _;
+
 use crate::storage::validate_key_rel;
 
 /// One key of a list, with what the list says of its object.
@@ -83,20 +85,26 @@ fn parse_line(line: &str) -> Result<KeyEntry, String> {
 pub fn write(entries: &[KeyEntry]) -> String {
     let mut out = String::new();
     for e in entries {
-        out.push_str(&e.key);
-        if e.size.is_some() || e.etag.is_some() {
-            out.push('\t');
-            if let Some(size) = e.size {
-                out.push_str(&size.to_string());
-            }
-            out.push('\t');
-            if let Some(etag) = &e.etag {
-                out.push_str(etag);
-            }
-        }
-        out.push('\n');
+        push_line(&mut out, e);
     }
     out
+}
+
+/// Appends one entry's line (with its newline) to a list being written: what [`write`] writes
+/// for it, so that a list written a line at a time (`photopress plan`) is the same text.
+pub fn push_line(out: &mut String, e: &KeyEntry) {
+    out.push_str(&e.key);
+    if e.size.is_some() || e.etag.is_some() {
+        out.push('\t');
+        if let Some(size) = e.size {
+            let _ = write!(out, "{size}");
+        }
+        out.push('\t');
+        if let Some(etag) = &e.etag {
+            out.push_str(etag);
+        }
+    }
+    out.push('\n');
 }
 
 #[cfg(test)]

@@ -64,9 +64,30 @@ pub fn scan(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> 
     scan_inputs(inputs, opts, opts.output_url.is_none())
 }
 
-/// The files `inputs` hold, without any output check (`photopress plan` lists them).
+/// The files `inputs` hold, without any output check.
 pub fn list(inputs: &[PathBuf], opts: &Options) -> Result<Vec<Job>, SetupError> {
     scan_inputs(inputs, opts, false)
+}
+
+/// What a streamed walk hands over for each file it finds: the job, and the file's size as the
+/// walk's own stat saw it (`None` when that stat failed, or for a folder that could not be
+/// listed). An error stops the walk.
+pub type Found<'a> = dyn FnMut(Job, Option<u64>) -> Result<(), SetupError> + 'a;
+
+/// The files of one input (a folder, or a file), each handed to `found` as the walk reaches
+/// it, in the order [`list`] gives; no output check, and no output: each job's `output` is
+/// empty. No table of outputs is kept: one walk
+/// makes each output name once (each folder is walked once, each name in it once), so what
+/// the walk holds is the names of the folders it is in, not of the files it found
+/// (`photopress plan` lists ten million keys this way).
+pub fn list_each(input: &Path, opts: &Options, found: &mut Found<'_>) -> Result<(), SetupError> {
+    walk_inputs(
+        std::slice::from_ref(&input.to_path_buf()),
+        opts,
+        false,
+        false,
+        found,
+    )
 }
 
 fn scan_inputs(
@@ -74,6 +95,26 @@ fn scan_inputs(
     opts: &Options,
     local_output: bool,
 ) -> Result<Vec<Job>, SetupError> {
+    let mut jobs = Vec::new();
+    walk_inputs(inputs, opts, local_output, true, &mut |job, _| {
+        jobs.push(job);
+        Ok(())
+    })?;
+    if local_output {
+        guard::check(&mut jobs, &opts.output_dir)?;
+    }
+    Ok(jobs)
+}
+
+/// The walk itself; `track_outputs` keeps the table of outputs claimed (several inputs may
+/// reach one file, or two files one output name).
+fn walk_inputs(
+    inputs: &[PathBuf],
+    opts: &Options,
+    local_output: bool,
+    track_outputs: bool,
+    found: &mut Found<'_>,
+) -> Result<(), SetupError> {
     opts.validate()?;
     if local_output && opts.output_dir.exists() && !opts.output_dir.is_dir() {
         return Err(SetupError::OutputNotADirectory(opts.output_dir.clone()));
@@ -83,9 +124,9 @@ fn scan_inputs(
         output_canonical: local_output
             .then(|| fs::canonicalize(&opts.output_dir).ok())
             .flatten(),
-        jobs: Vec::new(),
+        found,
         seen_dirs: HashSet::new(),
-        outputs: HashMap::new(),
+        outputs: track_outputs.then(HashMap::new),
         taken_for_outputs: 0,
         skipped_entries: 0,
     };
@@ -96,7 +137,7 @@ fn scan_inputs(
                 // A dangling symlink named on the command line is that file's error, not a
                 // usage error.
                 if fs::symlink_metadata(input).is_ok() {
-                    scanner.add_file(input, Path::new(""))?;
+                    scanner.add_file(input.clone(), Path::new(""), None)?;
                     continue;
                 }
                 return Err(SetupError::MissingInput(input.clone()));
@@ -115,7 +156,7 @@ fn scan_inputs(
             })?;
             scanner.walk(input, Path::new(""), entries)?;
         } else if is_jpeg_name(input) || !meta.is_file() {
-            scanner.add_file(input, Path::new(""))?;
+            scanner.add_file(input.clone(), Path::new(""), Some(meta.len()))?;
         } else {
             // Named explicitly without a JPEG extension (`IMG_1`, `photo.JPG_original`): taken
             // when its content is a JPEG's (or cannot be read: its read fails with the cause).
@@ -129,8 +170,8 @@ fn scan_inputs(
                 _ => None,
             };
             match refusal {
-                Some(err) => scanner.push_problem(input.clone(), Path::new(""), err.to_string()),
-                None => scanner.add_file(input, Path::new(""))?,
+                Some(err) => scanner.push_problem(input.clone(), Path::new(""), err.to_string())?,
+                None => scanner.add_file(input.clone(), Path::new(""), Some(meta.len()))?,
             }
         }
     }
@@ -150,29 +191,27 @@ fn scan_inputs(
             opts.prefix.to_string_lossy()
         );
     }
-    let mut jobs = scanner.jobs;
-    if local_output {
-        guard::check(&mut jobs, &opts.output_dir)?;
-    }
-    Ok(jobs)
+    Ok(())
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 'f> {
     opts: &'a Options,
     /// The output folder, if it exists: never scanned as input.
     output_canonical: Option<PathBuf>,
-    jobs: Vec<Job>,
+    /// Where each job found goes.
+    found: &'a mut Found<'f>,
     /// Canonical folders already walked (symlink loops end here).
     seen_dirs: HashSet<PathBuf>,
-    /// Output path -> the input that claimed it, and that input's canonical path.
-    outputs: HashMap<PathBuf, (PathBuf, Option<PathBuf>)>,
+    /// Output path -> the input that claimed it, and that input's canonical path; `None` when
+    /// not tracked (one input's walk, see [`list_each`]).
+    outputs: Option<HashMap<PathBuf, (PathBuf, Option<PathBuf>)>>,
     /// Files left out by the prefix rule.
     taken_for_outputs: usize,
     /// Hidden and system entries left out of the walks.
     skipped_entries: usize,
 }
 
-impl Scanner<'_> {
+impl Scanner<'_, '_> {
     /// Adds the entries of the folder `dir` (whose path below its input root is `rel`).
     fn walk(&mut self, dir: &Path, rel: &Path, entries: fs::ReadDir) -> Result<(), SetupError> {
         if let Ok(canonical) = fs::canonicalize(dir) {
@@ -187,29 +226,38 @@ impl Scanner<'_> {
                 return Ok(());
             }
         }
-        let mut children: Vec<(OsString, PathBuf)> = Vec::new();
+        let mut children: Vec<(OsString, fs::DirEntry)> = Vec::new();
         for entry in entries {
             match entry {
-                Ok(entry) => children.push((entry.file_name(), entry.path())),
+                Ok(entry) => children.push((entry.file_name(), entry)),
                 Err(err) => {
-                    self.push_problem(dir.to_path_buf(), rel, format!("cannot list folder: {err}"))
+                    self.push_problem(dir.to_path_buf(), rel, format!("cannot list folder: {err}"))?
                 }
             }
         }
-        children.sort();
+        // Names are unique in a folder: sorted by name.
+        children.sort_by(|a, b| a.0.cmp(&b.0));
         // The prefix rule: in the folder this one's outputs go to, files named with the
         // prefix are outputs of ours (or will be overwritten by them), never inputs.
         let is_output_folder = self.output_canonical.is_some()
             && !self.opts.prefix.is_empty()
             && guard::resolve(dir, true) == guard::resolve(&self.opts.output_dir.join(rel), true);
-        for (name, path) in children {
+        for (name, entry) in children {
+            let path = entry.path();
             if is_skipped_in_walks(&name, self.opts.hidden) {
                 debug!(target: "ProcessImages", "Skipping {}: a hidden or system entry", path.display());
                 self.skipped_entries += 1;
                 continue;
             }
             // fs::metadata follows symlinks: a link to a file is a file, to a folder a folder.
-            match fs::metadata(&path) {
+            // Any other entry is what it says it is: its own metadata (a stat relative to the
+            // open folder, no walk down the whole path) is the same.
+            let meta = match entry.file_type() {
+                Ok(kind) if !kind.is_symlink() => entry.metadata(),
+                _ => fs::metadata(&path),
+            };
+            let size = meta.as_ref().ok().map(fs::Metadata::len);
+            match meta {
                 Ok(meta) if meta.is_dir() => {
                     if !self.opts.recursive {
                         continue;
@@ -218,7 +266,7 @@ impl Scanner<'_> {
                     match fs::read_dir(&path) {
                         Ok(entries) => self.walk(&path, &sub_rel, entries)?,
                         Err(err) => {
-                            self.push_problem(path, rel, format!("cannot list folder: {err}"))
+                            self.push_problem(path, rel, format!("cannot list folder: {err}"))?
                         }
                     }
                 }
@@ -230,7 +278,7 @@ impl Scanner<'_> {
                     debug!(target: "ProcessImages", "Skipping {}: an output of photopress (its name starts with the prefix)", path.display());
                     self.taken_for_outputs += 1;
                 }
-                Ok(_) | Err(_) if is_jpeg_name(&path) => self.add_file(&path, rel)?,
+                Ok(_) | Err(_) if is_jpeg_name(&path) => self.add_file(path, rel, size)?,
                 _ => {
                     debug!(target: "ProcessImages", "Skipping {}: not named .jpg, .jpeg, .jfif or .jpe", path.display())
                 }
@@ -239,51 +287,92 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    fn add_file(&mut self, input: &Path, rel: &Path) -> Result<(), SetupError> {
-        let canonical = fs::canonicalize(input).ok();
+    fn add_file(
+        &mut self,
+        input: PathBuf,
+        rel: &Path,
+        size: Option<u64>,
+    ) -> Result<(), SetupError> {
         let Some(file_name) = input.file_name() else {
-            return Err(SetupError::MissingInput(input.to_path_buf()));
+            return Err(SetupError::MissingInput(input));
         };
+        if self.outputs.is_none() {
+            // A listing (`list_each`) plans no output: the job's is left empty.
+            let key = relative_key(rel, file_name);
+            return (self.found)(Job::file(input, PathBuf::new(), key, None), size);
+        }
         let name = output_name(&self.opts.prefix, file_name);
         let output = self.opts.output_dir.join(rel).join(&name);
+        let problem = match self.claim_output(&input, rel, &name, &output)? {
+            Claim::Free => None,
+            Claim::AlreadyListed => return Ok(()),
+            Claim::Taken(problem) => Some(problem),
+        };
+        let key = relative_key(rel, file_name);
+        (self.found)(Job::file(input, output, key, problem), size)
+    }
+
+    /// Whether `input` may write `output` (its `name` in the folder `rel`), when outputs are
+    /// tracked.
+    fn claim_output(
+        &mut self,
+        input: &Path,
+        rel: &Path,
+        name: &std::ffi::OsStr,
+        output: &Path,
+    ) -> Result<Claim, SetupError> {
+        let Some(outputs) = self.outputs.as_mut() else {
+            return Ok(Claim::Free);
+        };
+        let canonical = fs::canonicalize(input).ok();
         if let (Some(canonical), Some(out_root)) = (&canonical, &self.output_canonical)
-            && *canonical == out_root.join(rel).join(&name)
+            && *canonical == out_root.join(rel).join(name)
         {
             return Err(SetupError::WouldOverwriteInput {
                 input: input.to_path_buf(),
-                output,
+                output: output.to_path_buf(),
             });
         }
-        let problem = match self.outputs.get(&output) {
+        Ok(match outputs.get(output) {
             // The same file reached twice for the same output (named twice, or as a file and
             // within its folder): done once.
             Some((_, first)) if canonical.is_some() && *first == canonical => {
                 debug!(target: "ProcessImages", "Skipping {}: already listed", input.display());
-                return Ok(());
+                Claim::AlreadyListed
             }
-            Some((first, _)) => Some(format!(
+            Some((first, _)) => Claim::Taken(format!(
                 "its output {} is already the output of {}",
                 output.display(),
                 first.display()
             )),
             None => {
-                self.outputs
-                    .insert(output.clone(), (input.to_path_buf(), canonical));
-                None
+                outputs.insert(output.to_path_buf(), (input.to_path_buf(), canonical));
+                Claim::Free
             }
-        };
-        let key = relative_key(rel, file_name);
-        self.jobs
-            .push(Job::file(input.to_path_buf(), output, key, problem));
-        Ok(())
+        })
     }
 
-    fn push_problem(&mut self, path: PathBuf, rel: &Path, message: String) {
+    fn push_problem(
+        &mut self,
+        path: PathBuf,
+        rel: &Path,
+        message: String,
+    ) -> Result<(), SetupError> {
         let output = self.opts.output_dir.join(rel);
         let name = path.file_name().unwrap_or_default().to_owned();
         let key = relative_key(rel, &name);
-        self.jobs.push(Job::file(path, output, key, Some(message)));
+        (self.found)(Job::file(path, output, key, Some(message)), None)
     }
+}
+
+/// What the table of outputs says of a file's output.
+enum Claim {
+    /// Nobody's yet (or not tracked): the file is a job.
+    Free,
+    /// The same file already took it: not listed again.
+    AlreadyListed,
+    /// Another file's: the job fails with this problem.
+    Taken(String),
 }
 
 /// Why nothing was found, when a hint can help: without `recursive`, the JPEGs that the

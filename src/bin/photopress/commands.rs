@@ -144,14 +144,7 @@ pub fn plan(args: &PlanArgs, mut options: Options) -> ExitCode {
             let text = if args.json {
                 serde_json::to_string_pretty(&done).unwrap_or_default() + "\n"
             } else {
-                let mut text = format!(
-                    "Planned {} keys of {} into {} shards at {to}: {:?}\n",
-                    done.keys, done.input, done.shard_count, done.per_shard
-                );
-                for (key, why) in &done.invalid {
-                    text.push_str(&format!("Left out {key:?}: {why}\n"));
-                }
-                text
+                plan_text(&done, &to)
             };
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             if done.invalid.is_empty() {
@@ -162,6 +155,53 @@ pub fn plan(args: &PlanArgs, mut options: Options) -> ExitCode {
         }
         Err(err) => usage(&err.to_string()),
     }
+}
+
+/// The plan's summary in a few lines: keys, shards, the smallest, median and largest list,
+/// where the lists went, and the first keys left out (`--json` has every count and key).
+fn plan_text(done: &plan::PlanSummary, to: &Location) -> String {
+    let mut text = format!(
+        "Planned {} keys of {} into {} shards\n",
+        done.keys, done.input, done.shard_count
+    );
+    let mut sizes: Vec<(usize, usize)> = done
+        .per_shard
+        .iter()
+        .enumerate()
+        .map(|(shard, &keys)| (keys, shard))
+        .collect();
+    sizes.sort_unstable();
+    if let (Some((least, least_at)), Some((most, most_at))) = (sizes.first(), sizes.last()) {
+        // The lower middle for an even count.
+        let median = sizes.get((sizes.len() - 1) / 2).map_or(0, |m| m.0);
+        text.push_str(&format!(
+            "Keys a shard: smallest {least} (shard {least_at}), median {median}, largest {most} (shard {most_at})\n"
+        ));
+    }
+    let place = |name: &str| {
+        to.join(name)
+            .map_or_else(|_| format!("{to}/{name}"), |p| p.to_string())
+    };
+    let first = place(&plan::keys_name(0));
+    let lists = match done.shard_count {
+        1 => first,
+        n => format!("{first} ... {}", place(&plan::keys_name(n - 1))),
+    };
+    text.push_str(&format!("Wrote {lists} and {}\n", place("plan.json")));
+    const SHOWN: usize = 50;
+    if !done.invalid.is_empty() {
+        text.push_str(&format!("Left out {} keys:\n", done.invalid.len()));
+    }
+    for (key, why) in done.invalid.iter().take(SHOWN) {
+        text.push_str(&format!("  {key:?}: {why}\n"));
+    }
+    if done.invalid.len() > SHOWN {
+        text.push_str(&format!(
+            "  ... and {} more (--json lists all)\n",
+            done.invalid.len() - SHOWN
+        ));
+    }
+    text
 }
 
 /// `photopress report`: exit 0 when every key of the job is done once with one setting, 1
