@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-bench/corpus/photos}
 RUNS=${2:-3}
-BIN=target/release/photopress
+BIN=${BIN:-target/release/photopress}
 PY=.tools/moto-venv/bin/python
 [ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 [ -d "$CORPUS" ] || { echo "no corpus at $CORPUS (../shared/bench/make_corpus.sh bench/corpus)" >&2; exit 2; }

@@ -23,7 +23,7 @@ use crate::inputs::walk::Job;
 use crate::inputs::walk::Source;
 use crate::options::Options;
 use crate::outcome::{BatchResult, Outcome, Status, Totals};
-use crate::photo::compress::{Context, Prefetched, Remote, compress_one};
+use crate::photo::compress::{Context, Prefetched, Remote, Upload, compress_one};
 use crate::photo::output::{self, OutputDir, clean_stale_temps};
 use crate::storage::location::Location;
 use crate::storage::{Bucket, StorageError};
@@ -122,29 +122,54 @@ pub fn run_with(
     let output_dir = OutputDir::new(&options.output_dir, options.fsync);
     let ctx = context(options, storage, prefetched.as_ref(), cancel);
 
-    let one = |index: usize| -> Partial {
-        observer.image_started(&jobs[index]);
-        let outcome = compress_one(&jobs[index], &ctx, &output_dir);
-        observer.image_done(&outcome);
+    // An image is done when its output is written: a file at once, an object when its upload
+    // ends. Uploads end on the uploads thread (which records them), so that workers go on to
+    // the next image while the bytes travel.
+    let done = |outcome: &Outcome| {
+        observer.image_done(outcome);
         if let Some(journal) = &journal {
-            journal.record(&outcome);
+            journal.record(outcome);
         }
-        (Totals::of(&outcome), vec![(index, outcome)])
     };
-    let empty = || (Totals::default(), Vec::new());
-    let (totals, outcomes) = match &pool {
-        None => todo.iter().map(|&i| one(i)).fold(empty(), merge),
-        // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
-        // worker can take the next one, rather than rayon's adaptive splitting handing a
-        // thread a run of images as one piece that nobody can steal from.
-        Some(pool) => pool.install(|| {
-            order
-                .par_iter()
-                .with_max_len(1)
-                .map(|&index| one(index))
-                .reduce(empty, merge)
-        }),
-    };
+    let (uploading, uploads) = std::sync::mpsc::channel::<(usize, Outcome, Upload<'_>)>();
+    let ((totals, outcomes), uploaded) = std::thread::scope(|scope| {
+        let uploads_thread = scope.spawn(|| finish_uploads(uploads, &done));
+        let one = |index: usize| -> Partial {
+            observer.image_started(&jobs[index]);
+            match compress_one(&jobs[index], &ctx, &output_dir) {
+                (outcome, Some(upload)) => {
+                    // Counted when it ends; the channel lives as long as this batch.
+                    let _ = uploading.send((index, outcome, upload));
+                    (Totals::default(), Vec::new())
+                }
+                (outcome, None) => {
+                    done(&outcome);
+                    (Totals::of(&outcome), vec![(index, outcome)])
+                }
+            }
+        };
+        let empty = || (Totals::default(), Vec::new());
+        let computed = match &pool {
+            None => todo.iter().map(|&i| one(i)).fold(empty(), merge),
+            // One image per task: images are heavy (10 ms to 1 s each) and uneven, so any idle
+            // worker can take the next one, rather than rayon's adaptive splitting handing a
+            // thread a run of images as one piece that nobody can steal from.
+            Some(pool) => pool.install(|| {
+                order
+                    .par_iter()
+                    .with_max_len(1)
+                    .map(|&index| one(index))
+                    .reduce(empty, merge)
+            }),
+        };
+        drop(uploading);
+        // (A panic there is a bug: it goes on up rather than lose the outcomes it held.)
+        let uploaded = uploads_thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (computed, uploaded)
+    });
+    let (totals, outcomes) = merge((totals, outcomes), uploaded);
     if let Some(journal) = &journal {
         journal.finish();
     }
@@ -323,6 +348,36 @@ fn journal<'a>(
     };
     let journal = root.map(|root| journal::Journal::new(root, options));
     (journal, earlier, todo)
+}
+
+/// Waits for each upload in the order they were started, fails the image whose upload failed
+/// (its output does not exist), and tells `done` of each: the manifest records only objects
+/// that exist.
+fn finish_uploads(
+    uploads: std::sync::mpsc::Receiver<(usize, Outcome, Upload<'_>)>,
+    done: &(dyn Fn(&Outcome) + Sync),
+) -> Partial {
+    let mut finished = (Totals::default(), Vec::new());
+    for (index, mut outcome, upload) in uploads {
+        if let Err(err) = upload.finish() {
+            tracing::error!(
+                target: "CompressOneImage",
+                "Failed to compress image {}: {err}",
+                outcome.input.display()
+            );
+            outcome.output_bytes = 0;
+            outcome.method = None;
+            outcome.quality = None;
+            outcome.score = None;
+            outcome.candidates = None;
+            outcome.dimensions = None;
+            outcome.progressive = None;
+            outcome.status = Status::Failed(err);
+        }
+        done(&outcome);
+        finished = merge(finished, (Totals::of(&outcome), vec![(index, outcome)]));
+    }
+    finished
 }
 
 /// Bytes the downloads of object inputs may hold ahead of the workers: a quarter of the memory

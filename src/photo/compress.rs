@@ -18,14 +18,14 @@ use crate::jpeg::header::{self, FrameHeader};
 use crate::jpeg::pixel::{self, EncodeSettings};
 use crate::jpeg::resize;
 use crate::jpeg::sniff;
-use crate::memory::{self, Budget};
+use crate::memory::{self, Budget, Reservation};
 use crate::options::{Method, Options};
 use crate::outcome::{Outcome, Status};
 use crate::photo::input;
 use crate::photo::output::{self, OutputDir, WriteOptions};
 use crate::photo::provenance::{self, Stale};
 use crate::photo::search;
-use crate::storage::{Bucket, Bytes, Prefetcher};
+use crate::storage::{Bucket, Bytes, PendingPut, Prefetcher};
 
 /// What every image of a batch shares.
 pub struct Context<'a> {
@@ -83,18 +83,39 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Compresses one image (the `CompressOneImage` component of the logs).
-pub fn compress_one(job: &Job, ctx: &Context<'_>, output_dir: &OutputDir) -> Outcome {
+/// An output on its way to its bucket: the worker that made it has moved on to the next
+/// image. The image is done when the upload is ([`Upload::finish`]); until then the bytes
+/// held by the upload count in the memory budget.
+pub struct Upload<'a> {
+    pending: PendingPut,
+    _held: Option<Reservation<'a>>,
+}
+
+impl Upload<'_> {
+    /// Waits for the upload to end; its error is the image's.
+    pub fn finish(self) -> Result<(), ImageError> {
+        self.pending.wait().map(drop).map_err(ImageError::from)
+    }
+}
+
+/// Compresses one image (the `CompressOneImage` component of the logs). An output to a bucket
+/// comes back still uploading: the caller finishes the [`Upload`] (and may fail the image).
+pub fn compress_one<'c>(
+    job: &Job,
+    ctx: &'c Context<'_>,
+    output_dir: &OutputDir,
+) -> (Outcome, Option<Upload<'c>>) {
     let name = job.input.display();
     let clock = Instant::now();
     let mut outcome = Outcome::new(job.input.clone(), job.output.clone(), job.key.clone());
     if ctx.cancel.is_cancelled() {
         debug!(target: "CompressOneImage", "Not starting image {name}: interrupted");
         outcome.status = Status::NotStarted;
-        return outcome;
+        return (outcome, None);
     }
     info!(target: "CompressOneImage", "Start compressing image {name}");
-    match run(job, ctx, output_dir, &mut outcome) {
+    let mut upload = None;
+    match run(job, ctx, output_dir, &mut outcome, &mut upload) {
         Ok(status) => {
             match status {
                 Status::Skipped => info!(
@@ -128,14 +149,15 @@ pub fn compress_one(job: &Job, ctx: &Context<'_>, output_dir: &OutputDir) -> Out
         }
     }
     outcome.duration = clock.elapsed();
-    outcome
+    (outcome, upload)
 }
 
-fn run(
+fn run<'c>(
     job: &Job,
-    ctx: &Context<'_>,
+    ctx: &'c Context<'_>,
     output_dir: &OutputDir,
     outcome: &mut Outcome,
+    upload: &mut Option<Upload<'c>>,
 ) -> Result<Status, ImageError> {
     if let Some(problem) = &job.problem {
         return Err(ImageError::Scan(problem.clone()));
@@ -189,9 +211,9 @@ fn run(
         Encoded::Original(status) => (input, status),
         Encoded::New(encoded) => (encoded, Status::Compressed),
     };
-    store(job, &data, write, ctx)?;
     outcome.output_bytes = data.len() as u64;
     outcome.progressive = header::read_frame(&data).ok().map(|f| f.progressive());
+    *upload = store(job, data, write, ctx)?;
     Ok(status)
 }
 
@@ -379,13 +401,25 @@ pub fn encode(
     Ok(Encoded::New(chosen.encoded))
 }
 
-/// Writes an output where its job says: a local file (atomically) or an object (whole).
-fn store(job: &Job, data: &[u8], write: WriteOptions, ctx: &Context<'_>) -> Result<(), ImageError> {
+/// Writes an output where its job says: a local file (atomically), or an object, whose upload
+/// is started and returned (its bytes counted in the budget until it ends).
+fn store<'c>(
+    job: &Job,
+    data: Vec<u8>,
+    write: WriteOptions,
+    ctx: &'c Context<'_>,
+) -> Result<Option<Upload<'c>>, ImageError> {
     match (&job.dest, ctx.remote.output) {
-        (Dest::File, _) => output::write_atomic(&job.output, data, write),
+        (Dest::File, _) => output::write_atomic(&job.output, &data, write).map(|()| None),
         (Dest::Object(key), Some(bucket)) => {
-            bucket.put(key, Bytes::copy_from_slice(data))?;
-            Ok(())
+            // (An output larger than the whole budget cannot wait for room: it goes uncounted,
+            // as its image's working memory was counted a moment ago.)
+            let held = ctx.budget.reserve(data.len() as u64);
+            let pending = bucket.put_background(key, Bytes::from(data));
+            Ok(Some(Upload {
+                pending,
+                _held: held,
+            }))
         }
         (Dest::Object(_), None) => Err(ImageError::Scan("no output bucket".into())),
     }
