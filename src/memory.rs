@@ -136,6 +136,11 @@ impl Budget {
     pub fn limit(&self) -> u64 {
         self.limit
     }
+
+    /// Bytes reserved now.
+    pub fn in_use(&self) -> u64 {
+        *self.in_use.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Drop for Reservation<'_> {

@@ -448,3 +448,60 @@ fn remove_leftovers(jobs: &[Job], options: &Options) {
         info!(target: "ProcessImages", "Removed {removed} temporary files left by an interrupted run");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{BucketOptions, Bytes, Credentials, ObjectUrl};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    #[test]
+    fn a_failed_upload_fails_its_image_before_anything_records_it() {
+        // A bucket on a port where nothing listens, tried once: the upload fails.
+        let options = BucketOptions {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            allow_http: Some(true),
+            region: Some("us-east-1".into()),
+            credentials: Some(Credentials {
+                access_key_id: "test".into(),
+                secret_access_key: "test".into(),
+                session_token: None,
+            }),
+            max_retries: 0,
+            retry_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
+            ..BucketOptions::default()
+        };
+        let url = ObjectUrl::parse("s3://out/p").expect("url");
+        let bucket = Bucket::connect_with(&url, &options).expect("a client");
+        let budget = crate::memory::Budget::new(1 << 20);
+        let (send, receive) = std::sync::mpsc::channel();
+        let mut outcome =
+            Outcome::new("in/a.jpg".into(), "s3://out/p/a.jpg".into(), "a.jpg".into());
+        outcome.output_bytes = 5;
+        outcome.method = Some(crate::options::Method::Dct);
+        let pending = bucket.put_background("a.jpg", Bytes::from_static(b"bytes"));
+        let held = budget.reserve(5);
+        assert_eq!(budget.in_use(), 5);
+        send.send((0, outcome, Upload::new(pending, held)))
+            .expect("send");
+        drop(send);
+        let recorded = Mutex::new(Vec::new());
+        let record = |o: &Outcome| recorded.lock().expect("lock").push(o.status.as_str());
+        let (totals, outcomes) = finish_uploads(receive, &record);
+        assert_eq!(
+            (totals.files, totals.failed, totals.output_bytes),
+            (1, 1, 0)
+        );
+        assert!(matches!(outcomes[0].1.status, Status::Failed(_)));
+        assert_eq!(outcomes[0].1.method, None);
+        assert_eq!(
+            *recorded.lock().expect("lock"),
+            ["failed"],
+            "recorded once, as failed"
+        );
+        // The upload's share of the budget was given back.
+        assert_eq!(budget.in_use(), 0);
+    }
+}

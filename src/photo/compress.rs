@@ -91,7 +91,15 @@ pub struct Upload<'a> {
     _held: Option<Reservation<'a>>,
 }
 
-impl Upload<'_> {
+impl<'a> Upload<'a> {
+    /// An upload under way, holding `held` of the budget until it ends.
+    pub fn new(pending: PendingPut, held: Option<Reservation<'a>>) -> Self {
+        Upload {
+            pending,
+            _held: held,
+        }
+    }
+
     /// Waits for the upload to end; its error is the image's.
     pub fn finish(self) -> Result<(), ImageError> {
         self.pending.wait().map(drop).map_err(ImageError::from)
@@ -416,10 +424,7 @@ fn store<'c>(
             // as its image's working memory was counted a moment ago.)
             let held = ctx.budget.reserve(data.len() as u64);
             let pending = bucket.put_background(key, Bytes::from(data));
-            Ok(Some(Upload {
-                pending,
-                _held: held,
-            }))
+            Ok(Some(Upload::new(pending, held)))
         }
         (Dest::Object(_), None) => Err(ImageError::Scan("no output bucket".into())),
     }

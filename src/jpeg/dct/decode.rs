@@ -85,12 +85,18 @@ fn check_parameters(
     for &(ci, _, _) in &scan.components {
         let bits = &mut progression[ci];
         let mut bogus = (scan.ss > 0 && bits[0] < 0).then_some(0);
-        for k in scan.ss..=scan.se.min(63) {
-            let expected = u32::try_from(bits[k]).unwrap_or(0);
+        let band = scan.ss.min(63)..=scan.se.min(63);
+        for (k, bit) in bits
+            .iter_mut()
+            .enumerate()
+            .take(*band.end() + 1)
+            .skip(*band.start())
+        {
+            let expected = u32::try_from(*bit).unwrap_or(0);
             if scan.ah != expected {
                 bogus = bogus.or(Some(k));
             }
-            bits[k] = i8::try_from(scan.al).unwrap_or(i8::MAX);
+            *bit = i8::try_from(scan.al).unwrap_or(i8::MAX);
         }
         if let Some(k) = bogus {
             Refusal::unless_lenient(
