@@ -21,6 +21,9 @@ use crate::storage::Bucket;
 /// Largest manifest part read back (a part holds at most a few hundred records).
 const MAX_PART_BYTES: u64 = 64 << 20;
 
+/// What [`Root::each_part`] hands each part to: its name and bytes; an error stops the reading.
+pub type EachPart<'a> = dyn FnMut(&str, Vec<u8>) -> Result<(), String> + 'a;
+
 /// Where a run's manifest lives: below the local output folder or the output bucket prefix.
 pub enum Root<'a> {
     /// A local folder (the output folder, or the folder `photopress report` is given).
@@ -55,6 +58,44 @@ impl Root<'_> {
     /// Every part below `dir` (relative to the root), with its name.
     pub fn read_parts(&self, dir: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
         let mut parts = Vec::new();
+        self.each_part(dir, &mut |name, bytes| {
+            parts.push((name.to_string(), bytes));
+            Ok(())
+        })?;
+        Ok(parts)
+    }
+
+    /// Every part below `dir` (relative to the root), read one at a time and handed to `each`
+    /// with its name, in the order they were written (by [`manifest::part_order`], then by
+    /// name, as [`manifest::parse_parts`] orders them): what is held is the parts' names and
+    /// one part's bytes. The first error (a read's, or `each`'s) stops it.
+    pub fn each_part(&self, dir: &str, each: &mut EachPart<'_>) -> Result<(), String> {
+        let mut names = self.part_names(dir)?;
+        names.sort_by(|(a, _), (b, _)| {
+            (manifest::part_order(a), a).cmp(&(manifest::part_order(b), b))
+        });
+        for (name, source) in names {
+            let bytes = match (self, source) {
+                (Root::Object(bucket), PartSource::Key(key_rel)) => bucket
+                    .get(&key_rel, MAX_PART_BYTES)
+                    .map_err(|e| e.to_string())?
+                    .bytes
+                    .to_vec(),
+                // A local root lists paths only.
+                (Root::Local(_), PartSource::Key(key)) => return Err(format!("{key}: no bucket")),
+                (_, PartSource::Path(path)) => {
+                    fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?
+                }
+            };
+            each(&name, bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The names of the parts below `dir` (local paths, or object addresses), each with where
+    /// to read it.
+    fn part_names(&self, dir: &str) -> Result<Vec<(String, PartSource)>, String> {
+        let mut names = Vec::new();
         match self {
             Root::Local(root) => {
                 let base = dir.split('/').fold(root.to_path_buf(), |p, s| p.join(s));
@@ -75,9 +116,8 @@ impl Root<'_> {
                             && manifest::is_part_name(&name)
                             && meta.len() <= MAX_PART_BYTES
                         {
-                            let bytes =
-                                fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-                            parts.push((path.to_string_lossy().into_owned(), bytes));
+                            let name = path.to_string_lossy().into_owned();
+                            names.push((name, PartSource::Path(path)));
                         }
                     }
                 }
@@ -87,19 +127,20 @@ impl Root<'_> {
                 for object in listing.objects {
                     let name = object.key_rel.rsplit('/').next().unwrap_or_default();
                     if manifest::is_part_name(name) {
-                        let fetched = bucket
-                            .get(&object.key_rel, MAX_PART_BYTES)
-                            .map_err(|e| e.to_string())?;
-                        parts.push((
-                            bucket.url().object_url(&object.key_rel),
-                            fetched.bytes.to_vec(),
-                        ));
+                        let name = bucket.url().object_url(&object.key_rel);
+                        names.push((name, PartSource::Key(object.key_rel)));
                     }
                 }
             }
         }
-        Ok(parts)
+        Ok(names)
     }
+}
+
+/// Where a part is read: a local file, or a key below the bucket handle's prefix.
+enum PartSource {
+    Path(std::path::PathBuf),
+    Key(String),
 }
 
 /// A job's input version before it is read (a stat, or the listing's ETag, or a HEAD).
@@ -218,5 +259,74 @@ impl<'a> Journal<'a> {
             shard: self.shard.0,
             shards: self.shard.1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parts of three shards and two runs, named so that the file system's order and the
+    /// names' order are not the order written; a temporary file and a part too large are not
+    /// parts.
+    #[test]
+    fn parts_come_one_at_a_time_in_the_order_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let names = [
+            "_photopress/n3/shard-2/part-200-9-0.ndjson",
+            "_photopress/n3/shard-0/part-100-7-10.ndjson",
+            "_photopress/n3/shard-0/part-100-7-9.ndjson",
+            "_photopress/n3/shard-1/part-100-8-0.ndjson",
+            "_photopress/n3/shard-1/part-99-8-0.ndjson",
+            "_photopress/n3/shard-0/part-100-7-0.ndjson",
+        ];
+        for (i, name) in names.iter().enumerate() {
+            let path = tmp.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, format!("line {i}\n")).unwrap();
+        }
+        fs::write(
+            tmp.path()
+                .join("_photopress/n3/shard-0/.tmp-part-1-1-1.ndjson"),
+            "x",
+        )
+        .unwrap();
+        let root = Root::Local(tmp.path());
+        let mut seen = Vec::new();
+        root.each_part("_photopress/n3", &mut |name, bytes| {
+            seen.push((name.to_string(), bytes));
+            Ok(())
+        })
+        .unwrap();
+        let file = |n: &String| n.rsplit('/').next().unwrap_or_default().to_string();
+        let order: Vec<String> = seen.iter().map(|(n, _)| file(n)).collect();
+        assert_eq!(
+            order,
+            [
+                "part-99-8-0.ndjson",
+                "part-100-7-0.ndjson",
+                "part-100-7-9.ndjson",
+                "part-100-7-10.ndjson",
+                "part-100-8-0.ndjson",
+                "part-200-9-0.ndjson",
+            ]
+        );
+        // parse_parts puts the same parts, read all at once and given in another order, in
+        // the same order (its warnings, one for each part's line, name them in turn).
+        let mut all = root.read_parts("_photopress/n3").unwrap();
+        all.reverse();
+        let (_, warnings) = manifest::parse_parts(all);
+        let named: Vec<String> = warnings
+            .iter()
+            .map(|w| file(&w.split(' ').next().unwrap_or_default().to_string()))
+            .collect();
+        assert_eq!(named, order);
+        // An error of the callback stops the reading.
+        let mut calls = 0;
+        let stopped = root.each_part("", &mut |_, _| {
+            calls += 1;
+            Err("stop".into())
+        });
+        assert_eq!((stopped, calls), (Err("stop".to_string()), 1));
     }
 }

@@ -348,14 +348,19 @@ fn write_files(to: &Location, files: Vec<(String, Vec<u8>)>) -> Result<(), Setup
     Ok(())
 }
 
-/// Reads the keys of every shard's list of a plan (for `photopress report --plan`).
-pub fn read_keys(plan: &Location, count: u64) -> Result<Vec<String>, String> {
+/// Reads the keys of every shard's list of a plan, shard 0 first, and hands each to `each`
+/// (for `photopress report --plan`); one list is held at a time. The first error (a read's,
+/// or `each`'s) stops it.
+pub fn each_key(
+    plan: &Location,
+    count: u64,
+    each: &mut dyn FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
     // One connection for every list of a bucket plan (not one per shard).
     let bucket = match plan {
         Location::Object(url) => Some(Bucket::connect(url).map_err(|e| e.to_string())?),
         Location::Local(_) => None,
     };
-    let mut keys = Vec::new();
     for k in 0..count {
         let name = keys_name(k);
         let place = plan.join(&name).map_err(|e| e.to_string())?;
@@ -373,9 +378,11 @@ pub fn read_keys(plan: &Location, count: u64) -> Result<Vec<String>, String> {
         for b in bad {
             warn!(target: "ProcessImages", "{place} line {}: {}", b.line, b.reason);
         }
-        keys.extend(entries.into_iter().map(|e| e.key));
+        for entry in entries {
+            each(&entry.key)?;
+        }
     }
-    Ok(keys)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,34 +1,57 @@
-//! The whole job's report, from every shard's manifest records.
+//! The whole job's report, from every shard's manifest records, in bounded memory.
 //!
-//! Records are fed one by one ([`Summarizer::add`], so a reader can go part by part without
-//! holding superseded lines), in the order they were written ([`crate::fleet::manifest::parse_parts`]).
-//! Each shard's latest record of a key stands for that shard (as for resume); a key recorded by
-//! several shards counts once, by its latest record, and is reported. Sizes count as in the
-//! batch report: keys with an output (compressed, kept-original, skipped) add their input and
-//! output bytes, failed and not-started ones add none.
-use std::collections::{BTreeSet, HashMap, HashSet};
+//! Records are fed one by one ([`JobMerge::add`]), in the order they were written (parts by
+//! [`crate::fleet::manifest::part_order`], lines in file order). Each shard's latest record of
+//! a key stands for that shard (as for resume); a key recorded by several shards counts once,
+//! by its latest record, and is reported. Sizes count as in the batch report: keys with an
+//! output (compressed, kept-original, skipped) add their input and output bytes, failed and
+//! not-started ones add none.
+//!
+//! What is kept: no table of keys. Each record becomes one entry of an external sort (`sort`):
+//! its key, then a fixed 59-byte state (its place among the records, its start, duration,
+//! shard, status, method, sizes, and the index of its settings text in a table of the
+//! distinct settings) and, for a failure only, its error message. Up to [`SORT_BUFFER_BYTES`]
+//! of entries are held in memory; beyond that they are sorted and written to anonymous
+//! temporary files, merged at the end. The merged entries come grouped by key, in key order:
+//! each group is decided alone (the latest record of each shard, the key's latest record) and
+//! forgotten, and the lists the report gives by key (failed keys, keys done twice, keys done
+//! with other settings) come out sorted as the report wants them; each holds its first
+//! items in memory and the rest in a temporary file (`List`). The keys done with other
+//! settings than the most common ones take a second read of the merged entries, only when
+//! the done keys have more than one setting. Plan keys (`--plan`) join the same sort; the
+//! ones no record mentions are sorted back into plan order by a second, small sort. Memory
+//! is the sort's buffer, one part's records, the table of settings and the lists' first
+//! items, whatever the number of records.
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::fleet::manifest::Record;
 use crate::outcome::{Kind, Totals};
 
+mod list;
+mod sort;
+
+pub use list::List;
+
 /// Text lists longer than this are cut (the JSON document has them whole).
 const TEXT_LIST_LIMIT: usize = 50;
+
+/// Bytes of merge entries held in memory before they go to a temporary file, sorted.
+pub const SORT_BUFFER_BYTES: usize = 64 << 20;
+
+/// The same for the plan keys that no record mentions, sorted back into plan order.
+const MISSING_BUFFER_BYTES: usize = 16 << 20;
 
 /// Counts and byte totals of a job: a batch's [`Totals`], summed over
 /// each key's latest record.
 pub type JobTotals = Totals;
 
-/// The totals of one record (the batch's rule, [`Totals::count`]).
-fn totals_of(record: &Record) -> JobTotals {
-    let dct = record.method.as_deref().map(|method| method == "dct");
-    Totals::count(record.status, dct, record.input_bytes, record.output_bytes)
-}
-
 /// A key whose latest record is a failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailedKey {
     /// The relative key.
     pub key: String,
@@ -39,7 +62,7 @@ pub struct FailedKey {
 }
 
 /// A key done (compressed, kept-original or skipped) by more than one shard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoneTwice {
     /// The relative key.
     pub key: String,
@@ -48,7 +71,7 @@ pub struct DoneTwice {
 }
 
 /// A key done with settings other than the job's most common ones.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OtherSettings {
     /// The relative key.
     pub key: String,
@@ -57,11 +80,11 @@ pub struct OtherSettings {
 }
 
 /// What the job did, and what looks wrong with it. Lists are sorted by key (`missing`: in plan
-/// order).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct JobSummary {
-    /// The job's shard count, as given to [`summarize`] (`photopress report` reads it from the
-    /// folder's name, `n4`, else from the records).
+/// order); each may be millions long, and holds its first items in memory ([`List`]).
+#[derive(Debug)]
+pub struct JobReport {
+    /// The job's shard count, as given to [`JobMerge::finish`] (`photopress report` reads it
+    /// from the folder's name, `n4`, else from the records).
     pub shard_count: u64,
     /// Manifest lines read (every record, superseded ones included).
     pub records: u64,
@@ -69,176 +92,442 @@ pub struct JobSummary {
     pub totals: JobTotals,
     /// From the earliest start to the latest end, in milliseconds.
     pub wall_ms: f64,
-    /// The images' own durations added up, in milliseconds.
+    /// The images' own durations added up (in key order), in milliseconds.
     pub summed_ms: f64,
     /// Keys whose latest record is a failure.
-    pub failed: Vec<FailedKey>,
+    pub failed: List<FailedKey>,
     /// Shards in `0..shard_count` with no record at all.
     pub shards_without_records: Vec<u64>,
     /// Keys done by more than one shard.
-    pub done_twice: Vec<DoneTwice>,
+    pub done_twice: List<DoneTwice>,
     /// The most common settings among done keys (the first by text on a tie).
     pub settings: Option<String>,
     /// Done keys whose latest record has settings other than `settings`.
-    pub other_settings: Vec<OtherSettings>,
+    pub other_settings: List<OtherSettings>,
     /// Plan keys that no record mentions; `None` without a plan.
-    pub missing: Option<Vec<String>>,
+    pub missing: Option<List<String>>,
 }
 
 /// Whether the job is complete: every key done once, with one setting, no shard without a
 /// manifest, nothing failed, not started or missing from the plan.
-pub fn complete(summary: &JobSummary) -> bool {
-    summary.failed.is_empty()
-        && summary.totals.not_started == 0
-        && summary.shards_without_records.is_empty()
-        && summary.done_twice.is_empty()
-        && summary.other_settings.is_empty()
-        && summary.missing.as_ref().is_none_or(Vec::is_empty)
+pub fn complete(report: &JobReport) -> bool {
+    report.failed.is_empty()
+        && report.totals.not_started == 0
+        && report.shards_without_records.is_empty()
+        && report.done_twice.is_empty()
+        && report.other_settings.is_empty()
+        && report.missing.as_ref().is_none_or(List::is_empty)
 }
 
-/// One shard's latest record of a key, with when it was given (ties on `started` go to the
-/// later one).
-struct Entry {
-    order: u64,
-    record: Record,
+/// Merges the records of a job's shards (and its plan's keys) into a [`JobReport`].
+pub struct JobMerge {
+    records: u64,
+    plan_keys: u64,
+    max_shards: Option<u64>,
+    /// Each distinct settings text, by its index in the entries.
+    settings: Vec<String>,
+    settings_index: HashMap<String, u32>,
+    sorter: sort::Sorter,
+    /// The scratch payload of the entry being added.
+    payload: Vec<u8>,
+    list_in_memory: usize,
+    missing_buffer: usize,
 }
 
-/// Gathers records of a job's shards.
-pub struct Summarizer {
-    shard_count: u64,
-    given: u64,
-    keys: HashMap<String, Vec<Entry>>,
+impl Default for JobMerge {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
-impl Summarizer {
-    /// A summarizer for a job of `shard_count` shards.
-    pub fn new(shard_count: u64) -> Self {
-        Summarizer {
-            shard_count,
-            given: 0,
-            keys: HashMap::new(),
+/// An entry's payload starts with its kind: records sort before plan keys in a key's group.
+const RECORD: u8 = 0;
+const PLAN_KEY: u8 = 1;
+
+impl JobMerge {
+    /// A merge holding at most [`SORT_BUFFER_BYTES`] of entries in memory.
+    pub fn new() -> Self {
+        Self::with_buffers(SORT_BUFFER_BYTES, list::IN_MEMORY, MISSING_BUFFER_BYTES)
+    }
+
+    fn with_buffers(sort_bytes: usize, list_in_memory: usize, missing_bytes: usize) -> Self {
+        JobMerge {
+            records: 0,
+            plan_keys: 0,
+            max_shards: None,
+            settings: Vec::new(),
+            settings_index: HashMap::new(),
+            sorter: sort::Sorter::new(sort_bytes),
+            payload: Vec::with_capacity(128),
+            list_in_memory: list_in_memory.max(TEXT_LIST_LIMIT),
+            missing_buffer: missing_bytes,
         }
     }
 
-    /// Adds a record; give them in the order they were written.
-    pub fn add(&mut self, record: Record) {
-        let order = self.given;
-        self.given += 1;
-        let entries = self.keys.entry(record.key.clone()).or_default();
-        match entries.iter_mut().find(|e| e.record.shard == record.shard) {
-            Some(known) if record.started < known.record.started => {}
-            Some(known) => *known = Entry { order, record },
-            None => entries.push(Entry { order, record }),
-        }
-    }
-
-    /// The summary; `plan` is every key the plan listed, if there was one.
-    pub fn finish(self, plan: Option<&[String]>) -> JobSummary {
-        let mut totals = JobTotals::default();
-        let mut failed = Vec::new();
-        let mut done_twice = Vec::new();
-        let mut seen_shards = BTreeSet::new();
-        let mut settings_count: HashMap<&str, u64> = HashMap::new();
-        let mut span: Option<(f64, f64)> = None;
-        let mut summed_ms = 0.0;
-        let mut counted: Vec<&Record> = Vec::with_capacity(self.keys.len());
-        for entries in self.keys.values() {
-            seen_shards.extend(entries.iter().map(|e| e.record.shard));
-            let Some(latest) = entries
-                .iter()
-                .max_by(|a, b| (a.record.started, a.order).cmp(&(b.record.started, b.order)))
-            else {
-                continue;
-            };
-            let record = &latest.record;
-            counted.push(record);
-            totals = totals.merge(totals_of(record));
-            let mut done_by: Vec<u64> = entries
-                .iter()
-                .filter(|e| e.record.status.is_done())
-                .map(|e| e.record.shard)
-                .collect();
-            if done_by.len() > 1 {
-                done_by.sort_unstable();
-                done_twice.push(DoneTwice {
-                    key: record.key.clone(),
-                    shards: done_by,
-                });
+    /// Adds a record; give them in the order they were written. An error is a temporary
+    /// file's.
+    pub fn add(&mut self, record: &Record) -> io::Result<()> {
+        let settings = match self.settings_index.get(&record.settings) {
+            Some(&index) => index,
+            None => {
+                let index = u32::try_from(self.settings.len())
+                    .map_err(|_| io::Error::other("more than 2^32 distinct settings"))?;
+                self.settings.push(record.settings.clone());
+                self.settings_index.insert(record.settings.clone(), index);
+                index
             }
-            match record.status {
-                Kind::Failed => failed.push(FailedKey {
-                    key: record.key.clone(),
-                    shard: record.shard,
-                    error: record.error.clone().unwrap_or_default(),
-                }),
-                status if status.is_done() => {
-                    *settings_count.entry(record.settings.as_str()).or_default() += 1;
-                }
-                _ => {}
-            }
-            // A not-started key did no work: its time is not the job's.
-            if record.status != Kind::NotStarted {
-                let start = record.started.timestamp_micros() as f64 / 1e3;
-                let end = start + record.duration_ms;
-                span = Some(span.map_or((start, end), |(s, e)| (s.min(start), e.max(end))));
-                summed_ms += record.duration_ms;
-            }
-        }
-        let settings = settings_count
-            .iter()
-            .max_by(|(a, m), (b, n)| m.cmp(n).then_with(|| b.cmp(a)))
-            .map(|(s, _)| s.to_string());
-        let mut other_settings: Vec<OtherSettings> = counted
-            .iter()
-            .filter(|r| r.status.is_done() && Some(&r.settings) != settings.as_ref())
-            .map(|r| OtherSettings {
-                key: r.key.clone(),
-                settings: r.settings.clone(),
-            })
-            .collect();
-        other_settings.sort_by(|a, b| a.key.cmp(&b.key));
-        failed.sort_by(|a, b| a.key.cmp(&b.key));
-        done_twice.sort_by(|a, b| a.key.cmp(&b.key));
-        let missing = plan.map(|keys| {
-            let mut listed = HashSet::new();
-            keys.iter()
-                .filter(|k| !self.keys.contains_key(k.as_str()) && listed.insert(k.as_str()))
-                .cloned()
-                .collect()
-        });
-        JobSummary {
-            shard_count: self.shard_count,
-            records: self.given,
-            totals,
-            wall_ms: span.map_or(0.0, |(start, end)| end - start),
-            summed_ms,
-            failed,
-            shards_without_records: (0..self.shard_count)
-                .filter(|k| !seen_shards.contains(k))
-                .collect(),
-            done_twice,
+        };
+        let state = State {
+            order: self.records,
+            secs: record.started.timestamp(),
+            nanos: record.started.timestamp_subsec_nanos(),
+            duration_ms: record.duration_ms,
+            shard: record.shard,
+            input_bytes: record.input_bytes,
+            output_bytes: record.output_bytes,
+            status: record.status,
+            dct: record.method.as_deref().map(|method| method == "dct"),
             settings,
-            other_settings,
-            missing,
+        };
+        self.records += 1;
+        self.max_shards = Some(
+            self.max_shards
+                .map_or(record.shards, |m| m.max(record.shards)),
+        );
+        self.payload.clear();
+        state.encode(&mut self.payload);
+        // Only a failure's message is ever reported.
+        if record.status == Kind::Failed
+            && let Some(error) = &record.error
+        {
+            self.payload.extend_from_slice(error.as_bytes());
         }
+        self.sorter.push(record.key.as_bytes(), &self.payload)
+    }
+
+    /// Adds a key of the plan; give them in plan order.
+    pub fn add_plan_key(&mut self, key: &str) -> io::Result<()> {
+        let mut payload = [0u8; 9];
+        payload[0] = PLAN_KEY;
+        payload[1..].copy_from_slice(&self.plan_keys.to_be_bytes());
+        self.plan_keys += 1;
+        self.sorter.push(key.as_bytes(), &payload)
+    }
+
+    /// The largest shard count the records name (`None` before any record).
+    pub fn max_shards(&self) -> Option<u64> {
+        self.max_shards
+    }
+
+    /// The report of a job of `shard_count` shards; `plan` says whether there was a plan
+    /// (whose keys were added with [`Self::add_plan_key`]).
+    pub fn finish(self, shard_count: u64, plan: bool) -> io::Result<JobReport> {
+        let sorted = self.sorter.finish()?;
+        let mut pass = FirstPass {
+            shard_count,
+            totals: JobTotals::default(),
+            span: None,
+            summed_ms: 0.0,
+            seen_shards: BTreeSet::new(),
+            settings_count: vec![0; self.settings.len()],
+            failed: List::new(self.list_in_memory),
+            done_twice: List::new(self.list_in_memory),
+            missing: sort::Sorter::new(self.missing_buffer),
+        };
+        groups(&sorted, |group| pass.group(group))?;
+        // The most common settings, the first by text on a tie.
+        let winner = (0..self.settings.len())
+            .filter(|&i| pass.settings_count[i] > 0)
+            .max_by(|&a, &b| {
+                (pass.settings_count[a].cmp(&pass.settings_count[b]))
+                    .then_with(|| self.settings[b].cmp(&self.settings[a]))
+            });
+        let mut other_settings = List::new(self.list_in_memory);
+        if pass.settings_count.iter().filter(|&&n| n > 0).count() > 1 {
+            groups(&sorted, |group| {
+                let latest = &group.latest;
+                if group.has_records
+                    && latest.status.is_done()
+                    && Some(latest.settings as usize) != winner
+                {
+                    other_settings.push(OtherSettings {
+                        key: group.key_text(),
+                        settings: self.settings[latest.settings as usize].clone(),
+                    })?;
+                }
+                Ok(())
+            })?;
+        }
+        drop(sorted);
+        let missing = if plan {
+            let mut missing = List::new(self.list_in_memory);
+            pass.missing
+                .finish()?
+                .for_each(|_, key| missing.push(String::from_utf8_lossy(key).into_owned()))?;
+            Some(missing.finish()?)
+        } else {
+            None
+        };
+        Ok(JobReport {
+            shard_count,
+            records: self.records,
+            totals: pass.totals,
+            wall_ms: pass.span.map_or(0.0, |(start, end)| end - start),
+            summed_ms: pass.summed_ms,
+            failed: pass.failed.finish()?,
+            shards_without_records: (0..shard_count)
+                .filter(|k| !pass.seen_shards.contains(k))
+                .collect(),
+            done_twice: pass.done_twice.finish()?,
+            settings: winner.map(|i| self.settings[i].clone()),
+            other_settings: other_settings.finish()?,
+            missing,
+        })
     }
 }
 
-/// The summary of `records` (in the order written) of a job of `shard_count` shards.
-pub fn summarize(
-    records: impl IntoIterator<Item = Record>,
-    shard_count: u64,
-    plan: Option<&[String]>,
-) -> JobSummary {
-    let mut summarizer = Summarizer::new(shard_count);
-    for record in records {
-        summarizer.add(record);
+/// What the merge keeps of a record (besides its key, and a failure's message).
+#[derive(Debug, Clone, Copy)]
+struct State {
+    /// Its place among the records given, from 0.
+    order: u64,
+    /// Its start: seconds and nanoseconds of the Unix time.
+    secs: i64,
+    nanos: u32,
+    duration_ms: f64,
+    shard: u64,
+    input_bytes: u64,
+    output_bytes: u64,
+    status: Kind,
+    /// `Some(true)` for the `dct` method, `Some(false)` for another, `None` for none.
+    dct: Option<bool>,
+    /// Its settings' index in the table of settings.
+    settings: u32,
+}
+
+/// The encoded size of a [`State`], after the payload's kind byte.
+const STATE_BYTES: usize = 58;
+
+const KINDS: [Kind; 5] = [
+    Kind::Compressed,
+    Kind::KeptOriginal,
+    Kind::Skipped,
+    Kind::Failed,
+    Kind::NotStarted,
+];
+
+impl State {
+    /// The payload: the kind byte, then the order big-endian (so that a key's records sort in
+    /// the order given), then the rest.
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(RECORD);
+        out.extend_from_slice(&self.order.to_be_bytes());
+        out.extend_from_slice(&self.secs.to_le_bytes());
+        out.extend_from_slice(&self.nanos.to_le_bytes());
+        out.extend_from_slice(&self.duration_ms.to_le_bytes());
+        out.extend_from_slice(&self.shard.to_le_bytes());
+        out.extend_from_slice(&self.input_bytes.to_le_bytes());
+        out.extend_from_slice(&self.output_bytes.to_le_bytes());
+        out.push(KINDS.iter().position(|&k| k == self.status).unwrap_or(0) as u8);
+        out.push(match self.dct {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        });
+        out.extend_from_slice(&self.settings.to_le_bytes());
     }
-    summarizer.finish(plan)
+
+    /// A record's state and the rest of its payload (a failure's message), from a payload
+    /// [`Self::encode`] wrote (without its kind byte).
+    fn decode(bytes: &[u8]) -> Option<(State, &[u8])> {
+        let (fixed, rest) = bytes.split_at_checked(STATE_BYTES)?;
+        let u64_at = |at: usize| Some(u64::from_le_bytes(fixed.get(at..at + 8)?.try_into().ok()?));
+        let state = State {
+            order: u64::from_be_bytes(fixed.get(0..8)?.try_into().ok()?),
+            secs: i64::from_le_bytes(fixed.get(8..16)?.try_into().ok()?),
+            nanos: u32::from_le_bytes(fixed.get(16..20)?.try_into().ok()?),
+            duration_ms: f64::from_bits(u64_at(20)?),
+            shard: u64_at(28)?,
+            input_bytes: u64_at(36)?,
+            output_bytes: u64_at(44)?,
+            status: *KINDS.get(usize::from(*fixed.get(52)?))?,
+            dct: match fixed.get(53)? {
+                0 => None,
+                1 => Some(true),
+                _ => Some(false),
+            },
+            settings: u32::from_le_bytes(fixed.get(54..58)?.try_into().ok()?),
+        };
+        Some((state, rest))
+    }
+
+    /// The order of "latest": the later start, then the later given.
+    fn later_than(&self, other: &State) -> bool {
+        (self.secs, self.nanos, self.order) > (other.secs, other.nanos, other.order)
+    }
+
+    fn started(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.secs, self.nanos).unwrap_or_default()
+    }
+}
+
+/// One key's entries, merged.
+struct Group {
+    key: Vec<u8>,
+    has_records: bool,
+    /// The key's latest record, and its error message when it is a failure.
+    latest: State,
+    error: Vec<u8>,
+    /// Each shard's latest record of the key, in the order the shards first appear.
+    shards: Vec<State>,
+    /// The key's first place in the plan, if the plan has it.
+    plan_order: Option<u64>,
+}
+
+impl Group {
+    fn key_text(&self) -> String {
+        String::from_utf8_lossy(&self.key).into_owned()
+    }
+}
+
+/// Reads the sorted entries a group (one key) at a time.
+fn groups(sorted: &sort::Sorted, mut each: impl FnMut(&Group) -> io::Result<()>) -> io::Result<()> {
+    let mut group: Option<Group> = None;
+    sorted.for_each(|key, payload| {
+        if group.as_ref().is_some_and(|g| g.key != key)
+            && let Some(done) = group.take()
+        {
+            each(&done)?;
+        }
+        let group = group.get_or_insert_with(|| Group {
+            key: key.to_vec(),
+            has_records: false,
+            latest: State {
+                order: 0,
+                secs: 0,
+                nanos: 0,
+                duration_ms: 0.0,
+                shard: 0,
+                input_bytes: 0,
+                output_bytes: 0,
+                status: Kind::NotStarted,
+                dct: None,
+                settings: 0,
+            },
+            error: Vec::new(),
+            shards: Vec::new(),
+            plan_order: None,
+        });
+        match payload.split_first() {
+            Some((&RECORD, rest)) => {
+                let Some((state, error)) = State::decode(rest) else {
+                    return Err(io::Error::other("a merge entry that does not decode"));
+                };
+                // Records come in the order given: a later one wins unless it started earlier.
+                match group.shards.iter_mut().find(|s| s.shard == state.shard) {
+                    Some(known) if (state.secs, state.nanos) < (known.secs, known.nanos) => {}
+                    Some(known) => *known = state,
+                    None => group.shards.push(state),
+                }
+                if !group.has_records || state.later_than(&group.latest) {
+                    group.latest = state;
+                    group.error.clear();
+                    group.error.extend_from_slice(error);
+                }
+                group.has_records = true;
+            }
+            Some((&PLAN_KEY, rest)) => {
+                if group.plan_order.is_none() {
+                    let order = rest.get(..8).and_then(|b| b.try_into().ok());
+                    group.plan_order = order.map(u64::from_be_bytes);
+                }
+            }
+            _ => return Err(io::Error::other("a merge entry of no known kind")),
+        }
+        Ok(())
+    })?;
+    match group {
+        Some(last) => each(&last),
+        None => Ok(()),
+    }
+}
+
+/// What the first read of the merged entries gathers.
+struct FirstPass {
+    shard_count: u64,
+    totals: JobTotals,
+    span: Option<(f64, f64)>,
+    summed_ms: f64,
+    seen_shards: BTreeSet<u64>,
+    settings_count: Vec<u64>,
+    failed: List<FailedKey>,
+    done_twice: List<DoneTwice>,
+    /// Plan keys with no record: their plan order, then the key.
+    missing: sort::Sorter,
+}
+
+impl FirstPass {
+    fn group(&mut self, group: &Group) -> io::Result<()> {
+        if !group.has_records {
+            if let Some(order) = group.plan_order {
+                self.missing.push(&order.to_be_bytes(), &group.key)?;
+            }
+            return Ok(());
+        }
+        for s in &group.shards {
+            if s.shard < self.shard_count {
+                self.seen_shards.insert(s.shard);
+            }
+        }
+        let latest = &group.latest;
+        self.totals = self.totals.merge(Totals::count(
+            latest.status,
+            latest.dct,
+            latest.input_bytes,
+            latest.output_bytes,
+        ));
+        let mut done_by: Vec<u64> = group
+            .shards
+            .iter()
+            .filter(|s| s.status.is_done())
+            .map(|s| s.shard)
+            .collect();
+        if done_by.len() > 1 {
+            done_by.sort_unstable();
+            self.done_twice.push(DoneTwice {
+                key: group.key_text(),
+                shards: done_by,
+            })?;
+        }
+        match latest.status {
+            Kind::Failed => self.failed.push(FailedKey {
+                key: group.key_text(),
+                shard: latest.shard,
+                error: String::from_utf8_lossy(&group.error).into_owned(),
+            })?,
+            status if status.is_done() => {
+                if let Some(count) = self.settings_count.get_mut(latest.settings as usize) {
+                    *count += 1;
+                }
+            }
+            _ => {}
+        }
+        // A not-started key did no work: its time is not the job's.
+        if latest.status != Kind::NotStarted {
+            let start = latest.started().timestamp_micros() as f64 / 1e3;
+            let end = start + latest.duration_ms;
+            self.span = Some(
+                self.span
+                    .map_or((start, end), |(s, e)| (s.min(start), e.max(end))),
+            );
+            self.summed_ms += latest.duration_ms;
+        }
+        Ok(())
+    }
 }
 
 /// The text report: the batch report's four lines, then the job's details and problems.
-pub fn text(summary: &JobSummary) -> String {
+pub fn text(summary: &JobReport) -> String {
     let t = &summary.totals;
     let mut out = String::new();
     out.push_str(&crate::report::seed_lines(t, summary.wall_ms));
@@ -263,21 +552,22 @@ pub fn text(summary: &JobSummary) -> String {
         "Shards {}, manifest lines {}",
         summary.shard_count, summary.records
     );
+    let failed = summary.failed.first().iter();
     list(
         &mut out,
         "Failed files",
-        summary
-            .failed
-            .iter()
-            .map(|f| format!("{}: {}", f.key, f.error)),
+        summary.failed.len(),
+        failed.map(|f| format!("{}: {}", f.key, f.error)),
     );
-    let shards = summary.shards_without_records.iter().map(u64::to_string);
-    list(&mut out, "Shards without records", shards);
-    let twice = summary.done_twice.iter().map(|d| {
+    let without = &summary.shards_without_records;
+    let shards = without.iter().map(u64::to_string);
+    list(&mut out, "Shards without records", without.len(), shards);
+    let twice = summary.done_twice.first().iter().map(|d| {
         let shards: Vec<String> = d.shards.iter().map(u64::to_string).collect();
         format!("{} (shards {})", d.key, shards.join(", "))
     });
-    list(&mut out, "Keys done by more than one shard", twice);
+    let title = "Keys done by more than one shard";
+    list(&mut out, title, summary.done_twice.len(), twice);
     if !summary.other_settings.is_empty() {
         let _ = writeln!(
             out,
@@ -285,24 +575,26 @@ pub fn text(summary: &JobSummary) -> String {
             summary.settings.as_deref().unwrap_or_default()
         );
     }
-    let other = summary
-        .other_settings
-        .iter()
-        .map(|o| format!("{}: {}", o.key, o.settings));
-    list(&mut out, "Keys done with other settings", other);
+    let other = summary.other_settings.first().iter();
+    list(
+        &mut out,
+        "Keys done with other settings",
+        summary.other_settings.len(),
+        other.map(|o| format!("{}: {}", o.key, o.settings)),
+    );
     if let Some(missing) = &summary.missing {
         list(
             &mut out,
             "Plan keys with no record",
-            missing.iter().cloned(),
+            missing.len(),
+            missing.first().iter().cloned(),
         );
     }
     out
 }
 
-/// Appends `title (count):` and the items, one per indented line, when there are any.
-fn list(out: &mut String, title: &str, items: impl ExactSizeIterator<Item = String>) {
-    let count = items.len();
+/// Appends `title (count):` and the first items, one per indented line, when there are any.
+fn list(out: &mut String, title: &str, count: usize, items: impl Iterator<Item = String>) {
     if count == 0 {
         return;
     }
@@ -319,21 +611,50 @@ fn list(out: &mut String, title: &str, items: impl ExactSizeIterator<Item = Stri
     }
 }
 
+/// The JSON document: the report's fields in order, and `rate`.
 #[derive(Serialize)]
-struct JsonSummary<'a> {
-    #[serde(flatten)]
-    summary: &'a JobSummary,
+struct JsonReport<'a> {
+    shard_count: u64,
+    records: u64,
+    totals: &'a JobTotals,
+    wall_ms: f64,
+    summed_ms: f64,
+    failed: &'a List<FailedKey>,
+    shards_without_records: &'a [u64],
+    done_twice: &'a List<DoneTwice>,
+    settings: &'a Option<String>,
+    other_settings: &'a List<OtherSettings>,
+    missing: &'a Option<List<String>>,
     rate: f64,
 }
 
-/// The JSON report: the [`JobSummary`]'s fields, and `rate`.
-pub fn json(summary: &JobSummary) -> String {
-    let document = JsonSummary {
-        summary,
-        rate: summary.totals.rate(),
+/// Writes the JSON report (the [`JobReport`]'s fields, and `rate`; no newline at the end),
+/// each list read back from its file as it goes.
+pub fn write_json(report: &JobReport, out: impl Write) -> io::Result<()> {
+    let document = JsonReport {
+        shard_count: report.shard_count,
+        records: report.records,
+        totals: &report.totals,
+        wall_ms: report.wall_ms,
+        summed_ms: report.summed_ms,
+        failed: &report.failed,
+        shards_without_records: &report.shards_without_records,
+        done_twice: &report.done_twice,
+        settings: &report.settings,
+        other_settings: &report.other_settings,
+        missing: &report.missing,
+        rate: report.totals.rate(),
     };
-    // Serializing plain strings and numbers cannot fail.
-    serde_json::to_string_pretty(&document).unwrap_or_default()
+    let mut out = io::BufWriter::with_capacity(64 << 10, out);
+    serde_json::to_writer_pretty(&mut out, &document)?;
+    out.flush()
+}
+
+/// The JSON report as a string (see [`write_json`]).
+pub fn json(report: &JobReport) -> io::Result<String> {
+    let mut out = Vec::new();
+    write_json(report, &mut out)?;
+    String::from_utf8(out).map_err(io::Error::other)
 }
 
 #[cfg(test)]

@@ -222,13 +222,20 @@ pub fn report(args: &ReportArgs) -> ExitCode {
             Err(err) => return usage(&err.to_string()),
         },
     };
-    let parts = match reader.read_parts("") {
-        Ok(parts) => parts,
-        Err(err) => return usage(&format!("cannot read the manifests: {err}")),
-    };
-    let (records, warnings) = photopress::fleet::manifest::parse_parts(parts);
-    for w in &warnings {
-        tracing::warn!(target: "ProcessImages", "{w}");
+    // Every part, one at a time, into the merge (bounded memory: see report::job).
+    let mut merge = job::JobMerge::new();
+    let read = reader.each_part("", &mut |name, bytes| {
+        let (records, warnings) = photopress::fleet::manifest::parse_part(name, &bytes);
+        for w in &warnings {
+            tracing::warn!(target: "ProcessImages", "{w}");
+        }
+        for record in &records {
+            merge.add(record).map_err(|e| merge_error(&e))?;
+        }
+        Ok(())
+    });
+    if let Err(err) = read {
+        return usage(&format!("cannot read the manifests: {err}"));
     }
     // The shard count: the folder's name (`n4`), else the records'.
     let count = root
@@ -237,33 +244,42 @@ pub fn report(args: &ReportArgs) -> ExitCode {
         .next()
         .and_then(|n| n.strip_prefix('n'))
         .and_then(|n| n.parse().ok())
-        .or_else(|| records.iter().map(|r| r.shards).max())
+        .or_else(|| merge.max_shards())
         .unwrap_or(1);
-    let plan_keys = match &args.plan {
-        Some(place) => {
-            let place = match Location::parse(place) {
-                Ok(p) => p,
-                Err(err) => return usage(&err.to_string()),
-            };
-            match plan::read_keys(&place, count) {
-                Ok(keys) => Some(keys),
-                Err(err) => return usage(&format!("cannot read the plan: {err}")),
-            }
+    if let Some(place) = &args.plan {
+        let place = match Location::parse(place) {
+            Ok(p) => p,
+            Err(err) => return usage(&err.to_string()),
+        };
+        let read = plan::each_key(&place, count, &mut |key| {
+            merge.add_plan_key(key).map_err(|e| merge_error(&e))
+        });
+        if let Err(err) = read {
+            return usage(&format!("cannot read the plan: {err}"));
         }
-        None => None,
+    }
+    let job = match merge.finish(count, args.plan.is_some()) {
+        Ok(job) => job,
+        Err(err) => return usage(&merge_error(&err)),
     };
-    let job = job::summarize(records, count, plan_keys.as_deref());
-    let text = if args.json {
-        job::json(&job) + "\n"
+    let mut stdout = std::io::stdout().lock();
+    let written = if args.json {
+        job::write_json(&job, &mut stdout).and_then(|()| stdout.write_all(b"\n"))
     } else {
-        job::text(&job)
+        stdout.write_all(job::text(&job).as_bytes())
     };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    // As before: a closed stdout is not the job's failure.
+    drop(written);
     if job::complete(&job) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// The merge's own trouble: a temporary file it could not write or read back.
+fn merge_error(err: &std::io::Error) -> String {
+    format!("cannot merge the manifests (a temporary file, in $TMPDIR): {err}")
 }
 
 fn usage(message: &str) -> ExitCode {

@@ -1,6 +1,75 @@
-//! Tests of the job summary, on hand-built records.
+//! Tests of the job summary, on hand-built records, and against the report as it was before
+//! its memory was bounded (`reference`).
 use super::*;
 use chrono::{TimeZone, Utc};
+
+mod reference;
+
+/// The bounded merge's report, with its lists read back whole (what the tests compare).
+struct Summary {
+    report: JobReport,
+    records: u64,
+    totals: JobTotals,
+    wall_ms: f64,
+    summed_ms: f64,
+    failed: Vec<FailedKey>,
+    shards_without_records: Vec<u64>,
+    done_twice: Vec<DoneTwice>,
+    settings: Option<String>,
+    other_settings: Vec<OtherSettings>,
+    missing: Option<Vec<String>>,
+}
+
+/// Buffers: the sort's bytes, the lists' items in memory, the missing keys' sort's bytes.
+type Buffers = (usize, usize, usize);
+
+const REAL: Buffers = (SORT_BUFFER_BYTES, list::IN_MEMORY, MISSING_BUFFER_BYTES);
+
+fn merge(
+    records: impl IntoIterator<Item = Record>,
+    shard_count: u64,
+    plan: Option<&[String]>,
+    (sort, in_memory, missing): Buffers,
+) -> JobReport {
+    let mut merge = JobMerge::with_buffers(sort, in_memory, missing);
+    for record in records {
+        merge.add(&record).unwrap();
+    }
+    for key in plan.into_iter().flatten() {
+        merge.add_plan_key(key).unwrap();
+    }
+    merge.finish(shard_count, plan.is_some()).unwrap()
+}
+
+fn summarize(
+    records: impl IntoIterator<Item = Record>,
+    shard_count: u64,
+    plan: Option<&[String]>,
+) -> Summary {
+    let report = merge(records, shard_count, plan, REAL);
+    assert_eq!(report.shard_count, shard_count);
+    Summary {
+        records: report.records,
+        totals: report.totals,
+        wall_ms: report.wall_ms,
+        summed_ms: report.summed_ms,
+        failed: report.failed.to_vec().unwrap(),
+        shards_without_records: report.shards_without_records.clone(),
+        done_twice: report.done_twice.to_vec().unwrap(),
+        settings: report.settings.clone(),
+        other_settings: report.other_settings.to_vec().unwrap(),
+        missing: report.missing.as_ref().map(|m| m.to_vec().unwrap()),
+        report,
+    }
+}
+
+fn text(summary: &Summary) -> String {
+    super::text(&summary.report)
+}
+
+fn json(summary: &Summary) -> String {
+    super::json(&summary.report).unwrap()
+}
 
 /// A record of `key` by `shard` (of 4), started `ms` milliseconds into 2024, taking 100 ms.
 fn rec(key: &str, shard: u64, status: Kind, ms: i64) -> Record {
@@ -339,4 +408,107 @@ fn merged_shards_equal_one_unsharded_run() {
         assert!(sharded.done_twice.is_empty());
         assert!(sharded.shards_without_records.is_empty());
     }
+}
+
+/// A job as retries, crashes and mistakes leave it: `keys` keys with nested prefixes and odd
+/// names over 8 shards, each recorded once to four times (retries of the same shard, earlier,
+/// later or at the same start; a key done again by another shard), every status, three
+/// settings, errors; the records in a shuffled order; and a plan with keys no record has
+/// (some twice), in no sorted order. Durations are quarters of a millisecond, so that their
+/// sum is exact in any order (the reference adds them in a hash table's order).
+fn messy_job(keys: usize) -> (Vec<Record>, Vec<String>) {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let statuses = [
+        Kind::Compressed,
+        Kind::Compressed,
+        Kind::Compressed,
+        Kind::KeptOriginal,
+        Kind::Skipped,
+        Kind::Failed,
+        Kind::NotStarted,
+    ];
+    let name = |i: usize| match i % 6 {
+        0 => format!("2023/{:02}/IMG_{i:05}.jpg", i % 12 + 1),
+        1 => format!("trips/été 2021/DSC {i}.JPG"),
+        2 => format!("a/b/c/d/{}/{i}.jpeg", i % 7),
+        3 => format!("odd/\"quoted\" & $x/#{i}.jpg"),
+        4 => format!("p{i}.jpg"),
+        _ => format!("日本/{i}\\back.jpg"),
+    };
+    let mut records = Vec::new();
+    for i in 0..keys {
+        let key = name(i);
+        let home = crate::shard::shard_of(key.as_bytes(), 8);
+        for _ in 0..=next(4) {
+            let shard = if next(20) == 0 { next(8) } else { home };
+            let status = statuses[next(statuses.len() as u64) as usize];
+            // Few distinct starts: retries that start at the same millisecond are common.
+            let mut r = rec(&key, shard, status, next(6) as i64 * 100);
+            r.shards = 8;
+            r.duration_ms = next(4000) as f64 / 4.0;
+            r.input_bytes = 1000 + next(5000);
+            r.output_bytes = next(6000);
+            r.method = match next(3) {
+                0 => None,
+                1 => Some("dct".into()),
+                _ => Some("pixel".into()),
+            };
+            r.settings = ["q80", "q80", "q80", "q80", "q70", "q60 x"][next(6) as usize].into();
+            if status == Kind::Failed {
+                r.error = (next(5) > 0).then(|| format!("failure {} of {key}", next(3)));
+            }
+            records.push(r);
+        }
+    }
+    // The order written: shuffled (a key's own records keep no particular order either).
+    for i in (1..records.len()).rev() {
+        records.swap(i, next(i as u64 + 1) as usize);
+    }
+    let mut plan: Vec<String> = (0..keys + keys / 10)
+        .map(|i| name(i * 7 % (keys + keys / 10)))
+        .collect();
+    plan.extend((0..20).map(|i| name(keys + i)));
+    (records, plan)
+}
+
+#[test]
+fn same_as_the_reference() {
+    let (records, plan) = messy_job(3000);
+    let reference = reference::summarize(records.clone(), 8, Some(&plan));
+    assert!(reference.failed.len() > TEXT_LIST_LIMIT);
+    assert!(!reference.done_twice.is_empty());
+    assert!(!reference.other_settings.is_empty());
+    assert!(reference.missing.as_ref().is_some_and(|m| !m.is_empty()));
+    assert!(reference.totals.kept_original > 0 && reference.totals.not_started > 0);
+    let (reference_text, reference_json) =
+        (reference::text(&reference), reference::json(&reference));
+    // In memory; a sort in many runs with lists mostly on disk; and runs of one or two entries.
+    for buffers in [REAL, (64 << 10, 50, 1000), (100, 50, 30)] {
+        for plan in [Some(&plan[..]), None] {
+            let want = reference::summarize(records.clone(), 8, plan);
+            let new = merge(records.clone(), 8, plan, buffers);
+            let context = format!("buffers {buffers:?}, plan {}", plan.is_some());
+            assert_eq!(super::text(&new), reference::text(&want), "{context}");
+            // Not assert_eq: the documents are long.
+            assert!(
+                super::json(&new).unwrap() == reference::json(&want),
+                "{context}"
+            );
+            assert_eq!(complete(&new), reference::complete(&want), "{context}");
+        }
+    }
+    // A complete job, too.
+    let clean: Vec<Record> = (0..500)
+        .map(|i| rec(&format!("k/{i}.jpg"), 0, Kind::Compressed, i))
+        .collect();
+    let new = merge(clean.clone(), 1, None, (1000, 50, 1000));
+    let old = reference::summarize(clean, 1, None);
+    assert!(complete(&new) && reference::complete(&old));
+    assert_eq!(super::json(&new).unwrap(), reference::json(&old));
 }
