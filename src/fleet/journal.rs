@@ -181,6 +181,8 @@ pub fn resume_index(root: &Root<'_>, opts: &Options) -> ResumeIndex {
 pub struct Journal<'a> {
     root: Root<'a>,
     writer: Mutex<ManifestWriter>,
+    /// Whether this run recorded anything.
+    recorded: std::sync::atomic::AtomicBool,
     settings: String,
     shard: (u64, u64),
 }
@@ -202,6 +204,7 @@ impl<'a> Journal<'a> {
             )),
             settings: opts.fingerprint(),
             shard: (opts.shard.index, opts.shard.count),
+            recorded: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -210,6 +213,8 @@ impl<'a> Journal<'a> {
     /// only redoes their work.
     pub fn record(&self, outcome: &Outcome) {
         let record = self.to_record(outcome);
+        self.recorded
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let part = {
             let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             writer.push(&record);
@@ -220,13 +225,18 @@ impl<'a> Journal<'a> {
         }
     }
 
-    /// Writes what is still waiting.
+    /// Writes what is still waiting; a run that recorded nothing (its shard had no keys, or
+    /// an earlier run did them all) writes an empty part, which says the shard ran.
     pub fn finish(&self) {
-        let part = self
-            .writer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take_part();
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let part = match writer.take_part() {
+            Some(part) => Some(part),
+            None if !self.recorded.load(std::sync::atomic::Ordering::Relaxed) => {
+                Some(writer.take_empty_part())
+            }
+            None => None,
+        };
+        drop(writer);
         if let Some((name, bytes)) = part {
             self.write(&name, bytes);
         }

@@ -177,6 +177,19 @@ impl ManifestWriter {
     /// The waiting records as a part: its path relative to the output root
     /// (`_photopress/n<N>/shard-<K>/part-….ndjson`) and its bytes, to be written whole. `None`
     /// when no record waits.
+    /// A part with no record: what a run whose shard had nothing to do writes, so that the
+    /// job's report sees the shard did its part.
+    pub fn take_empty_part(&mut self) -> (String, Vec<u8>) {
+        let name = format!(
+            "{}/{}",
+            self.dir,
+            part_name(self.run_ms, self.pid, self.seq)
+        );
+        self.seq += 1;
+        self.last_part = Instant::now();
+        (name, Vec::new())
+    }
+
     pub fn take_part(&mut self) -> Option<(String, Vec<u8>)> {
         if self.pending == 0 {
             return None;

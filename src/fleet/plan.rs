@@ -73,7 +73,10 @@ fn plan_buffered(
     buffer_bytes: usize,
 ) -> Result<PlanSummary, SetupError> {
     if count == 0 {
-        return Err(SetupError::Usage("--shard-count must be at least 1".into()));
+        return Err(SetupError::Usage(format!(
+            "{} must be at least 1",
+            crate::names::name(crate::names::Setting::ShardCount)
+        )));
     }
     let mut lists = ShardLists::new(count, to, buffer_bytes);
     let mut invalid = Vec::new();

@@ -180,7 +180,7 @@ fn walk_inputs(
             target: "ProcessImages",
             "Skipped {} hidden or system entries in the folders (._*, .thumbnails, @eaDir...; -v names them{})",
             scanner.skipped_entries,
-            if opts.hidden { "" } else { ", --hidden takes hidden ones" }
+            if opts.hidden { String::new() } else { format!(", {} takes hidden ones", crate::names::name(crate::names::Setting::Hidden)) }
         );
     }
     if scanner.taken_for_outputs > 0 {
@@ -402,7 +402,10 @@ pub fn nothing_found_hint(inputs: &[PathBuf], opts: &Options) -> Option<String> 
             (1, n) => format!("1 sub-folder holds {n} JPEGs"),
             (f, n) => format!("{f} sub-folders hold {n} JPEGs"),
         };
-        format!("{held}: add -r (--recursive) to compress them")
+        format!(
+            "{held}: add {} to compress them",
+            crate::names::name(crate::names::Setting::Recursive)
+        )
     })
 }
 

@@ -132,6 +132,8 @@ pub struct JobMerge {
     payload: Vec<u8>,
     list_in_memory: usize,
     missing_buffer: usize,
+    /// Shards that wrote a part, records or none.
+    shards_with_parts: BTreeSet<u64>,
 }
 
 impl Default for JobMerge {
@@ -161,7 +163,13 @@ impl JobMerge {
             payload: Vec::with_capacity(128),
             list_in_memory: list_in_memory.max(TEXT_LIST_LIMIT),
             missing_buffer: missing_bytes,
+            shards_with_parts: BTreeSet::new(),
         }
+    }
+
+    /// Notes that shard `shard` wrote a part (an empty one says it had nothing to do).
+    pub fn saw_shard(&mut self, shard: u64) {
+        self.shards_with_parts.insert(shard);
     }
 
     /// Adds a record; give them in the order they were written. An error is a temporary
@@ -276,7 +284,7 @@ impl JobMerge {
             summed_ms: pass.summed_ms,
             failed: pass.failed.finish()?,
             shards_without_records: (0..shard_count)
-                .filter(|k| !pass.seen_shards.contains(k))
+                .filter(|k| !pass.seen_shards.contains(k) && !self.shards_with_parts.contains(k))
                 .collect(),
             done_twice: pass.done_twice.finish()?,
             settings: winner.map(|i| self.settings[i].clone()),
@@ -605,8 +613,9 @@ fn list(out: &mut String, title: &str, count: usize, items: impl Iterator<Item =
     if count > TEXT_LIST_LIMIT {
         let _ = writeln!(
             out,
-            "  ... and {} more (--json lists all)",
-            count - TEXT_LIST_LIMIT
+            "  ... and {} more ({} lists all)",
+            count - TEXT_LIST_LIMIT,
+            crate::names::name(crate::names::Setting::Json)
         );
     }
 }

@@ -329,3 +329,63 @@ fn hostile_key_lists_fail_line_by_line_and_write_nothing_outside() {
         "{entries:?}"
     );
 }
+
+#[test]
+fn a_shard_with_no_keys_says_so_and_the_job_report_calls_the_job_complete() {
+    let tmp = tempdir();
+    copy_photos(tmp.path());
+    // Four photos over twelve shards: most shards have none.
+    for k in 0..12 {
+        let index = k.to_string();
+        let args = [
+            "IMAGES",
+            "-o",
+            "out",
+            "--shard-count",
+            "12",
+            "--shard-index",
+            &index,
+        ];
+        let shard = run(tmp.path(), &args);
+        assert_eq!(shard.code, 0, "shard {k}: {}", shard.stderr);
+    }
+    let report = run(tmp.path(), &["report", "out/_photopress/n12", "--json"]);
+    assert_eq!(report.code, 0, "{}{}", report.stdout, report.stderr);
+    let report = json(&report);
+    assert_eq!(report["totals"]["files"], 4, "{report}");
+    assert_eq!(
+        report["shards_without_records"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    // A shard that never ran is still missing.
+    fs::remove_dir_all(tmp.path().join("out/_photopress/n12/shard-11")).expect("rm");
+    let report = run(tmp.path(), &["report", "out/_photopress/n12", "--json"]);
+    assert_ne!(report.code, 0, "{}", report.stdout);
+    assert_eq!(
+        json(&report)["shards_without_records"],
+        serde_json::json!([11])
+    );
+}
+
+#[test]
+fn a_report_over_a_place_with_no_manifests_says_so() {
+    let tmp = tempdir();
+    fs::create_dir(tmp.path().join("empty")).expect("mkdir");
+    for place in ["empty", "missing"] {
+        let report = run(tmp.path(), &["report", place]);
+        assert_eq!(report.code, 2, "{place}: {}", report.stdout);
+        assert!(
+            report.stdout.is_empty(),
+            "{place}: no report: {}",
+            report.stdout
+        );
+        assert!(
+            report
+                .stderr
+                .contains(&format!("no manifests under {place}")),
+            "{place}: {}",
+            report.stderr
+        );
+    }
+}

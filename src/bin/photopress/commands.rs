@@ -224,7 +224,17 @@ pub fn report(args: &ReportArgs) -> ExitCode {
     };
     // Every part, one at a time, into the merge (bounded memory: see report::job).
     let mut merge = job::JobMerge::new();
+    let mut parts = 0usize;
     let read = reader.each_part("", &mut |name, bytes| {
+        parts += 1;
+        // The shard a part is from, by its folder (`…/shard-3/part-….ndjson`).
+        let shard = name
+            .rsplit('/')
+            .nth(1)
+            .and_then(|d| d.strip_prefix("shard-"));
+        if let Some(shard) = shard.and_then(|k| k.parse().ok()) {
+            merge.saw_shard(shard);
+        }
         let (records, warnings) = photopress::fleet::manifest::parse_part(name, &bytes);
         for w in &warnings {
             tracing::warn!(target: "ProcessImages", "{w}");
@@ -236,6 +246,13 @@ pub fn report(args: &ReportArgs) -> ExitCode {
     });
     if let Err(err) = read {
         return usage(&format!("cannot read the manifests: {err}"));
+    }
+    if parts == 0 {
+        // An empty report would read as a job that did nothing; say what is missing instead.
+        return usage(&format!(
+            "no manifests under {root}: a sharded job writes them in \
+             OUT/_photopress/n<N>/shard-<K>/part-*.ndjson; give that job's OUT/_photopress/n<N> folder"
+        ));
     }
     // The shard count: the folder's name (`n4`), else the records'.
     let count = root

@@ -336,7 +336,7 @@ fn long_lists_are_cut_in_text_only() {
     let text = text(&summary);
     assert!(text.contains(&format!("Failed files ({}):", TEXT_LIST_LIMIT + 5)));
     assert!(
-        text.contains("  ... and 5 more (--json lists all)\n"),
+        text.contains("  ... and 5 more (the JSON report lists all)\n"),
         "{text}"
     );
     assert!(!text.contains("  050.jpg"));
