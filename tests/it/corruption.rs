@@ -29,7 +29,7 @@ fn marker_at(file: &[u8], code: u8) -> usize {
 fn end_of_scan(file: &[u8], sos: usize) -> usize {
     let len = usize::from(u16::from_be_bytes([file[sos + 2], file[sos + 3]]));
     let mut k = sos + 2 + len;
-    while !(file[k] == 0xFF && !matches!(file[k + 1], 0x00 | 0xFF | 0xD0..=0xD7)) {
+    while file[k] != 0xFF || matches!(file[k + 1], 0x00 | 0xFF | 0xD0..=0xD7) {
         k += 1;
     }
     k
