@@ -280,8 +280,10 @@ fn list(out: &mut String, title: &str, items: impl ExactSizeIterator<Item = Stri
     if count > TEXT_LIST_LIMIT {
         let _ = writeln!(
             out,
-            "  ... and {} more (--json lists all)",
-            count - TEXT_LIST_LIMIT
+            "  ... and {} more ({} lists all)",
+            count - TEXT_LIST_LIMIT,
+            // The words of today's report (a256438): the setting's name.
+            crate::names::name(crate::names::Setting::Json)
         );
     }
 }
