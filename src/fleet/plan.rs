@@ -9,7 +9,6 @@ use tracing::warn;
 
 use crate::error::SetupError;
 use crate::inputs::keylist::{self, KeyEntry};
-use crate::inputs::walk::is_jpeg_name;
 use crate::options::Options;
 use crate::photo::output::{self, WriteOptions};
 use crate::shard;
@@ -132,8 +131,10 @@ fn list_each(
             let listing = bucket
                 .list("", opts.recursive)
                 .map_err(|e| SetupError::Storage(e.to_string()))?;
+            // The batch's rules: no hidden or system keys, nothing under the output.
+            let filter = crate::inputs::objects::KeyFilter::new(url, opts);
             for o in listing.objects {
-                if is_jpeg_name(Path::new(&o.key_rel)) {
+                if filter.leaves_out(&o.key_rel).is_none() {
                     each(Listed::Key(KeyEntry {
                         key: o.key_rel,
                         size: Some(o.size),
@@ -142,7 +143,9 @@ fn list_each(
                 }
             }
             for bad in listing.invalid {
-                each(Listed::Invalid(bad.key, bad.reason))?;
+                if filter.leaves_out(&bad.key).is_none() {
+                    each(Listed::Invalid(bad.key, bad.reason))?;
+                }
             }
             Ok(())
         }

@@ -761,3 +761,57 @@ fn a_missing_input_bucket_and_missing_credentials_are_said_in_words() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_plan_with_keys_it_cannot_use_reports_them_and_lets_the_array_go_on() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos"]);
+    s3.moto
+        .put_raw("photos", "in/a//b.jpg", &photo_bytes("leaf.jpg"));
+    s3.upload(
+        "s3://photos/in",
+        &[
+            ("b/leaf.jpg", photo_bytes("leaf.jpg")),
+            (".thumbnails/t.jpg", photo_bytes("leaf.jpg")),
+            ("zz/fig.jpg", photo_bytes("fig.jpg")),
+        ],
+    );
+    let tmp = tempdir();
+    let plan = s3.photopress(
+        tmp.path(),
+        &[
+            "plan",
+            "s3://photos/in",
+            "-r",
+            "--shard-count",
+            "2",
+            "--to",
+            "plan",
+            "--json",
+        ],
+    );
+    // A plan was written: exit 0, so `sbatch --dependency=afterok` runs the array.
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let summary: serde_json::Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    assert_eq!(
+        summary["keys"], 2,
+        "hidden keys left out as in a batch: {summary}"
+    );
+    let invalid = summary["invalid"].as_array().expect("invalid");
+    assert_eq!(invalid.len(), 1, "{summary}");
+    assert_eq!(invalid[0][0], "a//b.jpg", "{summary}");
+    let text = s3.photopress(
+        tmp.path(),
+        &[
+            "plan",
+            "s3://photos/in",
+            "-r",
+            "--shard-count",
+            "2",
+            "--to",
+            "plan2",
+        ],
+    );
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.contains("Left out 1 keys"), "{}", text.stdout);
+}
