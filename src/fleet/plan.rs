@@ -357,6 +357,27 @@ fn write_files(to: &Location, files: Vec<(String, Vec<u8>)>) -> Result<(), Setup
 /// Reads the keys of every shard's list of a plan, shard 0 first, and hands each to `each`
 /// (for `photopress report --plan`); one list is held at a time. The first error (a read's,
 /// or `each`'s) stops it.
+/// The keys a plan listed but could not use, with why (plan.json's `invalid`); none for a
+/// plan that has no plan.json.
+pub fn left_out(plan: &Location) -> Result<Vec<(String, String)>, String> {
+    let place = plan.join("plan.json").map_err(|e| e.to_string())?;
+    let text = match crate::storage::location::read_small(
+        std::ffi::OsStr::new(&place.to_string()),
+        MAX_KEY_LIST,
+    ) {
+        Ok(text) => text,
+        Err(_) => return Ok(Vec::new()),
+    };
+    #[derive(serde::Deserialize)]
+    struct Invalid {
+        #[serde(default)]
+        invalid: Vec<(String, String)>,
+    }
+    serde_json::from_slice::<Invalid>(&text)
+        .map(|p| p.invalid)
+        .map_err(|e| format!("{place}: {e}"))
+}
+
 pub fn each_key(
     plan: &Location,
     count: u64,

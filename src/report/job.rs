@@ -134,6 +134,8 @@ pub struct JobMerge {
     missing_buffer: usize,
     /// Shards that wrote a part, records or none.
     shards_with_parts: BTreeSet<u64>,
+    /// Keys the plan listed but could not use, with why: failed keys of the job.
+    left_out: Vec<(String, String)>,
 }
 
 impl Default for JobMerge {
@@ -164,7 +166,13 @@ impl JobMerge {
             list_in_memory: list_in_memory.max(TEXT_LIST_LIMIT),
             missing_buffer: missing_bytes,
             shards_with_parts: BTreeSet::new(),
+            left_out: Vec::new(),
         }
+    }
+
+    /// A key the plan listed but could not use (`why`): the job failed it.
+    pub fn add_left_out(&mut self, key: String, why: String) {
+        self.left_out.push((key, why));
     }
 
     /// Notes that shard `shard` wrote a part (an empty one says it had nothing to do).
@@ -243,6 +251,14 @@ impl JobMerge {
             missing: sort::Sorter::new(self.missing_buffer),
         };
         groups(&sorted, |group| pass.group(group))?;
+        for (key, why) in &self.left_out {
+            pass.totals = pass.totals.merge(Totals::count(Kind::Failed, None, 0, 0));
+            pass.failed.push(FailedKey {
+                key: key.clone(),
+                shard: crate::shard::shard_of(key.as_bytes(), shard_count.max(1)),
+                error: format!("left out by the plan: {why}"),
+            })?;
+        }
         // The most common settings, the first by text on a tie.
         let winner = (0..self.settings.len())
             .filter(|&i| pass.settings_count[i] > 0)

@@ -814,4 +814,44 @@ fn a_plan_with_keys_it_cannot_use_reports_them_and_lets_the_array_go_on() {
     );
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(text.stdout.contains("Left out 1 keys"), "{}", text.stdout);
+    // The array's tasks, then the job's report: the left-out key is a failed key of the job.
+    for k in ["0", "1"] {
+        let list = format!("plan/shard-{k}.keys");
+        let task = s3.photopress(
+            tmp.path(),
+            &[
+                "s3://photos/in",
+                "-o",
+                "s3://photos/out",
+                "--keys-from",
+                &list,
+                "--shard-count",
+                "2",
+                "--shard-index",
+                k,
+            ],
+        );
+        assert_eq!(task.code, 0, "shard {k}: {}", task.stderr);
+    }
+    let report = s3.photopress(
+        tmp.path(),
+        &[
+            "report",
+            "s3://photos/out/_photopress/n2",
+            "--plan",
+            "plan",
+            "--json",
+        ],
+    );
+    let job: serde_json::Value = serde_json::from_str(&report.stdout).expect("report JSON");
+    assert_eq!(job["totals"]["compressed"], 2, "{job}");
+    assert_eq!(job["totals"]["failed"], 1, "{job}");
+    assert_eq!(job["failed"][0]["key"], "a//b.jpg", "{job}");
+    assert!(
+        job["failed"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("left out by the plan")),
+        "{job}"
+    );
+    assert_ne!(report.code, 0, "a job with a failed key is not a success");
 }

@@ -272,6 +272,15 @@ pub fn report(args: &ReportArgs) -> ExitCode {
         if let Err(err) = read {
             return usage(&format!("cannot read the plan: {err}"));
         }
+        // The keys the plan could not use are the job's failures.
+        match plan::left_out(&place) {
+            Ok(left_out) => {
+                for (key, why) in left_out {
+                    merge.add_left_out(key, why);
+                }
+            }
+            Err(err) => return usage(&format!("cannot read the plan: {err}")),
+        }
     }
     let job = match merge.finish(count, args.plan.is_some()) {
         Ok(job) => job,
