@@ -343,7 +343,7 @@ fn journal<'a>(
         None => journal::Root::Local(&options.output_dir),
     });
     let (earlier, todo) = match &root {
-        Some(root) => resume(jobs, root, options, storage.input.as_ref()),
+        Some(root) => resume(jobs, root, options, storage),
         None => (Vec::new(), (0..jobs.len()).collect()),
     };
     let journal = root.map(|root| journal::Journal::new(root, options));
@@ -395,19 +395,28 @@ fn resume(
     jobs: &[Job],
     root: &journal::Root<'_>,
     options: &Options,
-    input_bucket: Option<&Bucket>,
+    storage: &Storage,
 ) -> (Vec<(usize, Outcome)>, Vec<usize>) {
     let index = journal::resume_index(root, options);
     let settings = options.fingerprint();
+    let outputs = Outputs::new(&index, storage.output.as_ref());
     let mut earlier = Vec::new();
     let mut todo = Vec::new();
+    let mut missing = 0usize;
     for (i, job) in jobs.iter().enumerate() {
         let version = if index.is_empty() || job.problem.is_some() {
             None
         } else {
-            journal::version_before(job, input_bucket)
+            journal::version_before(job, storage.input.as_ref())
         };
-        let done = version.and_then(|v| index.done(&job.key, &v, &settings).map(|r| (v, r)));
+        let done = version
+            .and_then(|v| index.done(&job.key, &v, &settings).map(|r| (v, r)))
+            // Done, by the record, and its output still there at the size recorded.
+            .filter(|(_, record)| {
+                let there = outputs.has(job, record.output_bytes);
+                missing += usize::from(!there);
+                there
+            });
         match done {
             Some((version, record)) => earlier.push((
                 i,
@@ -422,6 +431,12 @@ fn resume(
             None => todo.push(i),
         }
     }
+    if missing > 0 {
+        tracing::warn!(
+            target: "ProcessImages",
+            "{missing} outputs recorded as done are missing or of another size: redone"
+        );
+    }
     if !earlier.is_empty() {
         info!(
             target: "ProcessImages",
@@ -432,6 +447,45 @@ fn resume(
         );
     }
     (earlier, todo)
+}
+
+/// The outputs an earlier run wrote, as they are now: a file's size by a stat; an object's from
+/// one listing of the output prefix (not a request per key), made only when there is
+/// something to resume.
+struct Outputs {
+    objects: Option<std::collections::HashMap<String, u64>>,
+}
+
+impl Outputs {
+    fn new(index: &crate::fleet::manifest::ResumeIndex, output: Option<&Bucket>) -> Self {
+        let objects = output.filter(|_| !index.is_empty()).map(|bucket| {
+            bucket
+                .list("", true)
+                .map(|listing| {
+                    listing
+                        .objects
+                        .into_iter()
+                        .map(|o| (o.key_rel, o.size))
+                        .collect()
+                })
+                // Unlisted, nothing is known to be there: everything is redone.
+                .unwrap_or_default()
+        });
+        Outputs { objects }
+    }
+
+    /// Whether `job`'s output exists with `size` bytes.
+    fn has(&self, job: &Job, size: u64) -> bool {
+        match (&job.dest, &self.objects) {
+            (crate::inputs::job::Dest::Object(key), Some(objects)) => {
+                objects.get(key) == Some(&size)
+            }
+            (crate::inputs::job::Dest::Object(_), None) => false,
+            (crate::inputs::job::Dest::File, _) => {
+                std::fs::symlink_metadata(&job.output).is_ok_and(|m| m.is_file() && m.len() == size)
+            }
+        }
+    }
 }
 
 /// Removes temporary files that killed runs left in the folders this batch writes to.

@@ -389,3 +389,48 @@ fn a_report_over_a_place_with_no_manifests_says_so() {
         );
     }
 }
+
+#[test]
+fn an_output_missing_or_changed_since_its_record_is_redone() {
+    let tmp = tempdir();
+    copy_photos(tmp.path());
+    let args = [
+        "IMAGES",
+        "-o",
+        "out",
+        "--shard-count",
+        "1",
+        "--shard-index",
+        "0",
+        "--json",
+    ];
+    let first = run(tmp.path(), &args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    // One output deleted, one cut short; the other two untouched.
+    fs::remove_file(tmp.path().join("out/compressed_leaf.jpg")).expect("rm");
+    let dogs = tmp.path().join("out/compressed_dogs.jpg");
+    let bytes = fs::read(&dogs).expect("read");
+    fs::write(&dogs, &bytes[..bytes.len() / 2]).expect("cut");
+    let again = run(tmp.path(), &args);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let statuses = statuses(&json(&again));
+    assert_eq!(
+        statuses,
+        [
+            ("IMAGES/dogs.jpg".to_string(), "compressed".to_string()),
+            ("IMAGES/fig.jpg".to_string(), "skipped".to_string()),
+            ("IMAGES/leaf.jpg".to_string(), "compressed".to_string()),
+            ("IMAGES/mountains.jpg".to_string(), "skipped".to_string()),
+        ]
+        .into()
+    );
+    assert!(
+        again
+            .stderr
+            .contains("2 outputs recorded as done are missing or of another size"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(fs::read(&dogs).expect("read"), bytes, "redone whole");
+    decode(&tmp.path().join("out/compressed_leaf.jpg"));
+}
