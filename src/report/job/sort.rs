@@ -235,7 +235,9 @@ fn read_entry(input: &mut impl Read, key: &mut Vec<u8>, payload: &mut Vec<u8>) -
 mod tests {
     use super::*;
 
-    fn sorted(budget: usize, entries: &[(Vec<u8>, Vec<u8>)]) -> (Vec<(Vec<u8>, Vec<u8>)>, usize) {
+    type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn sorted(budget: usize, entries: &[(Vec<u8>, Vec<u8>)]) -> (Entries, usize) {
         let mut sorter = Sorter::new(budget);
         for (k, p) in entries {
             sorter.push(k, p).unwrap();

@@ -486,8 +486,6 @@ fn same_as_the_reference() {
     assert!(!reference.other_settings.is_empty());
     assert!(reference.missing.as_ref().is_some_and(|m| !m.is_empty()));
     assert!(reference.totals.kept_original > 0 && reference.totals.not_started > 0);
-    let (reference_text, reference_json) =
-        (reference::text(&reference), reference::json(&reference));
     // In memory; a sort in many runs with lists mostly on disk; and runs of one or two entries.
     for buffers in [REAL, (64 << 10, 50, 1000), (100, 50, 30)] {
         for plan in [Some(&plan[..]), None] {
