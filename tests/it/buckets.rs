@@ -27,6 +27,20 @@ impl S3 {
     /// Runs photopress in `cwd` with the `AWS_*` variables set for this server (and nothing
     /// from the environment that could send it elsewhere or pick a shard).
     fn photopress(&self, cwd: &Path, args: &[&str]) -> Run {
+        let output = self
+            .command(cwd)
+            .args(args)
+            .output()
+            .expect("run photopress");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The command [`Self::photopress`] runs, to spawn.
+    fn command(&self, cwd: &Path) -> std::process::Command {
         let mut cmd = command(cwd);
         for var in [
             "AWS_PROFILE",
@@ -45,20 +59,12 @@ impl S3 {
         ] {
             cmd.env_remove(var);
         }
-        let output = cmd
-            .env("AWS_ENDPOINT_URL", self.moto.endpoint())
+        cmd.env("AWS_ENDPOINT_URL", self.moto.endpoint())
             .env("AWS_ALLOW_HTTP", "true")
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .args(args)
-            .output()
-            .expect("run photopress");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+            .env("AWS_REGION", "us-east-1");
+        cmd
     }
 
     fn bucket(&self, url: &str) -> Bucket {
@@ -854,4 +860,76 @@ fn a_plan_with_keys_it_cannot_use_reports_them_and_lets_the_array_go_on() {
         "{job}"
     );
     assert_ne!(report.code, 0, "a job with a failed key is not a success");
+}
+
+#[test]
+fn ctrl_c_during_queued_uploads_leaves_every_object_recorded_and_every_record_an_object() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "small"]);
+    let photo = small_jpeg(640, 480);
+    let objects: Vec<(String, Vec<u8>)> = (0..80)
+        .map(|i| (format!("p{i:02}.jpg"), photo.clone()))
+        .collect();
+    let refs: Vec<(&str, Vec<u8>)> = objects
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    s3.upload("s3://photos/in", &refs);
+    let tmp = tempdir();
+    let child = s3
+        .command(tmp.path())
+        .args([
+            "s3://photos/in",
+            "-o",
+            "s3://small/out",
+            "--shard-count",
+            "1",
+            "--shard-index",
+            "0",
+            "-j",
+            "1",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s3.objects("s3://small/out").len() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let result = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(130), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&result.stdout).expect("the report still comes");
+    let outputs = s3.objects("s3://small/out");
+    let compressed = report["totals"]["compressed"].as_u64().unwrap_or(0);
+    assert!(
+        compressed < 40,
+        "interrupted too late to tell: {compressed}"
+    );
+    // What the batch reports as written is exactly what is in the bucket, and the manifest
+    // records the same: no record without its object, no object without its record.
+    assert_eq!(outputs.len() as u64, compressed, "{stderr}");
+    let job = s3.photopress(
+        tmp.path(),
+        &["report", "s3://small/out/_photopress/n1", "--json"],
+    );
+    let job: serde_json::Value = serde_json::from_str(&job.stdout).expect("job JSON");
+    assert_eq!(
+        job["totals"]["compressed"].as_u64(),
+        Some(compressed),
+        "{job}"
+    );
+    for (key, bytes) in &outputs {
+        let path = tmp.path().join(key.replace('/', "_"));
+        fs::write(&path, bytes).expect("write");
+        assert_eq!(decode(&path).width(), 640, "{key} is whole");
+    }
 }
