@@ -3,7 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
-/// Why one image could not be compressed. Carried in that image's [`crate::Outcome`].
+/// Why one image could not be compressed. Carried in that image's outcome.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// Opening or reading the input failed (a local file, or the standard input).

@@ -67,12 +67,15 @@ fn uses(text: &str) -> Vec<String> {
             // A path through a module (`crate::jpeg::…`); `crate::compress_bytes` names an
             // item of the root, which every layer may name.
             let first = first_segment(rest);
-            if rest[first.len()..].starts_with("::") {
+            // (A root re-export, `crate::Options`, counts too: see the check.)
+            if rest[first.len()..].starts_with("::")
+                || first.starts_with(|c: char| c.is_ascii_uppercase())
+            {
                 named.push(first);
             }
         }
     }
-    named.retain(|m| !m.is_empty() && m.starts_with(|c: char| c.is_ascii_lowercase()));
+    named.retain(|m| !m.is_empty());
     named
 }
 
@@ -110,13 +113,20 @@ fn no_module_uses_a_layer_above_its_own() {
         };
         let text = std::fs::read_to_string(file).unwrap_or_default();
         for used in uses(&text) {
+            if used.starts_with(|c: char| c.is_ascii_uppercase()) {
+                // `crate::Options`: a re-export of the root, which imports every layer.
+                wrong.push(format!(
+                    "{}: uses the root's {used}: name the module that holds it",
+                    relative.display()
+                ));
+                continue;
+            }
             match layer(&used) {
                 Some(l) if l <= own => {}
                 Some(_) => wrong.push(format!(
                     "{}: uses {used}, a layer above",
                     relative.display()
                 )),
-                None if used == "Options" => {}
                 None => wrong.push(format!(
                     "{}: uses {used}, which has no layer",
                     relative.display()
@@ -133,6 +143,6 @@ fn no_module_uses_a_layer_above_its_own() {
 
 #[test]
 fn the_checker_sees_paths_and_groups() {
-    let text = "use crate::jpeg::header;\nuse crate::{batch::Totals, report};\nlet x = crate::photo::search::f();\n/// [`crate::compress_bytes`]";
-    assert_eq!(uses(text), ["jpeg", "batch", "report", "photo"]);
+    let text = "use crate::jpeg::header;\nuse crate::{batch::Totals, report};\nlet x = crate::photo::search::f();\n/// [`crate::compress_bytes`]\nfn f(o: &crate::Options) {}";
+    assert_eq!(uses(text), ["jpeg", "batch", "report", "photo", "Options"]);
 }

@@ -330,8 +330,8 @@ struct Candidates<F> {
     encode_at: F,
 }
 
-impl<F: FnMut(u8) -> Result<Vec<u8>, crate::ImageError>> Candidates<F> {
-    fn at(&mut self, q: u8) -> Result<&[u8], crate::ImageError> {
+impl<F: FnMut(u8) -> Result<Vec<u8>, crate::error::ImageError>> Candidates<F> {
+    fn at(&mut self, q: u8) -> Result<&[u8], crate::error::ImageError> {
         let i = match self.made.iter().position(|(made, _)| *made == q) {
             Some(i) => i,
             None => {
@@ -343,7 +343,7 @@ impl<F: FnMut(u8) -> Result<Vec<u8>, crate::ImageError>> Candidates<F> {
         Ok(self.made[i].1.as_slice())
     }
 
-    fn take(mut self, q: u8) -> Result<Vec<u8>, crate::ImageError> {
+    fn take(mut self, q: u8) -> Result<Vec<u8>, crate::error::ImageError> {
         self.at(q)?;
         let i = self
             .made
@@ -358,11 +358,11 @@ impl<F: FnMut(u8) -> Result<Vec<u8>, crate::ImageError>> Candidates<F> {
 /// (the caller's codec), `options.quality` is the ceiling. `name` is for the log.
 pub fn encode_to_target(
     input: &[u8],
-    options: &crate::Options,
+    options: &crate::options::Options,
     name: &std::path::Path,
-    encode_at: impl FnMut(u8) -> Result<Vec<u8>, crate::ImageError>,
-) -> Result<Chosen, crate::ImageError> {
-    use crate::ImageError;
+    encode_at: impl FnMut(u8) -> Result<Vec<u8>, crate::error::ImageError>,
+) -> Result<Chosen, crate::error::ImageError> {
+    use crate::error::ImageError;
     use tracing::{info, warn};
     let mut candidates = Candidates {
         made: Vec::new(),
