@@ -239,6 +239,43 @@ pub fn walk(input: &[u8], mut pos: usize) -> Result<Walk, HeaderError> {
     }
 }
 
+/// The APPn and COM segments of a whole file before its first scan (code and body each),
+/// where the first other segment starts, and where the last APPn/COM segment ends. `None`
+/// for a file that does not start with SOI or whose segments run past its end.
+#[allow(clippy::type_complexity)]
+pub fn leading_segments(file: &[u8]) -> Option<(Vec<(u8, &[u8])>, usize, usize)> {
+    if file.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut segments = Vec::new();
+    let (mut pos, mut first_other, mut last_app_end) = (2, None, 2);
+    loop {
+        let (code, after) = next_marker(file, pos)?;
+        let start = after - 2;
+        match code {
+            0x01 | 0xD0..=0xD8 => {
+                pos = after;
+                continue;
+            }
+            0xD9 | 0xDA => return Some((segments, first_other.unwrap_or(start), last_app_end)),
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([
+            *file.get(after)?,
+            *file.get(after + 1)?,
+        ]));
+        let end = after + len.max(2);
+        let body = file.get(after + 2..end)?;
+        if matches!(code, 0xE0..=0xEF | 0xFE) {
+            segments.push((code, body));
+            last_app_end = end;
+        } else {
+            first_other.get_or_insert(start);
+        }
+        pos = end;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@
 //! - under `--strip-icc`, the ICC profile.
 //!
 //! When the input has no JFIF segment, the encoder's stays first.
-use crate::jpeg::header::next_marker;
+use crate::jpeg::header::leading_segments;
 use crate::jpeg::marker::{COM, is_marker};
 use crate::jpeg::pixel::{EncodeSettings, keep_marker};
 
@@ -133,50 +133,15 @@ fn transform((_, body): &Segment<'_>) -> Option<u8> {
 /// other segment (a table, the frame) starts. `None` for a file that does not start with SOI
 /// or whose segments run past its end.
 fn leading(file: &[u8]) -> Option<(Vec<Segment<'_>>, usize)> {
-    let (segments, first_other, _) = walk(file)?;
+    let (segments, first_other, _) = leading_segments(file)?;
     Some((segments, first_other))
 }
 
 /// [`leading`] for an encoder's output, which writes every APPn and COM before its tables:
 /// `None` when one comes after them.
 fn leading_output(file: &[u8]) -> Option<(Vec<Segment<'_>>, usize)> {
-    let (segments, first_other, last_app_end) = walk(file)?;
+    let (segments, first_other, last_app_end) = leading_segments(file)?;
     (last_app_end <= first_other).then_some((segments, first_other))
-}
-
-/// The APPn/COM segments before the first scan, where the first other segment starts, and
-/// where the last APPn/COM segment ends.
-fn walk(file: &[u8]) -> Option<(Vec<Segment<'_>>, usize, usize)> {
-    if file.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut segments = Vec::new();
-    let (mut pos, mut first_other, mut last_app_end) = (2, None, 2);
-    loop {
-        let (code, after) = next_marker(file, pos)?;
-        let start = after - 2;
-        match code {
-            0x01 | 0xD0..=0xD8 => {
-                pos = after;
-                continue;
-            }
-            0xD9 | 0xDA => return Some((segments, first_other.unwrap_or(start), last_app_end)),
-            _ => {}
-        }
-        let len = usize::from(u16::from_be_bytes([
-            *file.get(after)?,
-            *file.get(after + 1)?,
-        ]));
-        let end = after + len.max(2);
-        let body = file.get(after + 2..end)?;
-        if matches!(code, 0xE0..=0xEF | COM) {
-            segments.push((code, body));
-            last_app_end = end;
-        } else {
-            first_other.get_or_insert(start);
-        }
-        pos = end;
-    }
 }
 
 #[cfg(test)]

@@ -207,13 +207,19 @@ impl<'a> BitReader<'a> {
     /// then finds the next marker. Returns the marker's code and the position after it, or
     /// `None` at the end of the file.
     pub fn finish(&mut self) -> Result<Option<(u8, usize)>, Refusal> {
+        self.check_complete()?;
+        Ok(self.next_marker().0)
+    }
+
+    /// Data that ended early: an error when strict, else noted.
+    fn check_complete(&self) -> Result<(), Refusal> {
         if self.overran() {
             if self.strict {
                 return Err(self.overrun_error());
             }
             crate::jpeg::corruption::note(self.overrun_error().to_string());
         }
-        Ok(self.next_marker().0)
+        Ok(())
     }
 
     /// The next marker from where the reader stands, and how many bytes that are not a marker
@@ -246,9 +252,10 @@ impl<'a> BitReader<'a> {
     pub fn restart(&mut self, expected: u8) -> Result<(), Refusal> {
         // Whole bytes read ahead but not used, and bytes not read before the marker: none in
         // a sound interval, whose last byte holds its padding bits.
-        let unused = ((self.count.saturating_sub(self.fake)) / 8) as usize;
-        let skipped = unused + self.next_marker().1;
-        match self.finish()? {
+        self.check_complete()?;
+        let (found, not_read) = self.next_marker();
+        let skipped = ((self.count.saturating_sub(self.fake)) / 8) as usize + not_read;
+        match found {
             Some((code, after)) if code == 0xD0 + expected => {
                 if skipped > 0 {
                     // Inside the entropy-coded data: corrupt (libjpeg's warning).
