@@ -47,17 +47,7 @@ pub struct Compressed {
 pub fn compress_bytes(input: &[u8], options: &Options) -> Result<Compressed, Error> {
     options.validate()?;
     let ctx = Context::new(options);
-    let cap = ctx.input_cap();
-    if input.is_empty() {
-        return Err(ImageError::Empty.into());
-    }
-    if input.len() as u64 > cap {
-        return Err(ImageError::TooLarge {
-            size: input.len() as u64,
-            cap,
-        }
-        .into());
-    }
+    within_cap(input, ctx.input_cap())?;
     let mut outcome = Outcome::new(Default::default(), Default::default(), String::new());
     let (data, kept_original) = match compress::encode(input, &ctx, &mut outcome)? {
         Encoded::Original(_) => (input.to_vec(), true),
@@ -72,6 +62,21 @@ pub fn compress_bytes(input: &[u8], options: &Options) -> Result<Compressed, Err
         candidates: outcome.candidates,
         dimensions: outcome.dimensions,
     })
+}
+
+/// Refuses an input held in memory that is empty or larger than `cap` bytes (the size cap
+/// and the budget: `Context::input_cap`), as a file of that size is refused.
+pub(crate) fn within_cap(input: &[u8], cap: u64) -> Result<(), ImageError> {
+    if input.len() as u64 > cap {
+        return Err(ImageError::TooLarge {
+            size: input.len() as u64,
+            cap,
+        });
+    }
+    if input.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -49,15 +49,7 @@ fn run(
         .read_to_end(&mut input)
         .map_err(ImageError::Read)?;
     outcome.input_bytes = input.len() as u64;
-    if input.len() as u64 > cap {
-        return Err(ImageError::TooLarge {
-            size: input.len() as u64,
-            cap,
-        });
-    }
-    if input.is_empty() {
-        return Err(ImageError::Empty);
-    }
+    crate::photo::bytes::within_cap(&input, cap)?;
     let (data, status) = match compress::encode(&input, ctx, outcome)? {
         Encoded::Original(status) => (input, status),
         Encoded::New(encoded) => (encoded, Status::Compressed),
