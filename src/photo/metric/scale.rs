@@ -30,26 +30,65 @@ pub struct Sums {
     pub pixels: u64,
 }
 
-/// Linear RGB of both pictures at one scale, planar: `[a.r, a.g, a.b, b.r, b.g, b.b]`.
+/// Linear RGB of one picture at one scale, planar.
 pub struct Planes {
     pub width: usize,
     pub height: usize,
-    pub planes: [Vec<f32>; 6],
+    pub planes: [Vec<f32>; 3],
+}
+
+/// The reference's positive XYB at one scale, planar: made once per reference
+/// ([`prepare`]), read by every candidate's score.
+pub struct Xyb {
+    pub width: usize,
+    pub height: usize,
+    pub planes: [Vec<f32>; 3],
 }
 
 /// Where a scale's rows come from.
 pub trait Rows {
-    /// Linear RGB of row `y` of both pictures into `out` (`[a.r, a.g, a.b, b.r, b.g, b.b]`).
-    fn row(&self, y: usize, out: &mut [Vec<f32>; 6]);
+    /// Linear RGB of row `y` of one picture into `out`.
+    fn row(&self, y: usize, out: &mut [Vec<f32>; 3]);
 }
 
 impl Rows for Planes {
     #[inline(always)]
-    fn row(&self, y: usize, out: &mut [Vec<f32>; 6]) {
+    fn row(&self, y: usize, out: &mut [Vec<f32>; 3]) {
         for (o, p) in out.iter_mut().zip(&self.planes) {
             o.copy_from_slice(&p[y * self.width..][..self.width]);
         }
     }
+}
+
+/// The reference's side of one scale, once: its XYB planes, and the next scale's linear RGB
+/// when `downscale`.
+#[inline(always)]
+pub fn prepare(
+    width: usize,
+    height: usize,
+    rows: &impl Rows,
+    downscale: bool,
+) -> (Xyb, Option<Planes>) {
+    let mut planes: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width * height]);
+    let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
+    let mut next = downscale.then(|| Downscale::new(width, height));
+    for y in 0..height {
+        rows.row(y, &mut linear);
+        if let Some(next) = next.as_mut() {
+            next.add(y, &linear);
+        }
+        let [r, g, b] = &mut linear;
+        xyb::to_xyb(r, g, b);
+        for (plane, row) in planes.iter_mut().zip(&linear) {
+            plane[y * width..][..width].copy_from_slice(row);
+        }
+    }
+    let xyb = Xyb {
+        width,
+        height,
+        planes,
+    };
+    (xyb, next.map(|n| n.next))
 }
 
 /// The next scale's planes, made by 2x2 averages of linear RGB (the last row and column
@@ -77,7 +116,7 @@ impl Downscale {
     /// Adds input row `y` (as the `ssimulacra2` crate does: the four samples added in order,
     /// then a quarter taken).
     #[inline(always)]
-    fn add(&mut self, y: usize, row: &[Vec<f32>; 6]) {
+    fn add(&mut self, y: usize, row: &[Vec<f32>; 3]) {
         let w = self.next.width;
         let last = self.width - 1;
         let oy = y / 2;
@@ -107,15 +146,11 @@ impl Downscale {
     }
 }
 
-/// Scores one scale: `rows` gives its `width` x `height` rows; when `downscale`, the next
-/// scale's planes are made on the way.
+/// Scores one scale of a candidate against the reference's `xyb` of the same scale: `rows`
+/// gives the candidate's rows; when `downscale`, its next scale's planes are made on the way.
 #[inline(always)]
-pub fn scale(
-    width: usize,
-    height: usize,
-    rows: &impl Rows,
-    downscale: bool,
-) -> (Sums, Option<Planes>) {
+pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Planes>) {
+    let (width, height) = (xyb_a.width, xyb_a.height);
     let padded = width.div_ceil(COLUMNS) * COLUMNS;
     let slots = BAND + HALO;
     // Blurred-along-the-row quantities and raw XYB, `slots` rows each; slot `i` holds row
@@ -123,7 +158,7 @@ pub fn scale(
     let mut blurred = vec![0.0f32; slots * padded * LANES];
     let mut raw = vec![0.0f32; slots * padded * RAW];
     let mut state = vec![0.0f32; padded * LANES * 6];
-    let mut linear: [Vec<f32>; 6] = std::array::from_fn(|_| vec![0.0; width]);
+    let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
     let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * LANES];
     let mut next = downscale.then(|| Downscale::new(width, height));
     let mut sums = LaneSums {
@@ -145,8 +180,7 @@ pub fn scale(
             let out = Filled::slot(&mut blurred, &mut raw, slot, padded);
             fill_row(
                 base + slot as isize,
-                width,
-                height,
+                xyb_a,
                 rows,
                 &mut linear,
                 &mut quantities,
@@ -204,44 +238,51 @@ impl<'a> Filled<'a> {
 #[inline(always)]
 fn fill_row(
     row: isize,
-    width: usize,
-    height: usize,
+    xyb_a: &Xyb,
     rows: &impl Rows,
-    linear: &mut [Vec<f32>; 6],
+    linear: &mut [Vec<f32>; 3],
     quantities: &mut [f32],
     next: Option<&mut Downscale>,
     out: Filled<'_>,
 ) {
-    if row < 0 || row as usize >= height {
+    if row < 0 || row as usize >= xyb_a.height {
         out.blurred.fill(0.0);
         out.raw.fill(0.0);
         return;
     }
+    let width = xyb_a.width;
     let y = row as usize;
     rows.row(y, linear);
     if let Some(next) = next {
         next.add(y, linear);
     }
-    let [ar, ag, ab, br, bg, bb] = linear;
-    xyb::to_xyb(ar, ag, ab);
+    let [br, bg, bb] = linear;
     xyb::to_xyb(br, bg, bb);
-    for (x, (q, px)) in quantities[MARGIN * LANES..]
+    // Per pixel, the six values [a.r a.g a.b b.r b.g b.b], a one and a zero, shuffled into
+    // two vectors whose product is the quantities (x * 1 is x, exactly).
+    const LEFT: [usize; LANES] = [0, 3, 0, 3, 0, 1, 4, 1, 4, 1, 2, 5, 2, 5, 2, 7];
+    const RIGHT: [usize; LANES] = [6, 6, 0, 3, 3, 6, 6, 1, 4, 4, 6, 6, 2, 5, 5, 7];
+    let [br, bg, bb] = &*linear;
+    let [ar, ag, ab] = &xyb_a.planes;
+    let (ar, ag, ab) = (
+        &ar[y * width..][..width],
+        &ag[y * width..][..width],
+        &ab[y * width..][..width],
+    );
+    let (br, bg, bb) = (&br[..width], &bg[..width], &bb[..width]);
+    let row = &mut quantities[MARGIN * LANES..][..width * LANES];
+    let raw = &mut out.raw[..width * RAW];
+    let inputs = ar.iter().zip(ag).zip(ab).zip(br).zip(bg).zip(bb);
+    for ((q, px), (((((ar, ag), ab), br), bg), bb)) in row
         .chunks_exact_mut(LANES)
-        .zip(out.raw.chunks_exact_mut(RAW))
-        .take(width)
-        .enumerate()
+        .zip(raw.chunks_exact_mut(RAW))
+        .zip(inputs)
     {
-        let a = [linear[0][x], linear[1][x], linear[2][x]];
-        let b = [linear[3][x], linear[4][x], linear[5][x]];
-        px[..3].copy_from_slice(&a);
-        px[3..6].copy_from_slice(&b);
-        for c in 0..3 {
-            q[5 * c] = a[c];
-            q[5 * c + 1] = b[c];
-            q[5 * c + 2] = a[c] * a[c];
-            q[5 * c + 3] = b[c] * b[c];
-            q[5 * c + 4] = a[c] * b[c];
+        let v: [f32; RAW] = [*ar, *ag, *ab, *br, *bg, *bb, 1.0, 0.0];
+        for k in 0..LANES {
+            q[k] = v[LEFT[k]] * v[RIGHT[k]];
         }
+        px.copy_from_slice(&[*ar, *ag, *ab, *br, *bg, *bb, 0.0, 0.0]);
     }
     blur::horizontal(quantities, out.blurred, width);
 }
