@@ -1,7 +1,8 @@
 //! Score curves for designing `--target-quality`'s search: for each JPEG given, its
 //! SSIMULACRA 2 score (photopress's metric, the search's own) at every quality of a range,
-//! as the search's candidates are made (DCT-domain transcode, stripped, the reference turned
-//! upright), with the candidate's bytes. One line per photo and quality, tab-separated:
+//! with its bytes: each candidate is what `photopress -q Q --strip` writes
+//! ([`photopress::compress_bytes`], the pipeline the search's candidates go through), the
+//! reference the input turned upright, as under `--strip`. One line per photo and quality, tab-separated:
 //! `photo`, `quality`, `score`, `bytes`. Photos run in parallel (rayon), lines in any order.
 //!
 //! ```text
@@ -14,9 +15,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::process::ExitCode;
 
-use photopress::jpeg::dct;
-use photopress::jpeg::pixel::{EncodeSettings, decode_rgb};
+use photopress::jpeg::pixel::decode_rgb;
 use photopress::photo::metric::Reference;
+use photopress::{Options, compress_bytes};
 use rayon::prelude::*;
 
 fn curve(path: &str, from: u8, to: u8) -> Result<Vec<String>, String> {
@@ -29,12 +30,14 @@ fn curve(path: &str, from: u8, to: u8) -> Result<Vec<String>, String> {
         .map_or(path.to_string(), |n| n.to_string_lossy().into_owned());
     let mut lines = Vec::new();
     for q in from..=to {
-        let settings = EncodeSettings {
+        let options = Options {
             quality: q,
-            ..EncodeSettings::default()
+            strip: true,
+            ..Options::default()
         };
-        let candidate =
-            dct::recompress(&data, &settings, true).map_err(|e| format!("{path}: q{q}: {e}"))?;
+        let candidate = compress_bytes(&data, &options)
+            .map_err(|e| format!("{path}: q{q}: {e}"))?
+            .data;
         let score = decode_rgb(&candidate, false)
             .and_then(|c| reference.score(&c))
             .map_err(|e| format!("{path}: q{q}: {e}"))?;

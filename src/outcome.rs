@@ -255,21 +255,15 @@ mod tests {
 
     fn outcome(status: Status, input_bytes: u64, output_bytes: u64) -> Outcome {
         Outcome {
-            input: PathBuf::from("in.jpg"),
-            output: PathBuf::from("out.jpg"),
-            key: "in.jpg".into(),
-            version: None,
             started: std::time::SystemTime::UNIX_EPOCH,
-            duration: std::time::Duration::ZERO,
             input_bytes,
             output_bytes,
             status,
-            method: None,
-            quality: None,
-            score: None,
-            candidates: None,
-            dimensions: None,
-            progressive: None,
+            ..Outcome::new(
+                PathBuf::from("in.jpg"),
+                PathBuf::from("out.jpg"),
+                "in.jpg".into(),
+            )
         }
     }
 

@@ -559,18 +559,12 @@ pub fn text(summary: &JobReport) -> String {
     if t.dct + t.pixel > 0 {
         let _ = writeln!(out, "Methods dct {}, pixel {}", t.dct, t.pixel);
     }
-    let _ = write!(out, "Files {}: compressed {}", t.files, t.compressed);
-    if t.kept_original > 0 {
-        let _ = write!(out, ", kept original {}", t.kept_original);
-    }
-    if t.skipped > 0 {
-        let _ = write!(out, ", skipped {}", t.skipped);
-    }
-    let _ = write!(out, ", failed {}", t.failed);
-    if t.not_started > 0 {
-        let _ = write!(out, ", not started {}", t.not_started);
-    }
-    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Files {}: {}",
+        t.files,
+        crate::report::status_counts(t)
+    );
     let _ = writeln!(
         out,
         "Shards {}, manifest lines {}",

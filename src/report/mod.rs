@@ -15,6 +15,23 @@ use crate::outcome::{BatchResult, Outcome, Status, Totals};
 /// How many failed files the text report lists by name (all are in the log and the JSON).
 pub const FAILURES_LISTED: usize = 20;
 
+/// The files by status, as the reports' `Files` line gives them: `compressed N`, then
+/// `kept original`, `skipped` (when any), `failed`, and `not started` (when any).
+pub fn status_counts(t: &Totals) -> String {
+    let mut out = format!("compressed {}", t.compressed);
+    if t.kept_original > 0 {
+        let _ = write!(out, ", kept original {}", t.kept_original);
+    }
+    if t.skipped > 0 {
+        let _ = write!(out, ", skipped {}", t.skipped);
+    }
+    let _ = write!(out, ", failed {}", t.failed);
+    if t.not_started > 0 {
+        let _ = write!(out, ", not started {}", t.not_started);
+    }
+    out
+}
+
 /// The four lines of the original exercise, as it wrote them (raw bytes, the rate with two
 /// decimals, milliseconds): first in a batch's report and in a whole job's (`summary`).
 pub fn seed_lines(t: &Totals, duration_ms: f64) -> String {
@@ -55,18 +72,7 @@ pub fn text(result: &BatchResult) -> String {
         "Duration {} on {threads}",
         human::duration(result.duration)
     );
-    let _ = write!(out, "Files compressed {}", t.compressed);
-    if t.kept_original > 0 {
-        let _ = write!(out, ", kept original {}", t.kept_original);
-    }
-    if t.skipped > 0 {
-        let _ = write!(out, ", skipped {}", t.skipped);
-    }
-    let _ = write!(out, ", failed {}", t.failed);
-    if t.not_started > 0 {
-        let _ = write!(out, ", not started {}", t.not_started);
-    }
-    out.push('\n');
+    let _ = writeln!(out, "Files {}", status_counts(t));
     if t.not_started > 0 {
         let _ = writeln!(
             out,
@@ -239,21 +245,13 @@ mod tests {
                 progressive: None,
             },
             Outcome {
-                key: "b.jpg".into(),
-                version: None,
                 started: std::time::SystemTime::UNIX_EPOCH,
-                duration: Duration::ZERO,
-                input: PathBuf::from("IMAGES/b.jpg"),
-                output: PathBuf::from("OUT/compressed_b.jpg"),
-                input_bytes: 0,
-                output_bytes: 0,
                 status: Status::Failed(crate::error::ImageError::Empty),
-                method: None,
-                quality: None,
-                score: None,
-                candidates: None,
-                dimensions: None,
-                progressive: None,
+                ..Outcome::new(
+                    PathBuf::from("IMAGES/b.jpg"),
+                    PathBuf::from("OUT/compressed_b.jpg"),
+                    "b.jpg".into(),
+                )
             },
         ];
         let totals = outcomes

@@ -212,6 +212,16 @@ impl Stderr {
     fn put(&self, text: &str) -> io::Result<()> {
         io::stderr().lock().write_all(text.as_bytes())
     }
+
+    /// Moves the cursor `n` places in `direction` (the ANSI letter: A up, B down, C right,
+    /// D left); nothing for 0 (the sequence would move it one place).
+    fn cursor(&self, n: usize, direction: char) -> io::Result<()> {
+        if n > 0 {
+            self.put(&format!("\x1b[{n}{direction}"))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl TermLike for Stderr {
@@ -221,32 +231,16 @@ impl TermLike for Stderr {
         terminal_width().saturating_sub(2).max(20)
     }
     fn move_cursor_up(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}A"))
-        } else {
-            Ok(())
-        }
+        self.cursor(n, 'A')
     }
     fn move_cursor_down(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}B"))
-        } else {
-            Ok(())
-        }
+        self.cursor(n, 'B')
     }
     fn move_cursor_right(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}C"))
-        } else {
-            Ok(())
-        }
+        self.cursor(n, 'C')
     }
     fn move_cursor_left(&self, n: usize) -> io::Result<()> {
-        if n > 0 {
-            self.put(&format!("\x1b[{n}D"))
-        } else {
-            Ok(())
-        }
+        self.cursor(n, 'D')
     }
     fn write_line(&self, s: &str) -> io::Result<()> {
         self.put(&format!("{s}\n"))

@@ -72,6 +72,16 @@ struct Bytes<'a> {
     linear: xyb::Linear,
 }
 
+impl<'a> Bytes<'a> {
+    fn new(picture: &'a Rgb) -> Self {
+        Bytes {
+            pixels: &picture.pixels,
+            width: picture.width,
+            linear: xyb::Linear::new(),
+        }
+    }
+}
+
 impl Rows for Bytes<'_> {
     #[inline(always)]
     fn row(&self, y: usize, out: &mut [Vec<f32>; 3]) {
@@ -105,11 +115,7 @@ impl pulp::WithSimd for Prepare<'_> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) -> Vec<Xyb> {
         let picture = self.0;
-        let bytes = Bytes {
-            pixels: &picture.pixels,
-            width: picture.width,
-            linear: xyb::Linear::new(),
-        };
+        let bytes = Bytes::new(picture);
         let mut scales = Vec::with_capacity(SCALES);
         let (first, mut next) = scale::prepare(
             picture.width,
@@ -143,11 +149,7 @@ impl pulp::WithSimd for Score<'_> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) -> f64 {
         let (scales, picture) = (self.0, self.1);
-        let bytes = Bytes {
-            pixels: &picture.pixels,
-            width: picture.width,
-            linear: xyb::Linear::new(),
-        };
+        let bytes = Bytes::new(picture);
         let mut sums: Vec<Sums> = Vec::with_capacity(scales.len());
         let last = scales.len().saturating_sub(1);
         let mut next = None;

@@ -73,12 +73,7 @@ pub fn prepare(
     let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
     let mut next = downscale.then(|| Downscale::new(width, height));
     for y in 0..height {
-        rows.row(y, &mut linear);
-        if let Some(next) = next.as_mut() {
-            next.add(y, &linear);
-        }
-        let [r, g, b] = &mut linear;
-        xyb::to_xyb(r, g, b);
+        xyb_row(y, rows, &mut linear, next.as_mut());
         for (plane, row) in planes.iter_mut().zip(&linear) {
             plane[y * width..][..width].copy_from_slice(row);
         }
@@ -233,8 +228,20 @@ impl<'a> Filled<'a> {
     }
 }
 
+/// Row `y` of `rows` into `linear`, added to the next scale (when there is one) as linear RGB,
+/// then turned to positive XYB in place: one picture's part of a row, the reference's once
+/// ([`prepare`]), a candidate's at each score ([`fill_row`]).
+#[inline(always)]
+fn xyb_row(y: usize, rows: &impl Rows, linear: &mut [Vec<f32>; 3], next: Option<&mut Downscale>) {
+    rows.row(y, linear);
+    if let Some(next) = next {
+        next.add(y, linear);
+    }
+    let [r, g, b] = linear;
+    xyb::to_xyb(r, g, b);
+}
+
 /// Fills `out` with row `row` (zeros outside the picture), adding it to the next scale.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fill_row(
     row: isize,
@@ -252,12 +259,7 @@ fn fill_row(
     }
     let width = xyb_a.width;
     let y = row as usize;
-    rows.row(y, linear);
-    if let Some(next) = next {
-        next.add(y, linear);
-    }
-    let [br, bg, bb] = linear;
-    xyb::to_xyb(br, bg, bb);
+    xyb_row(y, rows, linear, next);
     // Per pixel, the six values [a.r a.g a.b b.r b.g b.b], a one and a zero, shuffled into
     // two vectors whose product is the quantities (x * 1 is x, exactly).
     const LEFT: [usize; LANES] = [0, 3, 0, 3, 0, 1, 4, 1, 4, 1, 2, 5, 2, 5, 2, 7];
