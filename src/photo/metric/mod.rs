@@ -17,8 +17,8 @@
 //! test pins reference values), because the blur is the reference's recursion, in the same
 //! operations and order. That matters more than it seems: the recursion's poles lie on the
 //! unit circle, so its f32 rounding noise grows along a row, and SSIM's clamp at zero turns
-//! that noise into a bias. The blur written as the finite 9-tap filter it equals (2.5x
-//! faster here) scored 0.2 higher than the crate on a 21 MP photo at q70 and up to 3 points
+//! that noise into a bias. The blur written as the finite 9-tap filter it equals (2.1x to
+//! 2.5x faster here) scored 0.2 higher than the crate on a 21 MP photo at q70 and up to 3 points
 //! higher on a smooth gradient at q90: closer to the exact metric, but the guarantee is the
 //! reference tools' score, so the recursion stays.
 mod blur;
