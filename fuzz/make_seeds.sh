@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Writes the seed corpora of the fuzz targets (gitignored): small JPEGs made from the photos in
 # IMAGES/, in the codings the codecs have paths for.
-# - fuzz/corpus/recompress/ (`codec::recompress`): each seed starts with the settings byte the
+# - fuzz/corpus/recompress/ (`jpeg::pixel::recompress`): each seed starts with the settings byte the
 #   target reads first (see fuzz_targets/recompress.rs: quality 1 + b % 100; 0x80
 #   keep_metadata, 0x40 keep_icc, 0x20 strict, 0x10 best).
-# - fuzz/corpus/transcode/ (`transcode::recompress`): the same byte, with 0x10 meaning
+# - fuzz/corpus/transcode/ (`jpeg::dct::recompress`): the same byte, with 0x10 meaning
 #   any_subsampling (see fuzz_targets/transcode.rs). Its own seeds (`t-*`: progressive,
 #   restart intervals, non-interleaved scans, 16-bit tables, every subsampling, gray, small odd
 #   sizes), plus a copy of the recompress seeds (`r-*`, their byte read the transcoder's way).

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use photopress::header::read_frame;
+use photopress::jpeg::header::read_frame;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(frame) = read_frame(data) else {

@@ -1,4 +1,4 @@
-//! Fuzzes the per-image in-memory path: `codec::recompress` must return `Ok` or `Err` for every
+//! Fuzzes the per-image in-memory path: `jpeg::pixel::recompress` must return `Ok` or `Err` for every
 //! input, never panic (a panic that `recompress` catches still aborts here: libfuzzer-sys's
 //! panic hook runs first), hang or abort. libjpeg's own fatal errors unwind through
 //! `resume_unwind`, which skips the panic hook, so they are not reported as crashes.
@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use photopress::codec::{EncodeSettings, recompress};
+use photopress::jpeg::pixel::{EncodeSettings, recompress};
 
 /// Larger inputs are skipped: they only slow the fuzzer down.
 const MAX_INPUT: usize = 256 * 1024;

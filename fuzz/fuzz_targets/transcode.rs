@@ -1,4 +1,4 @@
-//! Fuzzes the DCT-domain transcoder: `transcode::recompress` must return `Ok` or `Err` for
+//! Fuzzes the DCT-domain transcoder: `jpeg::dct::recompress` must return `Ok` or `Err` for
 //! every input, never panic, hang or abort (it is safe Rust with no `catch_unwind`, so any
 //! panic is a bug). When it returns `Ok`, the output must be a JPEG that the `image` crate
 //! (zune-jpeg, an independent decoder) decodes, with the width and height that libjpeg reads
@@ -21,8 +21,8 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegDecoder;
 use image::{DynamicImage, ImageDecoder};
 use libfuzzer_sys::fuzz_target;
-use photopress::codec::EncodeSettings;
-use photopress::transcode::recompress;
+use photopress::jpeg::pixel::EncodeSettings;
+use photopress::jpeg::dct::recompress;
 
 /// Larger inputs are skipped: they only slow the fuzzer down.
 const MAX_INPUT: usize = 256 * 1024;
