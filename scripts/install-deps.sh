@@ -2,7 +2,7 @@
 # Installs what photopress needs on a fresh Debian/Ubuntu machine:
 # nasm (SIMD for the JPEG codec; the build fails without it) and, for the tests,
 # libjpeg-turbo-progs (cjpeg/djpeg/jpegtran: fixtures, and a reference decoder),
-# python3-pil (Pillow: a third decoder of the outputs) and a Python venv with moto at
+# python3-pil (Pillow: a third decoder of the outputs), g++ (for the fuzz crate CI checks) and a Python venv with moto at
 # .tools/moto-venv (the S3 server the object-storage tests start on a loopback port; they
 # take $PHOTOPRESS_MOTO_SERVER instead when it is set). Does nothing, and says nothing, when
 # everything is already there.
@@ -23,6 +23,8 @@ missing=()
 command -v nasm >/dev/null 2>&1 || missing+=(nasm)
 command -v jpegtran >/dev/null 2>&1 || missing+=(libjpeg-turbo-progs)
 python3 -c 'import PIL' >/dev/null 2>&1 || missing+=(python3-pil)
+# A C++ compiler: the fuzz crate's libFuzzer (.ci/run checks that crate) is C++.
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 # A python3 first on PATH that is not the system's (pyenv, a venv) does not see the apt
 # package: give it Pillow from PyPI.
