@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["storage", "human", "names"],
     &["error"],
-    &["jpeg"],
+    &["jpeg", "archive"],
     &["shard", "cancel", "memory"],
     &["options"],
     &["outcome"],

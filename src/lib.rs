@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 // The API: the calls and types above, and these modules.
+pub mod archive;
 pub mod batch;
 pub mod cancel;
 pub mod error;
