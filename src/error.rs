@@ -50,6 +50,10 @@ pub enum ImageError {
     /// `--lossless` cannot keep, or too little memory for its pixels.
     #[error("unsupported JPEG: {0}")]
     Unsupported(String),
+    /// An archive could not be made (under `archive_strict`) or restored: the cause, in the
+    /// archive format's words.
+    #[error("{0}")]
+    Archive(String),
     /// Writing the new JPEG failed in libjpeg, in the resizer, or in the metric's comparison
     /// of a candidate with the input.
     #[error("encoding failed: {0}")]

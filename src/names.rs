@@ -61,6 +61,8 @@ pub enum Setting {
     Recursive,
     /// `Options::exclude`.
     Exclude,
+    /// `Options::archive_strict`.
+    ArchiveStrict,
     /// `Shard::count`.
     ShardCount,
     /// `Shard::index`.
@@ -97,6 +99,7 @@ impl Setting {
             Setting::Hidden => "hidden",
             Setting::Recursive => "recursive",
             Setting::Exclude => "exclude",
+            Setting::ArchiveStrict => "archive_strict",
             Setting::ShardCount => "shard count",
             Setting::ShardIndex => "shard index",
         }

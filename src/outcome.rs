@@ -116,6 +116,10 @@ pub struct Outcome {
     /// Whether the output written is a progressive JPEG (its frame header says); `None` when
     /// nothing was written this run.
     pub progressive: Option<bool>,
+    /// Whether the output was proven to give back the input bit for bit: an archive decoded
+    /// again and compared, a restore checked against its archive's checksum; `None` outside
+    /// archives and restores.
+    pub verified: Option<bool>,
 }
 
 impl Outcome {
@@ -137,6 +141,7 @@ impl Outcome {
             candidates: None,
             dimensions: None,
             progressive: None,
+            verified: None,
         }
     }
 }
@@ -168,12 +173,22 @@ pub struct Totals {
     pub pixel: u64,
 }
 
+/// For the reports' method counts: `Some(true)` for the transcoder (`dct`), `Some(false)` for
+/// pixels, `None` for a method that is neither (an archive, a restore).
+pub fn re_encoded_by_dct(method: &str) -> Option<bool> {
+    match method {
+        "dct" => Some(true),
+        "pixel" => Some(false),
+        _ => None,
+    }
+}
+
 impl Totals {
     /// The totals of one outcome.
     pub fn of(outcome: &Outcome) -> Self {
         Totals::count(
             outcome.status.kind(),
-            outcome.method.map(|m| m == Method::Dct),
+            outcome.method.and_then(|m| re_encoded_by_dct(m.as_str())),
             outcome.input_bytes,
             outcome.output_bytes,
         )

@@ -321,9 +321,11 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ArchiveError>) -> Result<T, ArchiveE
     })
 }
 
-/// Lepton's error in words: its message, else its exit code's name.
+/// Lepton's error in words: its message (without the source locations it appends), else its
+/// exit code's name.
 fn words(err: &lepton_jpeg::LeptonError) -> String {
-    let message = err.message().trim();
+    let message = err.message().lines().next().unwrap_or("").trim();
+    let message = message.strip_prefix("ERROR ").unwrap_or(message);
     if message.is_empty() {
         format!("{:?}", err.exit_code())
     } else {

@@ -52,12 +52,18 @@ pub struct DryTotals {
     pub skip: u64,
     /// Inputs that would fail without being read.
     pub fail: u64,
+    /// What the run would make of each input: `compress`, `archive` or `restore` (the words
+    /// of the text; `compress` counts them whatever the operation).
+    pub operation: &'static str,
 }
 
 /// What a run of `jobs` under `options` would do; reads only (sizes, and under
 /// `skip_existing` the outputs' headers).
 pub fn plan(jobs: &[Job], options: &Options) -> (Vec<Planned>, DryTotals) {
-    let mut totals = DryTotals::default();
+    let mut totals = DryTotals {
+        operation: options.operation.as_str(),
+        ..DryTotals::default()
+    };
     let planned: Vec<Planned> = jobs
         .iter()
         .map(|job| {
@@ -69,7 +75,7 @@ pub fn plan(jobs: &[Job], options: &Options) -> (Vec<Planned>, DryTotals) {
                 (Action::Fail, Some(problem.clone()))
             } else if options.skip_existing && job.source == Source::File && job.dest == Dest::File
             {
-                match provenance::up_to_date(&job.input, &job.output, options) {
+                match crate::photo::compress::up_to_date(&job.input, &job.output, options) {
                     Ok(_) => (Action::Skip, None),
                     Err(provenance::Stale::Missing) => (Action::Compress, None),
                     Err(why) => (Action::Compress, Some(why.to_string())),
@@ -101,7 +107,7 @@ pub fn text(planned: &[Planned], totals: &DryTotals) -> String {
     let mut text = String::new();
     for p in planned {
         let verb = match p.action {
-            Action::Compress => "compress",
+            Action::Compress => totals.operation,
             Action::Skip => "skip (up to date)",
             Action::Fail => "fail",
         };
@@ -117,11 +123,12 @@ pub fn text(planned: &[Planned], totals: &DryTotals) -> String {
         text.push('\n');
     }
     text.push_str(&format!(
-        "Dry run: {} files, {} ({} bytes): {} to compress, {} to skip, {} to fail; nothing written\n",
+        "Dry run: {} files, {} ({} bytes): {} to {}, {} to skip, {} to fail; nothing written\n",
         totals.files,
         human::size(totals.input_bytes),
         totals.input_bytes,
         totals.compress,
+        totals.operation,
         totals.skip,
         totals.fail
     ));

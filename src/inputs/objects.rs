@@ -12,16 +12,22 @@ use tracing::{debug, info, warn};
 use crate::error::SetupError;
 use crate::inputs::keylist::KeyEntry;
 use crate::inputs::walk::{Dest, Job, Source, is_jpeg_name, is_skipped_in_walks};
-use crate::options::Options;
+use crate::options::{Operation, Options};
 use crate::storage::location::Location;
 use crate::storage::{Bucket, ObjectUrl, validate_key_rel};
 
-/// The output key of an input key: the same folders, the file name with the prefix.
-pub fn output_key(key: &str, prefix: &OsStr) -> String {
-    let prefix = prefix.to_string_lossy();
-    match key.rsplit_once('/') {
-        Some((dir, name)) => format!("{dir}/{prefix}{name}"),
-        None => format!("{prefix}{key}"),
+/// The output key of an input key: the same folders, the file name with the prefix (and
+/// `.lep` added or taken off when archiving or restoring: [`Operation::output_name`]).
+pub fn output_key(key: &str, prefix: &OsStr, operation: Operation) -> String {
+    let (dir, name) = match key.rsplit_once('/') {
+        Some((dir, name)) => (Some(dir), name),
+        None => (None, key),
+    };
+    let name = operation.output_name(prefix, OsStr::new(name));
+    let name = name.to_string_lossy();
+    match dir {
+        Some(dir) => format!("{dir}/{name}"),
+        None => name.into_owned(),
     }
 }
 
@@ -104,6 +110,8 @@ pub enum LeftOut {
 /// (so a rerun never takes its own outputs as inputs).
 pub struct KeyFilter {
     hidden: bool,
+    /// Archives (`.lep`) are the inputs, not JPEGs (a restore).
+    archives: bool,
     /// The output prefix relative to the input prefix, with a trailing `/`, when the output
     /// lies inside the input.
     output_below: Option<String>,
@@ -124,6 +132,7 @@ impl KeyFilter {
         });
         KeyFilter {
             hidden: opts.hidden,
+            archives: opts.operation == Operation::Restore,
             output_below,
         }
     }
@@ -144,7 +153,12 @@ impl KeyFilter {
         {
             return Some(LeftOut::HiddenOrSystem);
         }
-        if !is_jpeg_name(Path::new(key_rel)) {
+        let name_taken = if self.archives {
+            crate::options::is_archive_name(Path::new(key_rel))
+        } else {
+            is_jpeg_name(Path::new(key_rel))
+        };
+        if !name_taken {
             return Some(LeftOut::NotJpeg);
         }
         None
@@ -190,7 +204,7 @@ pub fn key_jobs(root: &Location, entries: Vec<KeyEntry>) -> Vec<Job> {
 /// below the output bucket prefix.
 pub fn set_outputs(jobs: &mut [Job], opts: &Options) {
     for job in jobs {
-        let key = output_key(&job.key, &opts.prefix);
+        let key = output_key(&job.key, &opts.prefix, opts.operation);
         match &opts.output_url {
             Some(url) => {
                 job.output = PathBuf::from(url.object_url(&key));
@@ -271,9 +285,18 @@ mod tests {
     #[test]
     fn output_keys_mirror_the_input_keys_with_the_prefix() {
         let p = OsStr::new("compressed_");
-        assert_eq!(output_key("a.jpg", p), "compressed_a.jpg");
-        assert_eq!(output_key("x/y/a.jpg", p), "x/y/compressed_a.jpg");
-        assert_eq!(output_key("x/a.jpg", OsStr::new("")), "x/a.jpg");
+        let c = Operation::Compress;
+        assert_eq!(output_key("a.jpg", p, c), "compressed_a.jpg");
+        assert_eq!(output_key("x/y/a.jpg", p, c), "x/y/compressed_a.jpg");
+        assert_eq!(output_key("x/a.jpg", OsStr::new(""), c), "x/a.jpg");
+        assert_eq!(
+            output_key("x/a.jpg", p, Operation::Archive),
+            "x/compressed_a.jpg.lep"
+        );
+        assert_eq!(
+            output_key("x/a.jpg.lep", OsStr::new(""), Operation::Restore),
+            "x/a.jpg"
+        );
     }
 
     fn url(text: &str) -> ObjectUrl {

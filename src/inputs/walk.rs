@@ -15,17 +15,13 @@ use tracing::{debug, info};
 use crate::error::{ImageError, SetupError};
 use crate::inputs::guard;
 use crate::jpeg::sniff;
-use crate::options::Options;
+use crate::options::{Operation, Options};
 
 pub use crate::inputs::job::{Dest, Job, Source, relative_key};
 
 /// True for names ending in `.jpg`, `.jpeg`, `.jfif` or `.jpe`, in any case.
 pub fn is_jpeg_name(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| {
-        ["jpg", "jpeg", "jfif", "jpe"]
-            .iter()
-            .any(|known| ext.eq_ignore_ascii_case(known))
-    })
+    crate::jpeg::has_jpeg_extension(path)
 }
 
 /// Entries a folder walk never takes: hidden ones (a name starting with `.`: `.thumbnails/`,
@@ -50,12 +46,21 @@ pub fn is_skipped_in_walks(name: &std::ffi::OsStr, hidden: bool) -> bool {
             .any(|s| bytes.eq_ignore_ascii_case(s.as_bytes()))
 }
 
-/// The output file name for an input file name: the prefix, then the name unchanged.
-pub fn output_name(prefix: &std::ffi::OsStr, file_name: &std::ffi::OsStr) -> OsString {
-    let mut name = OsString::with_capacity(prefix.len() + file_name.len());
-    name.push(prefix);
-    name.push(file_name);
-    name
+/// The names a walk takes under `opts`, in words.
+fn input_names(opts: &Options) -> &'static str {
+    match opts.operation {
+        Operation::Restore => ".lep",
+        Operation::Compress | Operation::Archive => ".jpg, .jpeg, .jfif or .jpe",
+    }
+}
+
+/// Whether a folder walk (or a bucket listing) takes a file of this name under `opts`: a JPEG
+/// name, or under [`Operation::Restore`] an archive's (`.lep`).
+pub fn is_input_name(path: &Path, opts: &Options) -> bool {
+    match opts.operation {
+        Operation::Restore => crate::options::is_archive_name(path),
+        Operation::Compress | Operation::Archive => is_jpeg_name(path),
+    }
 }
 
 /// Lists the jobs for `inputs` (files and folders) under `opts`.
@@ -155,7 +160,10 @@ fn walk_inputs(
                 source,
             })?;
             scanner.walk(input, Path::new(""), entries)?;
-        } else if is_jpeg_name(input) || !meta.is_file() {
+        } else if is_input_name(input, opts)
+            || !meta.is_file()
+            || opts.operation == Operation::Restore
+        {
             scanner.add_file(input.clone(), Path::new(""), Some(meta.len()))?;
         } else {
             // Named explicitly without a JPEG extension (`IMG_1`, `photo.JPG_original`): taken
@@ -272,15 +280,17 @@ impl Scanner<'_, '_> {
                 }
                 Ok(_) | Err(_)
                     if is_output_folder
-                        && is_jpeg_name(&path)
+                        && is_input_name(&path, self.opts)
                         && guard::is_output_name(&name, &self.opts.prefix) =>
                 {
                     debug!(target: "ProcessImages", "Skipping {}: an output of photopress (its name starts with the prefix)", path.display());
                     self.taken_for_outputs += 1;
                 }
-                Ok(_) | Err(_) if is_jpeg_name(&path) => self.add_file(path, rel, size)?,
+                Ok(_) | Err(_) if is_input_name(&path, self.opts) => {
+                    self.add_file(path, rel, size)?
+                }
                 _ => {
-                    debug!(target: "ProcessImages", "Skipping {}: not named .jpg, .jpeg, .jfif or .jpe", path.display())
+                    debug!(target: "ProcessImages", "Skipping {}: not named {}", path.display(), input_names(self.opts))
                 }
             }
         }
@@ -301,7 +311,10 @@ impl Scanner<'_, '_> {
             let key = relative_key(rel, file_name);
             return (self.found)(Job::file(input, PathBuf::new(), key, None), size);
         }
-        let name = output_name(&self.opts.prefix, file_name);
+        let name = self
+            .opts
+            .operation
+            .output_name(&self.opts.prefix, file_name);
         let output = self.opts.output_dir.join(rel).join(&name);
         let problem = match self.claim_output(&input, rel, &name, &output)? {
             Claim::Free => None,
@@ -477,9 +490,30 @@ mod tests {
     #[test]
     fn output_name_is_prefix_then_name() {
         assert_eq!(
-            output_name("compressed_".as_ref(), "a.JPG".as_ref()),
+            Operation::Compress.output_name("compressed_".as_ref(), "a.JPG".as_ref()),
             "compressed_a.JPG"
         );
-        assert_eq!(output_name("".as_ref(), "a.jpg".as_ref()), "a.jpg");
+        assert_eq!(
+            Operation::Compress.output_name("".as_ref(), "a.jpg".as_ref()),
+            "a.jpg"
+        );
+        let p = "x_".as_ref();
+        assert_eq!(
+            Operation::Archive.output_name(p, "a.JPG".as_ref()),
+            "x_a.JPG.lep"
+        );
+        assert_eq!(
+            Operation::Restore.output_name(p, "a.JPG.lep".as_ref()),
+            "x_a.JPG"
+        );
+        assert_eq!(
+            Operation::Restore.output_name(p, "a.LEP".as_ref()),
+            "x_a.jpg"
+        );
+        assert_eq!(Operation::Restore.output_name(p, "a".as_ref()), "x_a.jpg");
+        assert_eq!(
+            Operation::Restore.output_name(p, ".lep".as_ref()),
+            "x_.lep.jpg"
+        );
     }
 }

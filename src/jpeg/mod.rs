@@ -12,3 +12,12 @@ pub mod sniff;
 
 /// The reference quality: the seed's job (Pillow's `quality=30, optimize=True`).
 pub const DEFAULT_QUALITY: u8 = 30;
+
+/// True for names ending in `.jpg`, `.jpeg`, `.jfif` or `.jpe`, in any case.
+pub fn has_jpeg_extension(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|ext| {
+        ["jpg", "jpeg", "jfif", "jpe"]
+            .iter()
+            .any(|known| ext.eq_ignore_ascii_case(known))
+    })
+}

@@ -1,5 +1,5 @@
 //! The options of a run: plain data, built by the command line or by a library user.
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use md5::{Digest, Md5};
@@ -37,6 +37,12 @@ pub enum Method {
     Dct,
     /// Decode to pixels (or YCbCr planes) and encode again with mozjpeg.
     Pixel,
+    /// An outcome's method under [`Operation::Archive`]: the file was archived (not an
+    /// option value: set `operation`).
+    Archive,
+    /// An outcome's method under [`Operation::Restore`]: the file was restored from its
+    /// archive (not an option value: set `operation`).
+    Restore,
 }
 
 impl Method {
@@ -46,8 +52,69 @@ impl Method {
             Method::Auto => "auto",
             Method::Dct => "dct",
             Method::Pixel => "pixel",
+            Method::Archive => "archive",
+            Method::Restore => "restore",
         }
     }
+}
+
+/// What a run makes of each input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Operation {
+    /// Re-encode each JPEG smaller (the seed's job).
+    #[default]
+    Compress,
+    /// Store each JPEG reversibly (Lepton, every bit kept): `<prefix><name>.lep`, verified
+    /// before it counts (see [`crate::archive`]).
+    Archive,
+    /// Turn `.lep` archives back into the original JPEGs: `<prefix><name>` without `.lep`,
+    /// checked against the original's length and SHA-256.
+    Restore,
+}
+
+impl Operation {
+    /// The word in messages and the settings strings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Compress => "compress",
+            Operation::Archive => "archive",
+            Operation::Restore => "restore",
+        }
+    }
+
+    /// The output file name for an input file name: the prefix, then the name (with `.lep`
+    /// added when archiving, taken off when restoring; a restored name that is then no JPEG
+    /// name gets `.jpg`).
+    pub fn output_name(self, prefix: &OsStr, file_name: &OsStr) -> OsString {
+        let mut name = OsString::with_capacity(prefix.len() + file_name.len() + 4);
+        name.push(prefix);
+        match self {
+            Operation::Compress => name.push(file_name),
+            Operation::Archive => {
+                name.push(file_name);
+                name.push(".");
+                name.push(crate::archive::EXTENSION);
+            }
+            Operation::Restore => {
+                let path = std::path::Path::new(file_name);
+                let restored = match path.file_stem() {
+                    Some(stem) if is_archive_name(path) => stem,
+                    _ => file_name,
+                };
+                name.push(restored);
+                if !crate::jpeg::has_jpeg_extension(std::path::Path::new(restored)) {
+                    name.push(".jpg");
+                }
+            }
+        }
+        name
+    }
+}
+
+/// Whether a name ends in `.lep` (any case) after a stem: an archive's name.
+pub fn is_archive_name(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case(crate::archive::EXTENSION))
 }
 
 /// Everything that decides what a run does. Every field states its default.
@@ -136,6 +203,12 @@ pub struct Options {
     /// Resize each image to fit these limits (as displayed, after its EXIF orientation) before
     /// it is encoded. Default none: images keep their size.
     pub resize: Option<crate::jpeg::resize::Resize>,
+    /// What the run makes of each input: compressed JPEGs, archives, or restored originals.
+    /// Default [`Operation::Compress`].
+    pub operation: Operation,
+    /// Under [`Operation::Archive`], fail a file Lepton cannot hold exactly instead of storing
+    /// it as it is in its archive. Default false.
+    pub archive_strict: bool,
 }
 
 impl Default for Options {
@@ -170,6 +243,8 @@ impl Default for Options {
             target_size: None,
             min_savings: None,
             resize: None,
+            operation: Operation::Compress,
+            archive_strict: false,
         }
     }
 }
@@ -178,6 +253,15 @@ impl Options {
     /// Every option that changes an output's bytes, as one string: a manifest records it, and a
     /// resumed run redoes what was done with other settings.
     pub fn fingerprint(&self) -> String {
+        if self.operation != Operation::Compress {
+            // Nothing of the encoders applies: the archive keeps every bit.
+            return format!(
+                "{};strict={};prefix={:?}",
+                self.operation.as_str(),
+                u8::from(self.archive_strict),
+                self.prefix.to_string_lossy()
+            );
+        }
         format!(
             "q={};method={};best={};strip={};strip_icc={};allow_larger={};accept_truncated={};extended={};prefix={:?}{}",
             self.output_quality(),
@@ -244,7 +328,7 @@ impl Options {
         match (self.best, self.method) {
             (false, _) => 0,
             (true, Method::Pixel) => 1,
-            (true, Method::Auto | Method::Dct) => 2,
+            (true, Method::Auto | Method::Dct | Method::Archive | Method::Restore) => 2,
         }
     }
 
@@ -327,6 +411,36 @@ impl Options {
                 "{} cannot be combined with resizing yet: the score compares pictures of one size",
                 name(Setting::TargetQuality)
             )));
+        }
+        if matches!(self.method, Method::Archive | Method::Restore) {
+            return Err(SetupError::Usage(format!(
+                "{} {:?} names what a file went through; set the operation to archive or restore",
+                name(Setting::Method),
+                self.method.as_str()
+            )));
+        }
+        if self.operation != Operation::Compress {
+            let changes_bytes = [
+                (self.strip, Setting::Strip),
+                (self.strip_icc, Setting::StripIcc),
+                (self.lossless, Setting::Lossless),
+                (self.best, Setting::Best),
+                (self.progressive, Setting::Progressive),
+                (self.extended, Setting::Extended),
+                (self.allow_larger, Setting::AllowLarger),
+                (self.method != Method::Auto, Setting::Method),
+                (self.target_quality.is_some(), Setting::TargetQuality),
+                (self.target_size.is_some(), Setting::TargetSize),
+                (self.min_savings.is_some(), Setting::MinSavings),
+                (self.resize.is_some(), Setting::LongEdge),
+            ];
+            if let Some((_, setting)) = changes_bytes.iter().find(|(set, _)| *set) {
+                return Err(SetupError::Usage(format!(
+                    "{} keeps every bit of each photo: it cannot be combined with {}",
+                    self.operation.as_str(),
+                    name(*setting)
+                )));
+            }
         }
         if let Some(resize) = &self.resize {
             resize.validate().map_err(SetupError::Usage)?;

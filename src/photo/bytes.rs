@@ -5,7 +5,8 @@
 use crate::error::{Error, ImageError};
 use crate::options::{Method, Options};
 use crate::outcome::Outcome;
-use crate::photo::compress::{self, Context, Encoded};
+use crate::outcome::Status;
+use crate::photo::compress::{self, Context};
 
 /// One JPEG compressed in memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +17,9 @@ pub struct Compressed {
     /// Re-encoding was not smaller (or the input is photopress's own output at this quality
     /// or below): `data` is the input, unchanged.
     pub kept_original: bool,
-    /// How it was re-encoded: [`Method::Dct`] (the transcoder) or [`Method::Pixel`].
+    /// How it was re-encoded: [`Method::Dct`] (the transcoder) or [`Method::Pixel`]; under
+    /// an archive or a restore ([`crate::options::Operation`]), [`Method::Archive`] or
+    /// [`Method::Restore`] (`data` is then the archive, or the original it held).
     pub method: Option<Method>,
     /// The quality of the output (chosen per image under a target).
     pub quality: Option<u8>,
@@ -49,10 +52,8 @@ pub fn compress_bytes(input: &[u8], options: &Options) -> Result<Compressed, Err
     let ctx = Context::new(options);
     within_cap(input, ctx.input_cap())?;
     let mut outcome = Outcome::new(Default::default(), Default::default(), String::new());
-    let (data, kept_original) = match compress::encode(input, &ctx, &mut outcome)? {
-        Encoded::Original(_) => (input.to_vec(), true),
-        Encoded::New(encoded) => (encoded, false),
-    };
+    let (data, status) = compress::produce(input.to_vec(), &ctx, &mut outcome)?;
+    let kept_original = matches!(status, Status::KeptOriginal);
     Ok(Compressed {
         data,
         kept_original,

@@ -19,8 +19,9 @@ use crate::jpeg::pixel::{self, EncodeSettings};
 use crate::jpeg::resize;
 use crate::jpeg::sniff;
 use crate::memory::{self, Budget, Reservation};
-use crate::options::{Method, Options};
+use crate::options::{Method, Operation, Options};
 use crate::outcome::{Outcome, Status};
+use crate::photo::archive;
 use crate::photo::input;
 use crate::photo::output::{self, OutputDir, WriteOptions};
 use crate::photo::provenance::{self, Stale};
@@ -121,7 +122,12 @@ pub fn compress_one<'c>(
         outcome.status = Status::NotStarted;
         return (outcome, None);
     }
-    info!(target: "CompressOneImage", "Start compressing image {name}");
+    let verb = match ctx.options.operation {
+        Operation::Compress => "compress",
+        Operation::Archive => "archiv",
+        Operation::Restore => "restor",
+    };
+    info!(target: "CompressOneImage", "Start {verb}ing image {name}");
     let mut upload = None;
     match run(job, ctx, output_dir, &mut outcome, &mut upload) {
         Ok(status) => {
@@ -131,6 +137,12 @@ pub fn compress_one<'c>(
                     "Skipped image {name}: {} is up to date",
                     output_file_name(&job.output)
                 ),
+                Status::KeptOriginal if ctx.options.operation == Operation::Archive => info!(
+                    target: "CompressOneImage",
+                    "End archiving image, stored as it is in {} ({})",
+                    output_file_name(&job.output),
+                    human::size(outcome.output_bytes)
+                ),
                 Status::KeptOriginal => info!(
                     target: "CompressOneImage",
                     "End compressing image, re-encoding was not smaller; original kept as {} ({})",
@@ -139,7 +151,12 @@ pub fn compress_one<'c>(
                 ),
                 _ => info!(
                     target: "CompressOneImage",
-                    "End compressing image, new image saved as {}: {}{}",
+                    "End {verb}ing image, {} saved as {}: {}{}",
+                    match ctx.options.operation {
+                        Operation::Compress => "new image",
+                        Operation::Archive => "archive",
+                        Operation::Restore => "original",
+                    },
                     output_file_name(&job.output),
                     human::sizes(outcome.input_bytes, outcome.output_bytes),
                     outcome
@@ -150,7 +167,7 @@ pub fn compress_one<'c>(
             outcome.status = status;
         }
         Err(err) => {
-            error!(target: "CompressOneImage", "Failed to compress image {name}: {err}");
+            error!(target: "CompressOneImage", "Failed to {verb}{} image {name}: {err}", if verb.ends_with('s') { "" } else { "e" });
             // Nothing was written: no method made it.
             outcome.method = None;
             outcome.status = Status::Failed(err);
@@ -183,7 +200,7 @@ fn run<'c>(
             })?;
         }
         if ctx.options.skip_existing && job.source == Source::File {
-            match provenance::up_to_date(&job.input, &job.output, ctx.options) {
+            match up_to_date(&job.input, &job.output, ctx.options) {
                 Ok((input_bytes, output_bytes)) => {
                     outcome.input_bytes = input_bytes;
                     outcome.output_bytes = output_bytes;
@@ -215,14 +232,44 @@ fn run<'c>(
     };
     outcome.version = Some(version);
     outcome.input_bytes = input.len() as u64;
-    let (data, status) = match encode(&input, ctx, outcome)? {
-        Encoded::Original(status) => (input, status),
-        Encoded::New(encoded) => (encoded, Status::Compressed),
-    };
+    let (data, status) = produce(input, ctx, outcome)?;
     outcome.output_bytes = data.len() as u64;
-    outcome.progressive = header::read_frame(&data).ok().map(|f| f.progressive());
     *upload = store(job, data, write, ctx)?;
     Ok(status)
+}
+
+/// `--skip-existing`'s test under the run's operation: a compressed output's provenance
+/// marker ([`provenance::up_to_date`]), an archive's or a restored file's content
+/// ([`archive::up_to_date`]). Returns the input's and the output's sizes.
+pub fn up_to_date(input: &Path, output: &Path, options: &Options) -> Result<(u64, u64), Stale> {
+    match options.operation {
+        Operation::Compress => provenance::up_to_date(input, output, options),
+        Operation::Archive | Operation::Restore => archive::up_to_date(input, output, options),
+    }
+}
+
+/// What the run's operation makes of an input held in memory: its output's bytes (the input
+/// itself when kept) and status; sets `outcome`'s method, quality, score and mode.
+pub fn produce(
+    input: Vec<u8>,
+    ctx: &Context<'_>,
+    outcome: &mut Outcome,
+) -> Result<(Vec<u8>, Status), ImageError> {
+    let (data, status) = match ctx.options.operation {
+        Operation::Compress => match encode(&input, ctx, outcome)? {
+            Encoded::Original(status) => (input, status),
+            Encoded::New(encoded) => (encoded, Status::Compressed),
+        },
+        Operation::Archive => archive::archive_one(&input, &ctx.budget, ctx.options, outcome)?,
+        Operation::Restore => (
+            archive::restore_one(&input, ctx.input_cap(), &ctx.budget, outcome)?,
+            Status::Compressed,
+        ),
+    };
+    if ctx.options.operation != Operation::Archive {
+        outcome.progressive = header::read_frame(&data).ok().map(|f| f.progressive());
+    }
+    Ok((data, status))
 }
 
 /// What [`encode`] made of an input held in memory.

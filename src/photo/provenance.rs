@@ -57,6 +57,10 @@ pub enum Stale {
          Setting::AcceptCorrupt, Setting::Progressive, Setting::Lossless].map(name).join(", ")
     )]
     OtherSettings,
+    /// (Archives and restores.) The output is not the archive of this input's bytes, or not
+    /// the original this archive holds.
+    #[error("its output does not hold this input's bytes (another archive, or other bytes)")]
+    OtherContent,
     /// The marker's quality fits, but it is an earlier photopress's `q=` alone, with no
     /// settings hash to compare.
     #[error(

@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::error::ImageError;
 use crate::options::Options;
 use crate::outcome::{Outcome, Status};
-use crate::photo::compress::{self, Context, Encoded};
+use crate::photo::compress::{self, Context};
 
 /// The name a stream input goes by in messages and reports.
 pub const STDIN_NAME: &str = "<stdin>";
@@ -50,10 +50,7 @@ fn run(
         .map_err(ImageError::Read)?;
     outcome.input_bytes = input.len() as u64;
     crate::photo::bytes::within_cap(&input, cap)?;
-    let (data, status) = match compress::encode(&input, ctx, outcome)? {
-        Encoded::Original(status) => (input, status),
-        Encoded::New(encoded) => (encoded, Status::Compressed),
-    };
+    let (data, status) = compress::produce(input, ctx, outcome)?;
     writer
         .write_all(&data)
         .and_then(|()| writer.flush())
@@ -62,8 +59,5 @@ fn run(
             source,
         })?;
     outcome.output_bytes = data.len() as u64;
-    outcome.progressive = crate::jpeg::header::read_frame(&data)
-        .ok()
-        .map(|f| f.progressive());
     Ok(status)
 }

@@ -202,7 +202,10 @@ impl JobMerge {
             input_bytes: record.input_bytes,
             output_bytes: record.output_bytes,
             status: record.status,
-            dct: record.method.as_deref().map(|method| method == "dct"),
+            dct: record
+                .method
+                .as_deref()
+                .and_then(crate::outcome::re_encoded_by_dct),
             settings,
         };
         self.records += 1;

@@ -130,6 +130,9 @@ struct JsonFile<'a> {
     candidates: Option<u32>,
     /// The output's mode (progressive or baseline), when one was written this run.
     progressive: Option<bool>,
+    /// Archives and restores: the output was proven to give back the input bit for bit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified: Option<bool>,
     error: Option<String>,
     /// The output's size as displayed, for resized files only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,6 +192,7 @@ fn json_file(o: &Outcome) -> JsonFile<'_> {
         score: o.score.map(|s| (s * 1000.0).floor() / 1000.0),
         candidates: o.candidates,
         progressive: o.progressive,
+        verified: o.verified,
         error: match &o.status {
             Status::Failed(err) => Some(err.to_string()),
             _ => None,
@@ -243,6 +247,7 @@ mod tests {
                 candidates: None,
                 dimensions: None,
                 progressive: None,
+                verified: None,
             },
             Outcome {
                 started: std::time::SystemTime::UNIX_EPOCH,

@@ -8,8 +8,8 @@ use clap::builder::TypedValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use photopress::Options;
 use photopress::jpeg::resize::{MAX_SIDE, Resize};
-use photopress::options::Method;
 use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_QUALITY};
+use photopress::options::{Method, Operation};
 use tracing::Level;
 
 /// Compress every JPEG photo of a folder in parallel, and report exactly what it saved.
@@ -80,8 +80,9 @@ pub struct Cli {
     pub sequential: bool,
 
     /// Prefix of each output file name ('' keeps the input's name); no '/', '\\', NUL, '.' or '..'
-    #[arg(long, value_name = "TEXT", default_value = DEFAULT_PREFIX, value_parser = clap::builder::OsStringValueParser::new().try_map(parse_prefix))]
-    pub prefix: OsString,
+    /// [default: compressed_; for restore: '']
+    #[arg(long, value_name = "TEXT", value_parser = clap::builder::OsStringValueParser::new().try_map(parse_prefix))]
+    pub prefix: Option<OsString>,
 
     /// Walk sub-folders too, mirroring the tree under the output folder
     #[arg(short, long)]
@@ -181,6 +182,21 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["quality", "method", "best", "extended", "target_quality", "target_size", "size_limit"])]
     pub lossless: bool,
 
+    /// Reversible archive: store each JPEG as <prefix><name>.lep with Lepton, about 22 %
+    /// smaller, every bit kept (restore with `photopress restore`). Each archive is decoded
+    /// again and compared with its original before it counts; a file Lepton cannot hold
+    /// exactly is stored as it is in its .lep, with a WARN line. A .lep is not an image
+    #[arg(long, conflicts_with_all = ARCHIVE_CONFLICTS)]
+    pub archive: bool,
+
+    /// With --archive: fail a file Lepton cannot hold exactly instead of storing it as it is
+    #[arg(long, requires = "archive")]
+    pub archive_strict: bool,
+
+    /// (What `photopress restore` runs: .lep archives back into their original JPEGs.)
+    #[arg(long, hide = true, conflicts_with_all = ARCHIVE_CONFLICTS, conflicts_with = "archive")]
+    pub restore: bool,
+
     /// Inputs larger than this fail without being read (e.g. 100M, 1G)
     #[arg(long, value_name = "SIZE", default_value = "512M", value_parser = photopress::memory::parse_size)]
     pub max_file_size: u64,
@@ -211,6 +227,25 @@ pub struct Cli {
     #[arg(short, long, action = ArgAction::Count)]
     pub verbose: u8,
 }
+
+/// What an archive or a restore cannot be combined with: every option that changes bytes.
+const ARCHIVE_CONFLICTS: [&str; 15] = [
+    "quality",
+    "method",
+    "best",
+    "extended",
+    "target_quality",
+    "target_size",
+    "size_limit",
+    "lossless",
+    "strip",
+    "strip_icc",
+    "progressive",
+    "allow_larger",
+    "min_savings",
+    "accept_corrupt",
+    "upscale",
+];
 
 /// The default ceiling of a target's search: above 95, files grow fast for little visible gain.
 const TARGET_CEILING: u8 = 95;
@@ -243,6 +278,16 @@ pub enum Command {
     },
     /// Print the man page (roff; e.g. photopress man | man -l -)
     Man,
+    /// Turn .lep archives (made with --archive) back into their original JPEGs, bit for bit,
+    /// each checked against its original's SHA-256: photopress restore IN... -o OUT, with the
+    /// main command's input, output, shard, JSON and --skip-existing options; the prefix
+    /// defaults to '' (x.jpg.lep gives x.jpg)
+    #[command(disable_help_flag = true)]
+    Restore {
+        /// The main command's arguments
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<OsString>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +342,16 @@ pub enum ProgressArg {
     Never,
 }
 
+/// `photopress restore ARGS...` is the main command with `--restore`: the same inputs,
+/// outputs, shards, reports and checks, on `.lep` archives.
+pub fn restore_as_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "restore") {
+        args[1] = OsString::from("--restore");
+    }
+    args
+}
+
 impl Cli {
     /// The inputs, `IMAGES` when none was given.
     pub fn inputs(&self) -> Vec<OsString> {
@@ -319,7 +374,10 @@ impl Cli {
             ),
             jobs: self.jobs.map_or(0, usize::from),
             sequential: self.sequential,
-            prefix: self.prefix.clone(),
+            prefix: self
+                .prefix
+                .clone()
+                .unwrap_or_else(|| OsString::from(if self.restore { "" } else { DEFAULT_PREFIX })),
             recursive: self.recursive,
             strip: self.strip,
             strip_icc: self.strip_icc,
@@ -356,6 +414,14 @@ impl Cli {
                     height: self.height,
                     upscale: self.upscale,
                 }),
+            operation: if self.archive {
+                Operation::Archive
+            } else if self.restore {
+                Operation::Restore
+            } else {
+                Operation::Compress
+            },
+            archive_strict: self.archive_strict,
         }
     }
 
@@ -406,6 +472,7 @@ pub fn flag(setting: Setting) -> &'static str {
         Setting::Hidden => "--hidden",
         Setting::Recursive => "-r (--recursive)",
         Setting::Exclude => "--exclude",
+        Setting::ArchiveStrict => "--archive-strict",
         Setting::ShardCount => "--shard-count",
         Setting::ShardIndex => "--shard-index",
     }

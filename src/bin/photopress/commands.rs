@@ -92,7 +92,7 @@ pub fn stream(cli: &Cli, options: &Options) -> ExitCode {
     }
     match &outcome.status {
         photopress::Status::Failed(err) => {
-            tracing::error!(target: "CompressOneImage", "Failed to compress image {}: {err}", stream::STDIN_NAME);
+            tracing::error!(target: "CompressOneImage", "Failed to {} image {}: {err}", options.operation.as_str(), stream::STDIN_NAME);
             ExitCode::from(1)
         }
         status => {

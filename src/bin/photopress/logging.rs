@@ -18,10 +18,11 @@ use tracing_subscriber::registry::LookupSpan;
 pub fn init(level: Level, bar: ProgressBar) {
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
-        // The S3 client's own chatter (a line per retry, per connection) stays below the
-        // photo-by-photo log unless asked for with RUST_LOG.
+        // The S3 client's own chatter (a line per retry, per connection) and Lepton's (its
+        // threads, its timings) stay below the photo-by-photo log unless asked for with
+        // RUST_LOG.
         _ => EnvFilter::new(format!(
-            "{},object_store=warn,reqwest=warn,hyper=warn,hyper_util=warn,rustls=warn",
+            "{},object_store=warn,reqwest=warn,hyper=warn,hyper_util=warn,rustls=warn,lepton_jpeg=warn",
             level.as_str()
         )),
     };

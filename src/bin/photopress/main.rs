@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     signals::ignore_file_size_signal();
     photopress::memory::keep_freed_memory();
     signals::install_handler();
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(cli::restore_as_flag(std::env::args_os()));
     let progress = Progress::new(cli.progress_mode());
     logging::init(cli.log_level(), progress.bar());
     match &cli.command {
@@ -33,6 +33,9 @@ fn main() -> ExitCode {
         Some(cli::Command::Report(args)) => return commands::report(args),
         Some(cli::Command::Completions { shell }) => return commands::completions(*shell),
         Some(cli::Command::Man) => return commands::man(),
+        Some(cli::Command::Restore { .. }) => {
+            return usage_error("restore comes first: photopress restore IN... -o OUT [OPTIONS]");
+        }
         None => {}
     }
     if commands::wants_stream(&cli) {
