@@ -933,3 +933,65 @@ fn ctrl_c_during_queued_uploads_leaves_every_object_recorded_and_every_record_an
         assert_eq!(decode(&path).width(), 1280, "{key} is whole");
     }
 }
+
+#[test]
+fn archives_go_to_a_bucket_and_come_back_from_it_bit_for_bit() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos", "cold"]);
+    s3.upload("s3://photos/in", &tree_objects());
+    let tmp = tempdir();
+    let up = s3.photopress(
+        tmp.path(),
+        &[
+            "--archive",
+            "-r",
+            "s3://photos/in",
+            "-o",
+            "s3://cold/arch",
+            "--json",
+        ],
+    );
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert_eq!(totals(&up, "compressed"), 4, "{}", up.stdout);
+    let archives = s3.objects("s3://cold/arch");
+    let keys: Vec<&str> = archives.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "a/b/compressed_mountains.jpg.lep",
+            "a/compressed_dogs.jpg.lep",
+            "compressed_fig.jpg.lep",
+            "compressed_leaf.jpg.lep"
+        ]
+    );
+    // From the bucket to a folder, then bucket to bucket: the originals, bit for bit.
+    let down = s3.photopress(
+        tmp.path(),
+        &["restore", "-r", "s3://cold/arch", "-o", "back"],
+    );
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let back = s3.photopress(
+        tmp.path(),
+        &[
+            "restore",
+            "-r",
+            "s3://cold/arch",
+            "-o",
+            "s3://photos/back",
+            "--prefix",
+            "r_",
+        ],
+    );
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    let in_bucket = s3.objects("s3://photos/back");
+    for (key, photo_name) in TREE {
+        let original = photo_bytes(photo_name);
+        let local = output_key(key, "compressed_");
+        assert!(
+            fs::read(tmp.path().join("back").join(&local)).unwrap() == original,
+            "{key}"
+        );
+        let remote = output_key(&local, "r_");
+        assert!(in_bucket[&remote] == original, "{remote}");
+    }
+}

@@ -15,6 +15,7 @@ mod common;
 #[path = "../moto/mod.rs"]
 mod moto;
 
+mod archive;
 mod buckets;
 mod chroma;
 mod cli;
