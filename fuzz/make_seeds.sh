@@ -120,3 +120,20 @@ crop 3x33;  cjpeg -quality 80 -sample 1x1 -progressive "$tmp/crop.ppm" > "$tmp/a
 crop 33x3;  cjpeg -quality 80 -grayscale "$tmp/crop.ppm" > "$tmp/a.jpg";      tseed 33x3-gray.jpg ed "$tmp/a.jpg"
 crop 23x21; cjpeg -quality 80 -scans "$tmp/sequential-3scans.txt" "$tmp/crop.ppm" > "$tmp/a.jpg"; tseed 23x21-420-noninterleaved.jpg ee "$tmp/a.jpg"
 ls -l "$out" "$tout"
+
+# fuzz/corpus/restore/ (`archive::restore`): archives (`photopress --archive`) of small JPEGs in
+# each layout Lepton holds (baseline, progressive, gray, 4:4:4 with restart markers). Needs the
+# photopress binary built (target/debug or target/release).
+rout="$here/corpus/restore"
+mkdir -p "$rout" "$tmp/lep-in"
+# The newer of the release and debug builds (an old build may not know --archive).
+bin=$(ls -t "$here"/../target/release/photopress "$here"/../target/debug/photopress 2>/dev/null | head -1 || true)
+if [ -n "$bin" ] && [ -x "$bin" ]; then
+    cjpeg -quality 80 "$tmp/dogs-small.ppm" > "$tmp/lep-in/baseline.jpg"
+    cjpeg -quality 80 -progressive "$tmp/fig-small.ppm" > "$tmp/lep-in/progressive.jpg"
+    cjpeg -quality 80 -grayscale "$tmp/leaf-small.ppm" > "$tmp/lep-in/gray.jpg"
+    cjpeg -quality 80 -sample 1x1 -restart 1 "$tmp/mountains-small.ppm" > "$tmp/lep-in/444-restart.jpg"
+    "$bin" --archive "$tmp/lep-in" -o "$rout" --prefix '' --progress never --quiet >/dev/null
+else
+    echo "no photopress binary: build it first for the restore seeds" >&2
+fi
