@@ -395,6 +395,43 @@ fn shards_archive_each_photo_once_and_the_job_report_counts_them() {
             "{field}"
         );
     }
+    // Restored by an array of tasks from a plan of the archives: the originals, bit for bit.
+    let plan = run(
+        dir,
+        &[
+            "plan",
+            "whole",
+            "--archives",
+            "--shard-count",
+            "2",
+            "--to",
+            "plan",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    for k in ["0", "1"] {
+        let list = format!("plan/shard-{k}.keys");
+        let task = run(
+            dir,
+            &[
+                "restore",
+                "whole",
+                "--keys-from",
+                &list,
+                "-o",
+                "back",
+                "--shard-count",
+                "2",
+                "--shard-index",
+                k,
+            ],
+        );
+        assert_eq!(task.code, 0, "{}", task.stderr);
+    }
+    for name in PHOTOS {
+        let back = fs::read(dir.join("back").join(format!("compressed_{name}"))).unwrap();
+        assert!(back == fs::read(photo(name)).unwrap(), "{name}");
+    }
     // A rerun of a shard redoes nothing: its manifest has it.
     let again = run(
         dir,

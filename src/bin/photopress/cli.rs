@@ -307,6 +307,9 @@ pub struct PlanArgs {
     /// Print what was written as JSON
     #[arg(long)]
     pub json: bool,
+    /// List .lep archives (for an array of `photopress restore` tasks) instead of JPEGs
+    #[arg(long)]
+    pub archives: bool,
 }
 
 #[derive(Debug, Args)]

@@ -134,6 +134,9 @@ pub fn man() -> ExitCode {
 /// `photopress plan`.
 pub fn plan(args: &PlanArgs, mut options: Options) -> ExitCode {
     options.recursive = args.recursive;
+    if args.archives {
+        options.operation = photopress::options::Operation::Restore;
+    }
     let places = Location::parse(&args.input).and_then(|i| Ok((i, Location::parse(&args.to)?)));
     let (input, to) = match places {
         Ok(places) => places,
