@@ -370,7 +370,10 @@ pub fn restore(archive: &[u8], cap: u64) -> Result<Vec<u8>, ArchiveError> {
     let body = &archive[HEADER_LEN..];
     let restored = match header.body {
         Body::Stored => body.to_vec(),
-        Body::Lepton => decode(body, header.len, header.width, header.height)?,
+        Body::Lepton => {
+            guard::check(body, header.len)?;
+            decode(body, header.len, header.width, header.height)?
+        }
     };
     let got: [u8; 32] = Sha256::digest(&restored).into();
     if restored.len() as u64 != header.len || got != header.sha256 {
@@ -397,5 +400,6 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+mod guard;
 #[cfg(test)]
 mod tests;

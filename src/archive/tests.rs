@@ -140,3 +140,50 @@ fn the_memory_estimate_covers_the_coefficients() {
     // 3 components of 2-byte coefficients, for the encoder and the verifying decoder.
     assert!(archive_memory(&frame, original.len() as u64) >= 2 * 3 * 2 * px);
 }
+
+#[test]
+fn a_lepton_header_whose_counts_lie_is_refused_before_lepton_allocates() {
+    // Found by fuzzing restore: 300 bytes whose Lepton header asks for a 3.35 GB buffer.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_regressions/restore/oom-hdr-3gb.lep");
+    let data = std::fs::read(&path).expect("the regression input");
+    match restore(&data, u64::MAX) {
+        Err(ArchiveError::Damaged(why)) => assert!(why.starts_with("Lepton header"), "{why}"),
+        other => panic!("{:?}", other.map(|v| v.len())),
+    }
+    // The same lie in a header that inflates well: a real archive whose HDR count says 3 GB.
+    let original = photo("leaf.jpg");
+    let good = archived(&original).bytes;
+    let body = &good[HEADER_LEN..];
+    let size = u32::from_le_bytes([body[24], body[25], body[26], body[27]]) as usize;
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::ZlibDecoder::new(&body[28..28 + size]),
+        &mut inflated,
+    )
+    .expect("a real header inflates");
+    assert_eq!(&inflated[..3], b"HDR");
+    inflated[3..7].copy_from_slice(&3_000_000_000u32.to_le_bytes());
+    let mut zipped = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut zipped, &inflated).expect("deflate");
+    let zipped = zipped.finish().expect("deflate");
+    let mut lying = good[..HEADER_LEN + 24].to_vec();
+    lying.extend_from_slice(&(zipped.len() as u32).to_le_bytes());
+    lying.extend_from_slice(&zipped);
+    lying.extend_from_slice(&body[28 + size..]);
+    match restore(&lying, u64::MAX) {
+        Err(ArchiveError::Damaged(why)) => {
+            assert!(why.contains("larger than the bytes that follow"), "{why}")
+        }
+        other => panic!("{:?}", other.map(|v| v.len())),
+    }
+    // Every real archive passes the check.
+    for name in ["dogs.jpg", "fig.jpg", "leaf.jpg", "mountains.jpg"] {
+        let original = photo(name);
+        let a = archived(&original);
+        assert!(
+            guard::check(&a.bytes[HEADER_LEN..], original.len() as u64).is_ok(),
+            "{name}"
+        );
+    }
+}
