@@ -35,7 +35,7 @@ pub fn check(body: &[u8], original_len: u64) -> Result<(), ArchiveError> {
     if header.len() as u64 > limit {
         return Err(damaged("larger than the original it describes"));
     }
-    walk(&header).map_err(|why| damaged(why))
+    walk(&header).map_err(damaged)
 }
 
 /// Walks the decompressed header's sections as Lepton reads them, checking each count
