@@ -192,13 +192,32 @@ fn coefficient_bytes(width: u64, height: u64, components: u8) -> u64 {
 }
 
 /// Bytes archiving `frame`'s picture of `input_len` bytes needs: Lepton's coefficients twice
-/// (the encoder's, then the verifying decoder's), the archive and the decoded copy.
+/// (the encoder's, then the verifying decoder's: 2 bytes each, each component at its own
+/// sampling, padded to whole MCUs), its models and buffers, the archive and the decoded copy.
+/// (A 20.4 MP 4:2:0 photo of 4.4 MB: 140 MB counted, 117 MB peak measured for the process.)
 pub fn archive_memory(frame: &FrameHeader, input_len: u64) -> u64 {
-    2 * coefficient_bytes(
-        frame.width as u64,
-        frame.height.max(1) as u64,
-        frame.components.len().min(255) as u8,
-    ) + 2 * input_len
+    let hmax = frame
+        .components
+        .iter()
+        .map(|c| u64::from(c.h))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let vmax = frame
+        .components
+        .iter()
+        .map(|c| u64::from(c.v))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mcus_x = (frame.width as u64).div_ceil(8 * hmax);
+    let mcus_y = (frame.height.max(1) as u64).div_ceil(8 * vmax);
+    let blocks: u64 = frame
+        .components
+        .iter()
+        .map(|c| mcus_x * u64::from(c.h) * mcus_y * u64::from(c.v))
+        .sum();
+    2 * (blocks * 64 * 2 + (8 << 20)) + 2 * input_len
 }
 
 /// An archive made by [`archive`].
