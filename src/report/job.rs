@@ -34,8 +34,10 @@ use crate::outcome::{Kind, Totals};
 
 mod list;
 mod sort;
+mod verify;
 
 pub use list::List;
+pub use verify::{WrongOutput, verify_outputs};
 
 /// Text lists longer than this are cut (the JSON document has them whole).
 const TEXT_LIST_LIMIT: usize = 50;
@@ -106,6 +108,12 @@ pub struct JobReport {
     pub other_settings: List<OtherSettings>,
     /// Plan keys that no record mentions; `None` without a plan.
     pub missing: Option<List<String>>,
+    /// Under [`JobMerge::verifying`], each done key's output as its latest record says (where,
+    /// and how many bytes), for [`verify_outputs`] to check; `None` otherwise.
+    pub written: Option<List<verify::Written>>,
+    /// What [`verify_outputs`] found: outputs missing, or not of their recorded size; `None`
+    /// when the outputs were not checked.
+    pub wrong_outputs: Option<List<WrongOutput>>,
 }
 
 /// Whether the job is complete: every key done once, with one setting, no shard without a
@@ -117,6 +125,7 @@ pub fn complete(report: &JobReport) -> bool {
         && report.done_twice.is_empty()
         && report.other_settings.is_empty()
         && report.missing.as_ref().is_none_or(List::is_empty)
+        && report.wrong_outputs.as_ref().is_none_or(List::is_empty)
 }
 
 /// Merges the records of a job's shards (and its plan's keys) into a [`JobReport`].
@@ -136,6 +145,8 @@ pub struct JobMerge {
     shards_with_parts: BTreeSet<u64>,
     /// Keys the plan listed but could not use, with why: failed keys of the job.
     left_out: Vec<(String, String)>,
+    /// Keep each done record's output location, for [`verify_outputs`].
+    verify: bool,
 }
 
 impl Default for JobMerge {
@@ -167,7 +178,16 @@ impl JobMerge {
             missing_buffer: missing_bytes,
             shards_with_parts: BTreeSet::new(),
             left_out: Vec::new(),
+            verify: false,
         }
+    }
+
+    /// A merge that also keeps, for each key done, where its latest record says its output
+    /// is and its size (`photopress report --verify`): the report's `written`, for
+    /// [`verify_outputs`]. Costs the outputs' locations in the sort (on disk past its buffer).
+    pub fn verifying(mut self) -> Self {
+        self.verify = true;
+        self
     }
 
     /// A key the plan listed but could not use (`why`): the job failed it.
@@ -215,11 +235,13 @@ impl JobMerge {
         );
         self.payload.clear();
         state.encode(&mut self.payload);
-        // Only a failure's message is ever reported.
+        // Only a failure's message is ever reported; a done record's output only checked.
         if record.status == Kind::Failed
             && let Some(error) = &record.error
         {
             self.payload.extend_from_slice(error.as_bytes());
+        } else if self.verify && record.status.is_done() {
+            self.payload.extend_from_slice(record.output.as_bytes());
         }
         self.sorter.push(record.key.as_bytes(), &self.payload)
     }
@@ -252,6 +274,7 @@ impl JobMerge {
             failed: List::new(self.list_in_memory),
             done_twice: List::new(self.list_in_memory),
             missing: sort::Sorter::new(self.missing_buffer),
+            written: self.verify.then(|| List::new(self.list_in_memory)),
         };
         groups(&sorted, |group| pass.group(group))?;
         for (key, why) in &self.left_out {
@@ -309,6 +332,8 @@ impl JobMerge {
             settings: winner.map(|i| self.settings[i].clone()),
             other_settings: other_settings.finish()?,
             missing,
+            written: pass.written.map(List::finish).transpose()?,
+            wrong_outputs: None,
         })
     }
 }
@@ -402,9 +427,10 @@ impl State {
 struct Group {
     key: Vec<u8>,
     has_records: bool,
-    /// The key's latest record, and its error message when it is a failure.
+    /// The key's latest record, and the rest of its payload: its error message when it is a
+    /// failure, its output when it is done and the merge is verifying.
     latest: State,
-    error: Vec<u8>,
+    rest: Vec<u8>,
     /// Each shard's latest record of the key, in the order the shards first appear.
     shards: Vec<State>,
     /// The key's first place in the plan, if the plan has it.
@@ -441,13 +467,13 @@ fn groups(sorted: &sort::Sorted, mut each: impl FnMut(&Group) -> io::Result<()>)
                 dct: None,
                 settings: 0,
             },
-            error: Vec::new(),
+            rest: Vec::new(),
             shards: Vec::new(),
             plan_order: None,
         });
         match payload.split_first() {
             Some((&RECORD, rest)) => {
-                let Some((state, error)) = State::decode(rest) else {
+                let Some((state, tail)) = State::decode(rest) else {
                     return Err(io::Error::other("a merge entry that does not decode"));
                 };
                 // Records come in the order given: a later one wins unless it started earlier.
@@ -458,8 +484,8 @@ fn groups(sorted: &sort::Sorted, mut each: impl FnMut(&Group) -> io::Result<()>)
                 }
                 if !group.has_records || state.later_than(&group.latest) {
                     group.latest = state;
-                    group.error.clear();
-                    group.error.extend_from_slice(error);
+                    group.rest.clear();
+                    group.rest.extend_from_slice(tail);
                 }
                 group.has_records = true;
             }
@@ -491,6 +517,8 @@ struct FirstPass {
     done_twice: List<DoneTwice>,
     /// Plan keys with no record: their plan order, then the key.
     missing: sort::Sorter,
+    /// Done keys' outputs, when verifying.
+    written: Option<List<verify::Written>>,
 }
 
 impl FirstPass {
@@ -513,6 +541,15 @@ impl FirstPass {
             latest.input_bytes,
             latest.output_bytes,
         ));
+        if let Some(written) = &mut self.written
+            && latest.status.is_done()
+        {
+            written.push(verify::Written {
+                key: group.key_text(),
+                output: String::from_utf8_lossy(&group.rest).into_owned(),
+                bytes: latest.output_bytes,
+            })?;
+        }
         let mut done_by: Vec<u64> = group
             .shards
             .iter()
@@ -530,7 +567,7 @@ impl FirstPass {
             Kind::Failed => self.failed.push(FailedKey {
                 key: group.key_text(),
                 shard: latest.shard,
-                error: String::from_utf8_lossy(&group.error).into_owned(),
+                error: String::from_utf8_lossy(&group.rest).into_owned(),
             })?,
             status if status.is_done() => {
                 if let Some(count) = self.settings_count.get_mut(latest.settings as usize) {
@@ -611,6 +648,20 @@ pub fn text(summary: &JobReport) -> String {
             missing.first().iter().cloned(),
         );
     }
+    if let Some(wrong) = &summary.wrong_outputs {
+        let _ = writeln!(
+            out,
+            "Outputs checked: {}, missing or not as recorded: {}",
+            summary.totals.compressed + summary.totals.kept_original + summary.totals.skipped,
+            wrong.len()
+        );
+        list(
+            &mut out,
+            "Outputs missing or not as recorded",
+            wrong.len(),
+            wrong.first().iter().map(WrongOutput::describe),
+        );
+    }
     out
 }
 
@@ -647,7 +698,14 @@ struct JsonReport<'a> {
     settings: &'a Option<String>,
     other_settings: &'a List<OtherSettings>,
     missing: &'a Option<List<String>>,
+    #[serde(skip_serializing_if = "not_checked")]
+    wrong_outputs: &'a Option<List<WrongOutput>>,
     rate: f64,
+}
+
+/// The outputs were not checked (no `--verify`): no `wrong_outputs` field.
+fn not_checked(wrong: &&Option<List<WrongOutput>>) -> bool {
+    wrong.is_none()
 }
 
 /// Writes the JSON report (the [`JobReport`]'s fields, and `rate`; no newline at the end),
@@ -665,6 +723,7 @@ pub fn write_json(report: &JobReport, out: impl Write) -> io::Result<()> {
         settings: &report.settings,
         other_settings: &report.other_settings,
         missing: &report.missing,
+        wrong_outputs: &report.wrong_outputs,
         rate: report.totals.rate(),
     };
     let mut out = io::BufWriter::with_capacity(64 << 10, out);

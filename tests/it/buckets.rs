@@ -529,6 +529,42 @@ fn a_shard_run_again_over_a_bucket_resumes_and_redoes_nothing() {
     let job = json(&job);
     assert_eq!(job["totals"]["files"], 4, "{job}");
     assert_eq!(job["totals"]["compressed"], 4, "{job}");
+
+    // --verify: every output object is there at its recorded size; then one is deleted and
+    // one replaced by other bytes, and the report says which.
+    let verify = || {
+        s3.photopress(
+            tmp.path(),
+            &[
+                "report",
+                "s3://small/out/_photopress/n2",
+                "--verify",
+                "--json",
+            ],
+        )
+    };
+    let clean = verify();
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert_eq!(json(&clean)["wrong_outputs"], serde_json::json!([]));
+    let out = s3.bucket("s3://small/out");
+    out.delete("compressed_leaf.jpg").unwrap();
+    out.put(
+        "a/compressed_dogs.jpg",
+        Bytes::from_static(b"not the output"),
+    )
+    .unwrap();
+    let broken = verify();
+    assert_eq!(broken.code, 1, "{}{}", broken.stdout, broken.stderr);
+    let wrong = json(&broken)["wrong_outputs"].clone();
+    assert_eq!(wrong[0]["key"], "a/dogs.jpg", "{wrong}");
+    assert_eq!(
+        wrong[0]["output"], "s3://small/out/a/compressed_dogs.jpg",
+        "{wrong}"
+    );
+    assert_eq!(wrong[0]["found_bytes"], 14, "{wrong}");
+    assert_eq!(wrong[1]["key"], "leaf.jpg", "{wrong}");
+    assert_eq!(wrong[1]["problem"], "missing", "{wrong}");
+    assert_eq!(wrong.as_array().map(Vec::len), Some(2), "{wrong}");
 }
 
 #[test]

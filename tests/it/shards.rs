@@ -434,3 +434,89 @@ fn an_output_missing_or_changed_since_its_record_is_redone() {
     assert_eq!(fs::read(&dogs).expect("read"), bytes, "redone whole");
     decode(&tmp.path().join("out/compressed_leaf.jpg"));
 }
+
+#[test]
+fn report_verify_lists_outputs_missing_or_not_as_recorded() {
+    let tmp = tempdir();
+    photo_tree(tmp.path());
+    for k in ["0", "1"] {
+        let shard = run(
+            tmp.path(),
+            &[
+                "IMAGES",
+                "-r",
+                "-o",
+                "out",
+                "--shard-count",
+                "2",
+                "--shard-index",
+                k,
+            ],
+        );
+        assert_eq!(shard.code, 0, "{}", shard.stderr);
+    }
+    // Untouched: complete, with or without --verify.
+    let clean = run(tmp.path(), &["report", "out/_photopress/n2", "--verify"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(
+        clean
+            .stdout
+            .contains("Outputs checked: 10, missing or not as recorded: 0"),
+        "{}",
+        clean.stdout
+    );
+    // One output deleted, one cut short, one replaced by a folder.
+    fs::remove_file(tmp.path().join("out/a/compressed_leaf.jpg")).unwrap();
+    let dogs = tmp.path().join("out/a/b/compressed_dogs.jpg");
+    let bytes = fs::read(&dogs).unwrap();
+    fs::write(&dogs, &bytes[..100]).unwrap();
+    fs::remove_file(tmp.path().join("out/c/compressed_fig.jpg")).unwrap();
+    fs::create_dir(tmp.path().join("out/c/compressed_fig.jpg")).unwrap();
+
+    // Without --verify the manifests alone say complete.
+    let plain = run(tmp.path(), &["report", "out/_photopress/n2"]);
+    assert_eq!(plain.code, 0, "{}", plain.stdout);
+    let text = run(tmp.path(), &["report", "out/_photopress/n2", "--verify"]);
+    assert_eq!(text.code, 1, "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("Outputs missing or not as recorded (3):"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("a/leaf.jpg: out/a/compressed_leaf.jpg (missing)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(&format!(
+            "a/b/dogs.jpg: out/a/b/compressed_dogs.jpg (100 bytes, the record says {})",
+            bytes.len()
+        )),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("c/fig.jpg: out/c/compressed_fig.jpg (not a regular file)"),
+        "{}",
+        text.stdout
+    );
+
+    let report = run(
+        tmp.path(),
+        &["report", "out/_photopress/n2", "--verify", "--json"],
+    );
+    assert_eq!(report.code, 1);
+    let wrong = json(&report)["wrong_outputs"].as_array().unwrap().clone();
+    let keys: Vec<&str> = wrong.iter().map(|w| w["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["a/b/dogs.jpg", "a/leaf.jpg", "c/fig.jpg"]);
+    assert_eq!(wrong[0]["found_bytes"], 100);
+    assert_eq!(wrong[0]["recorded_bytes"], bytes.len());
+    assert!(wrong[1]["found_bytes"].is_null());
+    // Without --verify the JSON has no such field.
+    let unchecked = run(tmp.path(), &["report", "out/_photopress/n2", "--json"]);
+    assert!(json(&unchecked).get("wrong_outputs").is_none());
+}

@@ -323,6 +323,10 @@ pub struct ReportArgs {
     /// Print the report as one JSON document
     #[arg(long)]
     pub json: bool,
+    /// Check each done key's output where its record says it is (a file's size, an object's
+    /// HEAD) against the bytes recorded; list what is missing or differs (exit 1 when any)
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

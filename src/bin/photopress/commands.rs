@@ -225,6 +225,9 @@ pub fn report(args: &ReportArgs) -> ExitCode {
     };
     // Every part, one at a time, into the merge (bounded memory: see report::job).
     let mut merge = job::JobMerge::new();
+    if args.verify {
+        merge = merge.verifying();
+    }
     let mut parts = 0usize;
     let read = reader.each_part("", &mut |name, bytes| {
         parts += 1;
@@ -285,10 +288,13 @@ pub fn report(args: &ReportArgs) -> ExitCode {
             Err(err) => return usage(&format!("cannot read the plan: {err}")),
         }
     }
-    let job = match merge.finish(count, args.plan.is_some()) {
+    let mut job = match merge.finish(count, args.plan.is_some()) {
         Ok(job) => job,
         Err(err) => return usage(&merge_error(&err)),
     };
+    if let Err(err) = job::verify_outputs(&mut job) {
+        return usage(&merge_error(&err));
+    }
     let mut stdout = std::io::stdout().lock();
     let written = if args.json {
         job::write_json(&job, &mut stdout).and_then(|()| stdout.write_all(b"\n"))
