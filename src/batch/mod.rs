@@ -203,9 +203,9 @@ fn check_output(options: &Options, storage: &Storage) -> Result<(), SetupError> 
                 StorageError::NotFound { .. } | StorageError::NoBucket { .. } => {
                     format!("bucket {} does not exist", bucket.url().bucket())
                 }
-                StorageError::NoCredentials { .. } => format!(
+                StorageError::NoCredentials { url } => format!(
                     "no credentials: set {}",
-                    crate::storage::CREDENTIAL_VARIABLES
+                    crate::storage::credential_variables(&url)
                 ),
                 StorageError::PermissionDenied { message, .. } => {
                     format!("permission denied ({message})")

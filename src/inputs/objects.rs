@@ -121,7 +121,7 @@ impl KeyFilter {
     /// The filter for listing `input` under `opts` (`--hidden`, the output prefix).
     pub fn new(input: &ObjectUrl, opts: &Options) -> Self {
         let output_below = opts.output_url.as_ref().and_then(|out| {
-            if out.bucket() != input.bucket() {
+            if out.root() != input.root() {
                 return None;
             }
             let rel = match input.prefix() {

@@ -29,7 +29,8 @@ pub enum StorageError {
     },
     /// No credentials were found: none in the environment, and no instance role answered.
     #[error(
-        "{url}: no credentials: set {CREDENTIAL_VARIABLES} (or run where an instance role provides them)"
+        "{url}: no credentials: set {} (or run where an instance role provides them)",
+        credential_variables(url)
     )]
     NoCredentials {
         /// The object's or prefix's address.
@@ -108,8 +109,10 @@ impl StorageError {
         use object_store::Error as E;
         let message = full_message(&error);
         // S3 names the cause in its XML answer; the message says it in words, without the XML.
+        let variables = credential_variables(&url);
         match s3_code(&message) {
-            Some("NoSuchBucket") => {
+            // (GCS's XML API says NoSuchBucket too; Azure says ContainerNotFound.)
+            Some("NoSuchBucket" | "ContainerNotFound") => {
                 let bucket = bucket_of(&url);
                 return StorageError::NoBucket { url, bucket };
             }
@@ -120,13 +123,12 @@ impl StorageError {
                 | "InvalidToken"
                 | "TokenRefreshRequired"),
             ) => {
-                let message =
-                    format!("the credentials were rejected ({code}): check {CREDENTIAL_VARIABLES}");
+                let message = format!("the credentials were rejected ({code}): check {variables}");
                 return StorageError::PermissionDenied { url, message };
             }
-            Some("AccessDenied") => {
+            Some(code @ ("AccessDenied" | "AuthenticationFailed" | "AuthorizationFailure")) => {
                 let message = format!(
-                    "access denied (AccessDenied): the credentials ({CREDENTIAL_VARIABLES}) lack the permission"
+                    "access denied ({code}): the credentials ({variables}) lack the permission"
                 );
                 return StorageError::PermissionDenied { url, message };
             }
@@ -156,9 +158,20 @@ impl StorageError {
     }
 }
 
-/// The environment variables the credentials are read from.
+/// The environment variables S3 credentials are read from.
 pub const CREDENTIAL_VARIABLES: &str =
     "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)";
+
+/// The environment variables the credentials of the store `url` is in are read from.
+pub fn credential_variables(url: &str) -> &'static str {
+    if url.starts_with("gs://") {
+        "GOOGLE_SERVICE_ACCOUNT (a service account key file) or GOOGLE_APPLICATION_CREDENTIALS"
+    } else if url.starts_with("az://") || url.starts_with("https://") {
+        "AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY (or AZURE_STORAGE_SAS_KEY, or AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_TENANT_ID)"
+    } else {
+        CREDENTIAL_VARIABLES
+    }
+}
 
 /// The `<Code>` of an S3 error answer quoted in `message`, if any.
 fn s3_code(message: &str) -> Option<&str> {
@@ -167,9 +180,12 @@ fn s3_code(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
-/// The bucket of an `s3://bucket/...` address.
+/// The bucket of an `s3://bucket/...` (`gs://`, `az://`) address.
 fn bucket_of(url: &str) -> String {
-    let rest = url.strip_prefix("s3://").unwrap_or(url);
+    let rest = ["s3://", "gs://", "az://"]
+        .iter()
+        .find_map(|s| url.strip_prefix(s))
+        .unwrap_or(url);
     rest.split('/').next().unwrap_or(rest).to_string()
 }
 

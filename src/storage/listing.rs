@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use object_store::ListResult;
-use object_store::list::{PaginatedListOptions, PaginatedListStore as _};
+use object_store::list::PaginatedListOptions;
 
 use super::error::StorageError;
 use super::object::{Bucket, ObjectInfo, ObjectStore, object_info};
@@ -98,7 +98,7 @@ impl ObjectStore {
                 ..Default::default()
             };
             match self
-                .store
+                .lister
                 .list_paginated(list_prefix.as_deref(), options)
                 .await
             {

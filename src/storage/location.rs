@@ -84,8 +84,11 @@ pub fn read_small(place: &OsStr, max_bytes: u64) -> Result<Vec<u8>, String> {
                 Some((parent, name)) => (parent.to_string(), name.to_string()),
                 None => (String::new(), url.prefix().to_string()),
             };
-            let parent_url = ObjectUrl::parse(&format!("s3://{}/{parent}", url.bucket()))
-                .map_err(|e| e.to_string())?;
+            let parent_url = if parent.is_empty() {
+                url.root()
+            } else {
+                url.root().child(&parent).map_err(|e| e.to_string())?
+            };
             let bucket = Bucket::connect(&parent_url).map_err(|e| e.to_string())?;
             let fetched = bucket.get(&name, max_bytes).map_err(|e| e.to_string())?;
             Ok(fetched.bytes.to_vec())
@@ -111,7 +114,7 @@ mod tests {
             "s3:out",
             "S3:",
             "http://host/x",
-            "gs://b/p",
+            "GS://b/p",
             "file:///tmp/x",
         ] {
             assert!(Location::parse(OsStr::new(typo)).is_err(), "{typo}");

@@ -21,9 +21,11 @@ mod upload;
 mod url;
 
 pub use bytes::Bytes;
-pub use error::{CREDENTIAL_VARIABLES, StorageError};
+pub use error::{CREDENTIAL_VARIABLES, StorageError, credential_variables};
 pub use listing::{InvalidEntry, Listing};
 pub use object::{Bucket, BucketOptions, Credentials, Fetched, ObjectInfo};
 pub use prefetch::Prefetcher;
 pub use upload::PendingPut;
-pub use url::{KeyError, ObjectUrl, UrlError, check_scheme, is_object_url, validate_key_rel};
+pub use url::{
+    KeyError, ObjectUrl, Scheme, UrlError, check_scheme, is_object_url, validate_key_rel,
+};

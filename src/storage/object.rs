@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::path::Path;
 use object_store::{
     BackoffConfig, ClientConfigKey, GetOptions, GetResult, ObjectMeta, ObjectStore as _,
@@ -20,7 +22,7 @@ use tokio::runtime::Runtime;
 
 use super::error::StorageError;
 use super::gate::UploadGate;
-use super::url::ObjectUrl;
+use super::url::{ObjectUrl, Scheme};
 
 /// Access keys given in code rather than the environment (tests, or a caller with its own
 /// secret store). Its `Debug` shows no secret.
@@ -126,15 +128,27 @@ pub struct Fetched {
 
 /// What the background tasks need: the store and where keys live. Cheap to clone; holds no
 /// runtime.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct ObjectStore {
-    pub(crate) store: Arc<AmazonS3>,
+    pub(crate) store: Arc<dyn object_store::ObjectStore>,
+    /// The same store, for its paginated listing (every backend in use has one).
+    pub(crate) lister: Arc<dyn object_store::list::PaginatedListStore>,
     pub(crate) url: Arc<ObjectUrl>,
     multipart_threshold: usize,
     part_size: usize,
 }
 
-/// A blocking handle on `s3://bucket/prefix`; clones share the connection pool and runtime.
+impl std::fmt::Debug for ObjectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectStore")
+            .field("store", &self.store)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A blocking handle on `s3://bucket/prefix` (`gs://`, `az://`); clones share the connection
+/// pool and runtime.
 #[derive(Debug, Clone)]
 pub struct Bucket {
     pub(crate) inner: Arc<Inner>,
@@ -145,6 +159,39 @@ pub(crate) struct Inner {
     pub(crate) runtime: Runtime,
     pub(crate) remote: ObjectStore,
     pub(crate) uploads: Arc<UploadGate>,
+}
+
+/// The S3 client's settings: the environment's, then `options`' (endpoint, credentials...).
+fn s3_builder(
+    url: &ObjectUrl,
+    options: &BucketOptions,
+    retry: &RetryConfig,
+    timeouts: [(ClientConfigKey, String); 2],
+) -> AmazonS3Builder {
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(url.bucket())
+        .with_retry(retry.clone());
+    for (key, value) in timeouts {
+        builder = builder.with_config(AmazonS3ConfigKey::Client(key), value);
+    }
+    if let Some(endpoint) = &options.endpoint {
+        builder = builder.with_endpoint(endpoint);
+    }
+    if let Some(allow) = options.allow_http {
+        builder = builder.with_allow_http(allow);
+    }
+    if let Some(region) = &options.region {
+        builder = builder.with_region(region);
+    }
+    if let Some(keys) = &options.credentials {
+        builder = builder
+            .with_access_key_id(&keys.access_key_id)
+            .with_secret_access_key(&keys.secret_access_key);
+        if let Some(token) = &keys.session_token {
+            builder = builder.with_token(token);
+        }
+    }
+    builder
 }
 
 impl Bucket {
@@ -160,49 +207,70 @@ impl Bucket {
             url: url.to_string(),
             message,
         };
-        let client = |key| AmazonS3ConfigKey::Client(key);
-        let mut builder = AmazonS3Builder::from_env()
-            .with_bucket_name(url.bucket())
-            .with_retry(RetryConfig {
-                backoff: BackoffConfig {
-                    init_backoff: options.initial_backoff,
-                    max_backoff: options.max_backoff,
-                    base: 2.0,
-                },
-                max_retries: options.max_retries,
-                retry_timeout: options.retry_timeout,
-            })
-            // Through `with_config`, so the client options read from the environment
-            // (AWS_ALLOW_HTTP, proxies) are kept; `with_client_options` would replace them.
-            .with_config(
-                client(ClientConfigKey::Timeout),
+        let retry = RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: options.initial_backoff,
+                max_backoff: options.max_backoff,
+                base: 2.0,
+            },
+            max_retries: options.max_retries,
+            retry_timeout: options.retry_timeout,
+        };
+        // Through `with_config`, so the client options read from the environment (allow-http,
+        // proxies) are kept; `with_client_options` would replace them.
+        let timeouts = [
+            (
+                ClientConfigKey::Timeout,
                 format!("{}ms", options.request_timeout.as_millis()),
-            )
-            .with_config(
-                client(ClientConfigKey::ConnectTimeout),
+            ),
+            (
+                ClientConfigKey::ConnectTimeout,
                 format!("{}ms", options.connect_timeout.as_millis()),
-            );
-        if let Some(endpoint) = &options.endpoint {
-            builder = builder.with_endpoint(endpoint);
-        }
-        if let Some(allow) = options.allow_http {
-            builder = builder.with_allow_http(allow);
-        }
-        if let Some(region) = &options.region {
-            builder = builder.with_region(region);
-        }
-        if let Some(keys) = &options.credentials {
-            builder = builder
-                .with_access_key_id(&keys.access_key_id)
-                .with_secret_access_key(&keys.secret_access_key);
-            if let Some(token) = &keys.session_token {
-                builder = builder.with_token(token);
-            }
-        }
+            ),
+        ];
         // object_store's configuration errors name the setting, never its value.
-        let store = builder
-            .build()
-            .map_err(|e| setup(format!("cannot configure S3 access: {e}")))?;
+        fn both<T: object_store::ObjectStore + object_store::list::PaginatedListStore>(
+            store: T,
+        ) -> Stores {
+            let store = Arc::new(store);
+            (store.clone(), store)
+        }
+        type Stores = (
+            Arc<dyn object_store::ObjectStore>,
+            Arc<dyn object_store::list::PaginatedListStore>,
+        );
+        let (store, lister): Stores = match url.scheme() {
+            Scheme::S3 => both(
+                s3_builder(url, options, &retry, timeouts)
+                    .build()
+                    .map_err(|e| setup(format!("cannot configure S3 access: {e}")))?,
+            ),
+            Scheme::Gcs => {
+                let mut builder = GoogleCloudStorageBuilder::from_env()
+                    .with_bucket_name(url.bucket())
+                    .with_retry(retry.clone());
+                for (key, value) in timeouts {
+                    builder = builder.with_config(GoogleConfigKey::Client(key), value);
+                }
+                both(builder.build().map_err(|e| {
+                    setup(format!("cannot configure Google Cloud Storage access: {e}"))
+                })?)
+            }
+            Scheme::Azure => {
+                let mut builder = MicrosoftAzureBuilder::from_env()
+                    .with_container_name(url.bucket())
+                    .with_retry(retry.clone());
+                if let Some(account) = url.account() {
+                    builder = builder.with_account(account);
+                }
+                for (key, value) in timeouts {
+                    builder = builder.with_config(AzureConfigKey::Client(key), value);
+                }
+                both(builder.build().map_err(|e| {
+                    setup(format!("cannot configure Azure Blob Storage access: {e}"))
+                })?)
+            }
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(options.runtime_threads.max(1))
             .thread_name("photopress-s3")
@@ -214,7 +282,8 @@ impl Bucket {
             inner: Arc::new(Inner {
                 runtime,
                 remote: ObjectStore {
-                    store: Arc::new(store),
+                    store,
+                    lister,
                     url: Arc::new(url.clone()),
                     multipart_threshold: options.multipart_threshold,
                     part_size: options.part_size.max(5 << 20),
@@ -307,7 +376,7 @@ impl ObjectStore {
         key_rel: &str,
         opened: GetResult,
     ) -> Result<Fetched, StorageError> {
-        let etag = opened.meta.e_tag.clone();
+        let etag = opened.meta.e_tag.clone().map(quoted);
         let bytes = opened
             .bytes()
             .await
@@ -342,7 +411,7 @@ impl ObjectStore {
                 .put(&path, PutPayload::from(bytes))
                 .await
                 .map_err(fail)?;
-            return Ok(done.e_tag);
+            return Ok(done.e_tag.map(quoted));
         }
         // S3 shows a multipart object only once it is completed; `finish` aborts the upload
         // (deleting its parts) when a part or the completion fails.
@@ -350,7 +419,7 @@ impl ObjectStore {
         let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         writer.put(bytes);
         let done = writer.finish().await.map_err(fail)?;
-        Ok(done.e_tag)
+        Ok(done.e_tag.map(quoted))
     }
 
     async fn delete(&self, key_rel: &str) -> Result<(), StorageError> {
@@ -366,7 +435,17 @@ pub(crate) fn object_info(key_rel: String, meta: ObjectMeta) -> ObjectInfo {
     ObjectInfo {
         key_rel,
         size: meta.size,
-        etag: meta.e_tag,
+        etag: meta.e_tag.map(quoted),
         last_modified: SystemTime::from(meta.last_modified),
+    }
+}
+
+/// An ETag with its quotes, whatever the server sent: Azure lists ETags without quotes and
+/// answers GETs with them, so a version recorded from one must match the other (resume).
+fn quoted(etag: String) -> String {
+    if etag.starts_with('"') || etag.starts_with("W/") {
+        etag
+    } else {
+        format!("\"{etag}\"")
     }
 }

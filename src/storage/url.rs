@@ -1,4 +1,5 @@
-//! `s3://bucket/prefix` addresses and relative keys.
+//! Bucket addresses — `s3://bucket/prefix`, `gs://bucket/prefix`, `az://container/prefix`
+//! (and Azure's `https://ACCOUNT.blob.core.windows.net/container/prefix`) — and relative keys.
 //!
 //! A prefix is read like a folder: the objects below `s3://b/photos` are `photos/<relative key>`,
 //! and an empty prefix is the whole bucket. Relative keys come from listings and from key lists
@@ -8,17 +9,50 @@
 //! key and never a different key (`Path::parse` silently strips a leading `/`).
 use std::fmt;
 
-/// The only scheme we read; other `object_store` backends could be added behind features.
-const SCHEME: &str = "s3://";
+/// The object stores photopress reads and writes, by the scheme of their addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Amazon S3 and S3-compatible servers: `s3://`.
+    S3,
+    /// Google Cloud Storage: `gs://`.
+    Gcs,
+    /// Azure Blob Storage: `az://` (a container, then a prefix).
+    Azure,
+}
+
+impl Scheme {
+    /// The address's start: `s3://`, `gs://` or `az://`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Scheme::S3 => "s3://",
+            Scheme::Gcs => "gs://",
+            Scheme::Azure => "az://",
+        }
+    }
+
+    const ALL: [Scheme; 3] = [Scheme::S3, Scheme::Gcs, Scheme::Azure];
+
+    /// The scheme `text` starts with, if any (exact, lower case).
+    fn of(text: &str) -> Option<Scheme> {
+        Scheme::ALL
+            .into_iter()
+            .find(|s| text.starts_with(s.prefix()))
+    }
+}
+
+/// Azure's own form of a container address: `https://ACCOUNT.blob.core.windows.net/...`.
+const AZURE_HOST: &str = ".blob.core.windows.net";
 
 /// Why a text is not a usable `s3://bucket/prefix` address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
-    /// The text (held) does not start with `s3://`.
-    #[error("{0:?} is not an s3:// address")]
+    /// The text (held) does not start with `s3://`, `gs://` or `az://`.
+    #[error("{0:?} is not a bucket address (s3://, gs:// or az://)")]
     NotObjectUrl(String),
-    /// Nothing comes between `s3://` and the first `/` (the text held).
-    #[error("{0:?} names no bucket (expected s3://bucket/prefix)")]
+    /// Nothing comes between the scheme and the first `/` (the text held).
+    #[error(
+        "{0:?} names no bucket (expected s3://bucket/prefix, gs://bucket/prefix or az://container/prefix)"
+    )]
     MissingBucket(String),
     /// The bucket name is longer than 255 bytes or has a character other than an ASCII
     /// letter, digit, `.`, `-` or `_`.
@@ -39,14 +73,16 @@ pub enum UrlError {
         /// The rule the prefix breaks.
         reason: KeyError,
     },
-    /// The text looks like an `s3://` address typed wrong (`S3://`, `s3:/`, `s3:bucket`):
+    /// The text looks like a bucket address typed wrong (`S3://`, `s3:/`, `gs:bucket`):
     /// taken as a local path, it would make a folder named after the mistake.
-    #[error("{0:?} looks like a mistyped bucket address: write s3://bucket/prefix")]
-    MistypedScheme(String),
-    /// The text starts with another scheme (`http://`, `gs://`, `file://` ...), which
-    /// photopress does not read or write.
     #[error(
-        "{url:?}: {scheme}:// addresses are not supported (local paths and s3://bucket/prefix are)"
+        "{0:?} looks like a mistyped bucket address: write s3://bucket/prefix (or gs://, az://)"
+    )]
+    MistypedScheme(String),
+    /// The text starts with another scheme (`http://`, `file://` ...), which photopress does
+    /// not read or write.
+    #[error(
+        "{url:?}: {scheme}:// addresses are not supported (local paths, s3://, gs:// and az:// are)"
     )]
     OtherScheme {
         /// The address as given.
@@ -106,10 +142,19 @@ fn check_segment(segment: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// True when `text` is meant as an object address (`s3://…`), whether or not it is valid; a
-/// local path never starts so.
+/// True when `text` is meant as an object address (`s3://…`, `gs://…`, `az://…`, or Azure's
+/// `https://ACCOUNT.blob.core.windows.net/…`), whether or not it is valid; a local path never
+/// starts so.
 pub fn is_object_url(text: &str) -> bool {
-    text.starts_with(SCHEME)
+    Scheme::of(text).is_some() || azure_https(text).is_some()
+}
+
+/// The account and the rest of `https://ACCOUNT.blob.core.windows.net/REST`.
+fn azure_https(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let account = host.strip_suffix(AZURE_HOST)?;
+    (!account.is_empty()).then_some((account, path))
 }
 
 /// Refuses a text meant as a place that would be taken as a local path by mistake: an `s3:`
@@ -120,7 +165,10 @@ pub fn check_scheme(text: &str) -> Result<(), UrlError> {
     if is_object_url(text) {
         return Ok(());
     }
-    if text.len() >= 3 && text[..3].eq_ignore_ascii_case("s3:") {
+    if ["s3:", "gs:", "az:"]
+        .iter()
+        .any(|s| text.len() >= 3 && text.is_char_boundary(3) && text[..3].eq_ignore_ascii_case(s))
+    {
         return Err(UrlError::MistypedScheme(text.to_string()));
     }
     if let Some((scheme, _)) = text.split_once("://") {
@@ -137,10 +185,14 @@ pub fn check_scheme(text: &str) -> Result<(), UrlError> {
     Ok(())
 }
 
-/// A parsed `s3://bucket/prefix`: the prefix has no leading or trailing `/` and is empty for
-/// the whole bucket.
+/// A parsed bucket address: the prefix has no leading or trailing `/` and is empty for the
+/// whole bucket (or container).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectUrl {
+    scheme: Scheme,
+    /// The Azure storage account an `https://ACCOUNT.blob.core.windows.net/` address names
+    /// (`az://` takes `AZURE_STORAGE_ACCOUNT_NAME`'s).
+    account: Option<String>,
     bucket: String,
     prefix: String,
 }
@@ -149,9 +201,11 @@ impl ObjectUrl {
     /// Parses `s3://bucket`, `s3://bucket/` or `s3://bucket/some/prefix[/]`. The text after the
     /// bucket is taken literally (no percent-decoding: S3 keys may contain `%`, `?` and `#`).
     pub fn parse(url: &str) -> Result<ObjectUrl, UrlError> {
-        let rest = url
-            .strip_prefix(SCHEME)
-            .ok_or_else(|| UrlError::NotObjectUrl(url.to_string()))?;
+        let (scheme, account, rest) = match (Scheme::of(url), azure_https(url)) {
+            (Some(scheme), _) => (scheme, None, &url[scheme.prefix().len()..]),
+            (None, Some((account, rest))) => (Scheme::Azure, Some(account.to_string()), rest),
+            (None, None) => return Err(UrlError::NotObjectUrl(url.to_string())),
+        };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(UrlError::MissingBucket(url.to_string()));
@@ -175,9 +229,29 @@ impl ObjectUrl {
             })?;
         }
         Ok(ObjectUrl {
+            scheme,
+            account,
             bucket: bucket.to_string(),
             prefix: prefix.to_string(),
         })
+    }
+
+    /// Which store the address is of.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The Azure account named in an `https://ACCOUNT.blob.core.windows.net/` address.
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref()
+    }
+
+    /// The address of the whole bucket (container) this one is in.
+    pub fn root(&self) -> ObjectUrl {
+        ObjectUrl {
+            prefix: String::new(),
+            ..self.clone()
+        }
     }
 
     /// The bucket's name.
@@ -219,22 +293,25 @@ impl ObjectUrl {
     /// The address of one object below this prefix, for messages: `s3://bucket/prefix/key`.
     /// Works for invalid keys too (it only formats).
     pub fn object_url(&self, key_rel: &str) -> String {
-        format!("{}{}/{}", SCHEME, self.bucket, self.join_unchecked(key_rel))
+        format!("{}/{}", self.root(), self.join_unchecked(key_rel))
     }
 
     /// The address of a prefix below this one (`sub` → `s3://bucket/prefix/sub`).
     pub fn child(&self, key_rel: &str) -> Result<ObjectUrl, KeyError> {
         let prefix = self.key(key_rel)?;
         Ok(ObjectUrl {
-            bucket: self.bucket.clone(),
             prefix,
+            ..self.clone()
         })
     }
 }
 
 impl fmt::Display for ObjectUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", SCHEME, self.bucket)?;
+        match &self.account {
+            Some(account) => write!(f, "https://{account}{AZURE_HOST}/{}", self.bucket)?,
+            None => write!(f, "{}{}", self.scheme.prefix(), self.bucket)?,
+        }
         if !self.prefix.is_empty() {
             write!(f, "/{}", self.prefix)?;
         }
@@ -288,7 +365,11 @@ mod tests {
             Err(UrlError::NotObjectUrl(_))
         ));
         assert!(matches!(
-            ObjectUrl::parse("gs://b/x"),
+            ObjectUrl::parse("http://b/x"),
+            Err(UrlError::NotObjectUrl(_))
+        ));
+        assert!(matches!(
+            ObjectUrl::parse("https://example.com/c/x"),
             Err(UrlError::NotObjectUrl(_))
         ));
         assert!(matches!(
@@ -374,5 +455,45 @@ mod tests {
             url.child("sub").map(|c| c.to_string()),
             Ok("s3://b/out/x/sub".into())
         );
+    }
+
+    #[test]
+    fn every_scheme_and_azures_own_form() {
+        let gs = parse("gs://photos/2024/");
+        assert_eq!(
+            (gs.scheme(), gs.bucket(), gs.prefix()),
+            (Scheme::Gcs, "photos", "2024")
+        );
+        assert_eq!(gs.object_url("a.jpg"), "gs://photos/2024/a.jpg");
+        let az = parse("az://box/in");
+        assert_eq!((az.scheme(), az.account()), (Scheme::Azure, None));
+        assert_eq!(az.to_string(), "az://box/in");
+        let https = parse("https://acct.blob.core.windows.net/box/in/");
+        assert_eq!(
+            (
+                https.scheme(),
+                https.account(),
+                https.bucket(),
+                https.prefix()
+            ),
+            (Scheme::Azure, Some("acct"), "box", "in")
+        );
+        assert_eq!(
+            https.to_string(),
+            "https://acct.blob.core.windows.net/box/in"
+        );
+        assert_eq!(
+            https.root().to_string(),
+            "https://acct.blob.core.windows.net/box"
+        );
+        assert_ne!(parse("gs://b/x").root(), parse("s3://b/x").root());
+        for typo in ["GS://b", "gs:/b", "az:b", "AZ://c"] {
+            assert!(
+                matches!(check_scheme(typo), Err(UrlError::MistypedScheme(_))),
+                "{typo}"
+            );
+        }
+        assert!(is_object_url("https://a.blob.core.windows.net/c"));
+        assert!(!is_object_url("https://blob.core.windows.net/c"));
     }
 }

@@ -385,7 +385,8 @@ fn a_mistyped_bucket_address_is_a_usage_error_and_writes_no_folder() {
         "s3:/out/x",
         "s3:out",
         "http://example.com/x",
-        "gs://b/x",
+        "GS://b/x",
+        "az:/c/x",
     ] {
         for args in [vec!["IMAGES", "-o", bad], vec![bad, "-o", "out"]] {
             let run = run(tmp.path(), &args);

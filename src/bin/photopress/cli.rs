@@ -22,13 +22,13 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Folders and/or JPEG files to compress [default: IMAGES], or one bucket prefix
-    /// s3://bucket/prefix. From folders: files named .jpg/.jpeg/.jfif/.jpe (any case), hidden
+    /// s3://bucket/prefix (or gs://bucket/prefix, az://container/prefix). From folders: files named .jpg/.jpeg/.jfif/.jpe (any case), hidden
     /// ones left out; a file named here is taken whatever its name when its content is a JPEG.
     /// '-' alone reads one JPEG from stdin and writes the result to stdout
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<OsString>,
 
-    /// Folder (created if missing) or bucket prefix (s3://bucket/prefix) to write the
+    /// Folder (created if missing) or bucket prefix (s3://, gs://, az://) to write the
     /// compressed images to
     #[arg(short, long, value_name = "DIR", default_value = DEFAULT_OUTPUT)]
     pub output: OsString,
@@ -44,7 +44,7 @@ pub struct Cli {
     pub shard_index: Option<u64>,
 
     /// Read the keys to do (relative to the one INPUT) from this list instead of listing the
-    /// input: a file or s3://bucket/key, one key a line (what `photopress plan` writes)
+    /// input: a file or a bucket object (s3://, gs://, az://), one key a line (what `photopress plan` writes)
     #[arg(long, value_name = "FILE")]
     pub keys_from: Option<OsString>,
 

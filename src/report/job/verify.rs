@@ -57,7 +57,7 @@ pub fn verify_outputs(report: &mut super::JobReport) -> io::Result<()> {
     let mut wrong = List::new(super::list::IN_MEMORY);
     let mut buckets: HashMap<String, Result<Bucket, String>> = HashMap::new();
     written.for_each(|w| {
-        let found = if w.output.starts_with("s3://") {
+        let found = if crate::storage::is_object_url(&w.output) {
             object_size(&w.output, &mut buckets)
         } else {
             file_size(Path::new(&w.output))
@@ -100,12 +100,8 @@ fn object_size(
 ) -> Result<Option<u64>, String> {
     let parsed = ObjectUrl::parse(url).map_err(|e| e.to_string())?;
     let bucket = buckets
-        .entry(parsed.bucket().to_string())
-        .or_insert_with(|| {
-            ObjectUrl::parse(&format!("s3://{}", parsed.bucket()))
-                .map_err(|e| e.to_string())
-                .and_then(|root| Bucket::connect(&root).map_err(|e| e.to_string()))
-        })
+        .entry(parsed.root().to_string())
+        .or_insert_with(|| Bucket::connect(&parsed.root()).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|why| format!("cannot reach its bucket: {why}"))?;
     match bucket.head(parsed.prefix()) {
