@@ -4,7 +4,8 @@
 # libjpeg-turbo-progs (cjpeg/djpeg/jpegtran: fixtures, and a reference decoder),
 # python3-pil (Pillow: a third decoder of the outputs), g++ (for the fuzz crate CI checks) and a Python venv with moto at
 # .tools/moto-venv (the S3 server the object-storage tests start on a loopback port; they
-# take $PHOTOPRESS_MOTO_SERVER instead when it is set). Does nothing, and says nothing, when
+# take $PHOTOPRESS_MOTO_SERVER instead when it is set), and Azurite at .tools/azurite (the Azure
+# Blob emulator, npm). Does nothing, and says nothing, when
 # everything is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,4 +47,15 @@ if [ ! -x "$VENV/bin/moto_server" ]; then
     fi
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[s3]" flask flask-cors boto3
     [ -x "$VENV/bin/moto_server" ] || { echo "[install-deps] no moto_server in $VENV" >&2; exit 1; }
+fi
+
+# Azurite (Azure Blob Storage's emulator, npm) for the az:// tests, at .tools/azurite (they take
+# $PHOTOPRESS_AZURITE instead when it is set). Needs Node.js and npm (Debian's, when missing).
+AZURITE="$ROOT/.tools/azurite"
+if [ ! -e "$AZURITE/node_modules/.bin/azurite-blob" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    echo "[install-deps] installing azurite in $AZURITE" >&2
+    mkdir -p "$AZURITE"
+    (cd "$AZURITE" && npm install --silent --no-audit --no-fund azurite@3 >/dev/null)
+    [ -e "$AZURITE/node_modules/.bin/azurite-blob" ] || { echo "[install-deps] no azurite-blob in $AZURITE" >&2; exit 1; }
 fi

@@ -11,6 +11,8 @@
 // allow-unwrap-in-tests and allow-expect-in-tests cover `#[test]` functions, not helpers).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../azurite/mod.rs"]
+mod azurite;
 mod common;
 #[path = "../moto/mod.rs"]
 mod moto;
@@ -19,6 +21,7 @@ mod archive;
 mod buckets;
 mod chroma;
 mod cli;
+mod clouds;
 mod corruption;
 mod fidelity;
 mod hostile_input;
