@@ -37,6 +37,21 @@ pub fn prepare(
     options: &Options,
 ) -> Result<Prepared, SetupError> {
     options.validate()?;
+    let keys = match keys_from {
+        Some(place) => Some(read_keys(place)?),
+        None => None,
+    };
+    prepare_keys(inputs, keys, options)
+}
+
+/// [`prepare`] with the keys given (relative to the one input; key-list lines that could not
+/// be used as failing jobs) instead of read from a key list: the keys of an event.
+pub fn prepare_keys(
+    inputs: &[Location],
+    keys: Option<(Vec<keylist::KeyEntry>, Vec<Job>)>,
+    options: &Options,
+) -> Result<Prepared, SetupError> {
+    options.validate()?;
     let connect = |url| Bucket::connect(url).map_err(|e| SetupError::Storage(e.to_string()));
     let input_bucket = match inputs.iter().find_map(|i| match i {
         Location::Object(url) => Some(url),
@@ -54,10 +69,6 @@ pub fn prepare(
     };
     let output_bucket = match &options.output_url {
         Some(url) => Some(connect(url)?),
-        None => None,
-    };
-    let keys = match keys_from {
-        Some(place) => Some(read_keys(place)?),
         None => None,
     };
     let simple = keys.is_none() && input_bucket.is_none() && output_bucket.is_none();

@@ -34,7 +34,7 @@ pub enum Root<'a> {
 
 impl Root<'_> {
     /// Writes one whole part (`name` relative to the root).
-    fn write(&self, name: &str, bytes: Vec<u8>) -> Result<(), String> {
+    pub(crate) fn write(&self, name: &str, bytes: Vec<u8>) -> Result<(), String> {
         match self {
             Root::Local(dir) => {
                 let path = name.split('/').fold(dir.to_path_buf(), |p, s| p.join(s));
@@ -52,6 +52,31 @@ impl Root<'_> {
                 .put(name, bytes.into())
                 .map(drop)
                 .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// One small file (`name` relative to the root), at most `max` bytes; `None` when there is
+    /// none.
+    pub(crate) fn read_small(&self, name: &str, max: u64) -> Result<Option<Vec<u8>>, String> {
+        match self {
+            Root::Local(dir) => {
+                let path = name.split('/').fold(dir.to_path_buf(), |p, s| p.join(s));
+                match fs::metadata(&path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(format!("{}: {e}", path.display())),
+                    Ok(meta) if meta.len() > max => {
+                        Err(format!("{}: larger than {max} bytes", path.display()))
+                    }
+                    Ok(_) => fs::read(&path)
+                        .map(Some)
+                        .map_err(|e| format!("{}: {e}", path.display())),
+                }
+            }
+            Root::Object(bucket) => match bucket.get(name, max) {
+                Ok(fetched) => Ok(Some(fetched.bytes.to_vec())),
+                Err(crate::storage::StorageError::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            },
         }
     }
 

@@ -15,7 +15,10 @@
 //! is, by the caller.
 use serde_json::Value;
 
-use crate::storage::ObjectUrl;
+use crate::inputs::keylist::KeyEntry;
+use crate::inputs::objects::{KeyFilter, LeftOut};
+use crate::options::Options;
+use crate::storage::{ObjectUrl, validate_key_rel};
 
 /// An object an event says was created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,6 +301,66 @@ fn azure(event: &Value, out: &mut Events) -> Result<(), EventError> {
         size: data.get("contentLength").and_then(number),
     });
     Ok(())
+}
+
+/// The keys, relative to `input` (the bucket prefix the events are about), of the objects
+/// `events` says were created, as a key list's entries (ETags quoted as listings give them),
+/// each through a listing's rules (`KeyFilter`: JPEG names, no hidden or system entries,
+/// nothing under the output prefix — photopress's own outputs, which trigger events too);
+/// what is left out, in words. A key no object could have is left out with its reason.
+pub fn keys(events: &Events, input: &ObjectUrl, opts: &Options) -> (Vec<KeyEntry>, Vec<String>) {
+    let filter = KeyFilter::new(input, opts);
+    let mut entries: Vec<KeyEntry> = Vec::new();
+    let mut left_out = Vec::new();
+    for created in &events.created {
+        let address = created.bucket.object_url(&created.key);
+        if created.bucket != input.root() {
+            left_out.push(format!("{address}: not in {}", input.root()));
+            continue;
+        }
+        let Some(key_rel) = input.relative(&created.key) else {
+            left_out.push(format!("{address}: not below {input}"));
+            continue;
+        };
+        if let Err(reason) = validate_key_rel(key_rel) {
+            left_out.push(format!("{address}: {reason}"));
+            continue;
+        }
+        match filter.leaves_out(key_rel) {
+            Some(LeftOut::InOutput) => {
+                left_out.push(format!(
+                    "{address}: an output of photopress (below the output prefix)"
+                ));
+                continue;
+            }
+            Some(LeftOut::HiddenOrSystem) => {
+                left_out.push(format!("{address}: a hidden or system entry"));
+                continue;
+            }
+            Some(LeftOut::NotJpeg) => {
+                left_out.push(format!(
+                    "{address}: not an input name (.jpg, .jpeg, .jfif, .jpe; .lep to restore)"
+                ));
+                continue;
+            }
+            None => {}
+        }
+        if entries.iter().any(|e| e.key == key_rel) {
+            continue;
+        }
+        entries.push(KeyEntry {
+            key: key_rel.to_string(),
+            size: created.size,
+            etag: created.etag.as_ref().map(|e| {
+                if e.starts_with('"') {
+                    e.clone()
+                } else {
+                    format!("\"{e}\"")
+                }
+            }),
+        });
+    }
+    (entries, left_out)
 }
 
 /// A bucket's address: `SCHEME://bucket` (a name that is no valid bucket is the event's fault).

@@ -1031,3 +1031,204 @@ fn archives_go_to_a_bucket_and_come_back_from_it_bit_for_bit() {
         assert!(in_bucket[&remote] == original, "{remote}");
     }
 }
+
+/// An S3 notification as Lambda gets it, one record per (event name, key, ETag).
+fn s3_event(records: &[(&str, &str, &str)]) -> String {
+    let records: Vec<serde_json::Value> = records
+        .iter()
+        .map(|(name, key, etag)| {
+            // S3 encodes keys as form data: spaces as '+', other bytes as %XX.
+            let encoded: String = key
+                .bytes()
+                .map(|b| match b {
+                    b' ' => "+".to_string(),
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'.' | b'_' | b'-' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            serde_json::json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-12-05T09:00:00.000Z", "eventName": name,
+                "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "photos", "arn": "arn:aws:s3:::photos"},
+                       "object": {"key": encoded, "size": 1, "eTag": etag, "sequencer": "0A"}}
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records }).to_string()
+}
+
+#[test]
+fn events_compress_exactly_the_objects_they_name_and_only_once() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos"]);
+    let objects = [
+        ("uploads/leaf.jpg", "leaf.jpg"),
+        ("uploads/Holiday 2024/fig (1).jpg", "fig.jpg"),
+        ("uploads/dogs.jpg", "dogs.jpg"),
+    ];
+    s3.upload("s3://photos", &objects.map(|(k, n)| (k, photo_bytes(n))));
+    let etag = |key: &str| {
+        let listing = s3.listing("s3://photos");
+        listing[key]
+            .0
+            .clone()
+            .unwrap()
+            .trim_matches('"')
+            .to_string()
+    };
+    let tmp = tempdir();
+    let event = |payload: &str| {
+        let mut child = s3
+            .command(tmp.path())
+            .args(["event", "s3://photos", "-o", "s3://photos/small", "--json"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    // Two objects created, one removed, and photopress's own output (under -o, in the same
+    // bucket): only the two are compressed.
+    let payload = s3_event(&[
+        (
+            "ObjectCreated:Put",
+            "uploads/leaf.jpg",
+            &etag("uploads/leaf.jpg"),
+        ),
+        (
+            "ObjectCreated:Put",
+            "uploads/Holiday 2024/fig (1).jpg",
+            &etag("uploads/Holiday 2024/fig (1).jpg"),
+        ),
+        ("ObjectRemoved:Delete", "uploads/gone.jpg", ""),
+        (
+            "ObjectCreated:Put",
+            "small/uploads/compressed_leaf.jpg",
+            "x",
+        ),
+    ]);
+    let first = event(&payload);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(totals(&first, "compressed"), 2, "{}", first.stdout);
+    assert_eq!(totals(&first, "files"), 2, "{}", first.stdout);
+    assert!(
+        first
+            .stderr
+            .contains("Ignoring ObjectRemoved:Delete s3://photos/uploads/gone.jpg"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("an output of photopress"),
+        "{}",
+        first.stderr
+    );
+    let small = s3.objects("s3://photos/small");
+    let keys: Vec<&str> = small.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "uploads/Holiday 2024/compressed_fig (1).jpg",
+            "uploads/compressed_leaf.jpg"
+        ]
+    );
+    // The bytes of a local run of the same photo.
+    let local = run(
+        tmp.path(),
+        &[photo("leaf.jpg").to_str().unwrap(), "-o", "local"],
+    );
+    assert_eq!(local.code, 0);
+    assert!(
+        small["uploads/compressed_leaf.jpg"]
+            == std::fs::read(tmp.path().join("local/compressed_leaf.jpg")).unwrap()
+    );
+
+    // The same event again (a redelivery), and inside an SQS message: skipped, nothing redone.
+    let again = event(&payload);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        (totals(&again, "skipped"), totals(&again, "compressed")),
+        (2, 0),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        !again.stderr.contains("Start compressing"),
+        "{}",
+        again.stderr
+    );
+    let sqs = serde_json::json!({"Records": [{"messageId": "m1", "eventSource": "aws:sqs", "body": payload}]}).to_string();
+    let via_sqs = event(&sqs);
+    assert_eq!(totals(&via_sqs, "skipped"), 2, "{}", via_sqs.stdout);
+
+    // A new version of one object: that one is redone, the other still skipped.
+    s3.upload(
+        "s3://photos",
+        &[("uploads/leaf.jpg", photo_bytes("mountains.jpg"))],
+    );
+    let changed = s3_event(&[
+        (
+            "ObjectCreated:Put",
+            "uploads/leaf.jpg",
+            &etag("uploads/leaf.jpg"),
+        ),
+        (
+            "ObjectCreated:Put",
+            "uploads/Holiday 2024/fig (1).jpg",
+            &etag("uploads/Holiday 2024/fig (1).jpg"),
+        ),
+    ]);
+    let redo = event(&changed);
+    assert_eq!(
+        (totals(&redo, "compressed"), totals(&redo, "skipped")),
+        (1, 1),
+        "{}",
+        redo.stdout
+    );
+
+    // EventBridge's form of the event, for the third object; and an object already gone
+    // fails alone.
+    let bridge = serde_json::json!({
+        "version": "0", "id": "1", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "111122223333", "time": "2026-12-05T09:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:s3:::photos"],
+        "detail": {"version": "0", "bucket": {"name": "photos"},
+                   "object": {"key": "uploads/dogs.jpg", "size": 1, "etag": etag("uploads/dogs.jpg")}}
+    })
+    .to_string();
+    assert_eq!(totals(&event(&bridge), "compressed"), 1);
+    let vanished = event(&s3_event(&[(
+        "ObjectCreated:Put",
+        "uploads/never.jpg",
+        "abc",
+    )]));
+    assert_eq!(vanished.code, 1, "{}", vanished.stderr);
+    assert!(
+        vanished.stderr.contains("s3://photos/uploads/never.jpg"),
+        "{}",
+        vanished.stderr
+    );
+    // Not an event: a usage error.
+    let nonsense = event(r#"{"hello": "world"}"#);
+    assert_eq!(nonsense.code, 2, "{}", nonsense.stderr);
+    assert!(
+        nonsense.stderr.contains("not an event photopress reads"),
+        "{}",
+        nonsense.stderr
+    );
+}

@@ -197,6 +197,14 @@ pub struct Cli {
     #[arg(long, hide = true, conflicts_with_all = ARCHIVE_CONFLICTS, conflicts_with = "archive")]
     pub restore: bool,
 
+    /// (What `photopress event` runs: the objects an event notification names.)
+    #[arg(long, hide = true, conflicts_with_all = ["keys_from", "shard_count", "dry_run", "restore"])]
+    pub event: bool,
+
+    /// With `photopress event`: the file holding the event's JSON ('-' or none: stdin)
+    #[arg(long, value_name = "FILE", requires = "event")]
+    pub payload: Option<OsString>,
+
     /// Inputs larger than this fail without being read (e.g. 100M, 1G)
     #[arg(long, value_name = "SIZE", default_value = "512M", value_parser = photopress::memory::parse_size)]
     pub max_file_size: u64,
@@ -288,6 +296,17 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
         args: Vec<OsString>,
     },
+    /// Compress the objects one event notification says were created (S3 / SQS / SNS /
+    /// EventBridge, Google Cloud Storage, Azure Event Grid JSON, on stdin or --payload FILE):
+    /// photopress event s3://bucket/uploads -o s3://bucket/small [OPTIONS]. Objects outside
+    /// INPUT and photopress's own outputs are left out; an object already done at the same
+    /// version and settings is skipped (marks under OUT/_photopress/events/)
+    #[command(disable_help_flag = true)]
+    Event {
+        /// The main command's arguments
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        args: Vec<OsString>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +374,8 @@ pub fn restore_as_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsString
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.get(1).is_some_and(|a| a == "restore") {
         args[1] = OsString::from("--restore");
+    } else if args.get(1).is_some_and(|a| a == "event") {
+        args[1] = OsString::from("--event");
     }
     args
 }

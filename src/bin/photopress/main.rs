@@ -2,6 +2,7 @@
 //! array-job sub-commands, `plan` and `report`).
 mod cli;
 mod commands;
+mod event;
 mod jsonlines;
 mod logging;
 mod progress;
@@ -36,7 +37,13 @@ fn main() -> ExitCode {
         Some(cli::Command::Restore { .. }) => {
             return usage_error("restore comes first: photopress restore IN... -o OUT [OPTIONS]");
         }
+        Some(cli::Command::Event { .. }) => {
+            return usage_error("event comes first: photopress event INPUT -o OUT [OPTIONS]");
+        }
         None => {}
+    }
+    if cli.event {
+        return event::event(&cli, &progress);
     }
     if commands::wants_stream(&cli) {
         return commands::stream(&cli, &cli.options());
@@ -58,7 +65,7 @@ fn main() -> ExitCode {
     compress(&cli, &inputs, &options, &progress)
 }
 
-fn usage_error(message: &str) -> ExitCode {
+pub(crate) fn usage_error(message: &str) -> ExitCode {
     eprintln!("photopress: error: {message}");
     ExitCode::from(2)
 }
@@ -94,16 +101,21 @@ fn compress(
         Ok(result) => result,
         Err(err) => return usage_error(&err.to_string()),
     };
+    print_report(cli, &json_lines, &result);
+    exit_code(cli, options, &result)
+}
+
+/// The report on stdout: text, `--json` or the rest of `--json-lines`.
+pub(crate) fn print_report(cli: &cli::Cli, json_lines: &JsonLines, result: &BatchResult) {
     let text = if cli.json_lines {
-        json_lines.rest(&result)
+        json_lines.rest(result)
     } else if cli.json {
-        report::json(&result) + "\n"
+        report::json(result) + "\n"
     } else {
-        report::text(&result)
+        report::text(result)
     };
     // A closed stdout (`| head`) must not turn a finished batch into a panic.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    exit_code(cli, options, &result)
 }
 
 /// 130 interrupted, 1 some image failed, 3 nothing to do, else 0.
