@@ -8,9 +8,11 @@
 //! service-account file whose `gcs_base_url` is the server and whose `disable_oauth` makes the
 //! client send an empty bearer token instead of signing a JWT and fetching an OAuth token (the
 //! file's `private_key`, `private_key_id` and `client_email` must be there, strings, but are
-//! never read then); `GOOGLE_ALLOW_HTTP` lets it use plain `http://`. A caller should also
-//! remove the machine's own `GOOGLE_*` variables (and `SERVICE_ACCOUNT`): `GOOGLE_BASE_URL`
-//! would win over the file's address, `GOOGLE_SERVICE_ACCOUNT_KEY` beside the file is an error.
+//! never read then). Nothing else is needed: unlike the S3 and Azure builders, the GCS builder
+//! allows plain `http://` by default (`GOOGLE_ALLOW_HTTP=false` would forbid it). A caller
+//! should remove the machine's own `GOOGLE_*` variables (and `SERVICE_ACCOUNT`, an alias of
+//! `GOOGLE_SERVICE_ACCOUNT`): `GOOGLE_BASE_URL` would win over the file's address, and
+//! `GOOGLE_SERVICE_ACCOUNT_KEY` beside the file is an error.
 //!
 //! The tests' own requests (create a bucket, put, get, list, delete) are plain HTTP/1.1 here,
 //! not `object_store` (whose client reads its credentials from the environment only, and this
@@ -199,13 +201,10 @@ impl Gcs {
     /// The environment a photopress process needs to reach this server (see the module
     /// comment); remove the machine's own `GOOGLE_*` variables first.
     pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            (
-                "GOOGLE_SERVICE_ACCOUNT".into(),
-                self.key_file.path().to_string_lossy().into_owned(),
-            ),
-            ("GOOGLE_ALLOW_HTTP".into(), "true".into()),
-        ]
+        vec![(
+            "GOOGLE_SERVICE_ACCOUNT".into(),
+            self.key_file.path().to_string_lossy().into_owned(),
+        )]
     }
 
     /// Creates a bucket (the stand-in's `PUT /{bucket}`).

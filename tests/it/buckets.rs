@@ -1232,3 +1232,111 @@ fn events_compress_exactly_the_objects_they_name_and_only_once() {
         nonsense.stderr
     );
 }
+
+/// A stand-in for Lambda's runtime API: hands out `event` once (request id `req-1`), records
+/// what the function posts back, then refuses the next poll (the bootstrap then exits).
+fn fake_lambda_runtime(event: String) -> (u16, std::thread::JoinHandle<Vec<(String, String)>>) {
+    use std::io::{BufRead, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut posted = Vec::new();
+        let mut served = false;
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let path = request
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            if path.ends_with("/invocation/next") {
+                if served {
+                    // Done: the bootstrap's next poll fails and it exits.
+                    return posted;
+                }
+                served = true;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    event.len()
+                );
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(event.as_bytes()).unwrap();
+            } else {
+                posted.push((path, String::from_utf8_lossy(&body).into_owned()));
+                stream
+                    .write_all(
+                        b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
+                    .unwrap();
+            }
+        }
+        posted
+    });
+    (port, handle)
+}
+
+#[test]
+fn the_lambda_bootstrap_runs_an_event_and_posts_the_report() {
+    let s3 = S3::start();
+    s3.create_buckets(&["photos"]);
+    s3.upload(
+        "s3://photos",
+        &[("uploads/leaf.jpg", photo_bytes("leaf.jpg"))],
+    );
+    let etag = s3.listing("s3://photos")["uploads/leaf.jpg"]
+        .0
+        .clone()
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let event = s3_event(&[("ObjectCreated:Put", "uploads/leaf.jpg", &etag)]);
+    let (port, runtime) = fake_lambda_runtime(event);
+    let tmp = tempdir();
+    let bootstrap = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/lambda/bootstrap");
+    let output = std::process::Command::new("sh")
+        .arg(&bootstrap)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", s3.moto.endpoint())
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("PHOTOPRESS", env!("CARGO_BIN_EXE_photopress"))
+        .env("PHOTOPRESS_INPUT", "s3://photos/uploads")
+        .env("PHOTOPRESS_OUTPUT", "s3://photos/small")
+        .env("PHOTOPRESS_ARGS", "-q 40")
+        .env("TMPDIR", tmp.path())
+        .current_dir(tmp.path())
+        .output()
+        .expect("run the bootstrap (sh and curl)");
+    let posted = runtime.join().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(posted.len(), 1, "{posted:?}\n{stderr}");
+    assert_eq!(
+        posted[0].0, "/2018-06-01/runtime/invocation/req-1/response",
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&posted[0].1).unwrap();
+    assert_eq!(report["totals"]["compressed"], 1, "{report}");
+    assert_eq!(report["files"][0]["quality"], 40, "{report}");
+    let out = s3.objects("s3://photos/small");
+    assert!(out.contains_key("compressed_leaf.jpg"), "{:?}", out.keys());
+}
