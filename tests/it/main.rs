@@ -14,6 +14,8 @@
 #[path = "../azurite/mod.rs"]
 mod azurite;
 mod common;
+#[path = "../gcs/mod.rs"]
+mod gcs;
 #[path = "../moto/mod.rs"]
 mod moto;
 
