@@ -138,7 +138,7 @@ fn works_as_s3_does(store: &dyn Store, scheme: &str) {
     );
     assert_eq!(up.code, 0, "{}", up.stderr);
     assert_eq!(totals(&up, "compressed"), 4, "{}", up.stdout);
-    let listed: Vec<String> = az
+    let listed: Vec<String> = store
         .list("small", "out/")
         .into_iter()
         .map(|(k, _)| k)
