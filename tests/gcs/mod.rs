@@ -38,21 +38,13 @@ fn server_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/gcs/server.py")
 }
 
-/// One answer: status, headers (names in lower case), body.
+/// One answer: status and body.
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -194,10 +186,6 @@ impl Gcs {
         }
     }
 
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
     /// The environment a photopress process needs to reach this server (see the module
     /// comment); remove the machine's own `GOOGLE_*` variables first.
     pub fn env(&self) -> Vec<(String, String)> {
@@ -327,11 +315,7 @@ impl Gcs {
         {
             body.truncate(len);
         }
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok(Response { status, body })
     }
 
     /// Stops the server now (for tests of a server that goes away).
