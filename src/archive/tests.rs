@@ -194,3 +194,13 @@ fn a_lepton_header_whose_counts_lie_is_refused_before_lepton_allocates() {
         );
     }
 }
+
+#[test]
+fn a_lepton_stream_that_makes_lepton_panic_is_an_error() {
+    // Found by fuzzing restore: Lepton's bit writer subtracts past zero on this stream (a
+    // panic under debug assertions, as here; a wrap in a release build): either way an error.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_regressions/restore/panic-bitwriter-overflow.lep");
+    let data = std::fs::read(&path).expect("the regression input");
+    assert!(restore(&data, u64::MAX).is_err());
+}
