@@ -314,7 +314,7 @@ pub fn keys(events: &Events, input: &ObjectUrl, opts: &Options) -> (Vec<KeyEntry
     let mut left_out = Vec::new();
     for created in &events.created {
         let address = created.bucket.object_url(&created.key);
-        if created.bucket != input.root() {
+        if !same_bucket(&created.bucket, input) {
             left_out.push(format!("{address}: not in {}", input.root()));
             continue;
         }
@@ -361,6 +361,18 @@ pub fn keys(events: &Events, input: &ObjectUrl, opts: &Options) -> (Vec<KeyEntry
         });
     }
     (entries, left_out)
+}
+
+/// Whether an event's bucket is the input's: same store and name; an Azure account counts only
+/// when both name one (`az://c` takes the account from the environment, Event Grid's URLs
+/// always name it).
+fn same_bucket(event: &ObjectUrl, input: &ObjectUrl) -> bool {
+    event.scheme() == input.scheme()
+        && event.bucket() == input.bucket()
+        && match (event.account(), input.account()) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
 }
 
 /// A bucket's address: `SCHEME://bucket` (a name that is no valid bucket is the event's fault).

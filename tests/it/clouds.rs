@@ -106,12 +106,68 @@ impl Store for Gcs {
 
 #[test]
 fn azure_containers_work_as_s3_buckets_do() {
-    works_as_s3_does(&Azurite::start(), "az");
+    let azurite = Azurite::start();
+    works_as_s3_does(&azurite, "az");
+    // An Event Grid BlobCreated event (its URL names the account).
+    let grid = serde_json::json!([{
+        "topic": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/devstoreaccount1",
+        "subject": "/blobServices/default/containers/photos/blobs/in/leaf.jpg",
+        "eventType": "Microsoft.Storage.BlobCreated", "id": "1", "eventTime": "2026-12-05T09:00:00Z",
+        "data": {"api": "PutBlob", "contentLength": 1, "blobType": "BlockBlob",
+                 "url": "https://devstoreaccount1.blob.core.windows.net/photos/in/leaf.jpg"}
+    }]);
+    events_once(&azurite, "az", &grid.to_string());
 }
 
 #[test]
 fn google_buckets_work_as_s3_buckets_do() {
-    works_as_s3_does(&Gcs::start(), "gs");
+    let gcs = Gcs::start();
+    works_as_s3_does(&gcs, "gs");
+    // A Pub/Sub notification (no ETag: photopress asks the object).
+    let pubsub = serde_json::json!({
+        "message": {"attributes": {"bucketId": "photos", "objectId": "in/leaf.jpg",
+                                   "eventType": "OBJECT_FINALIZE", "objectGeneration": "1"},
+                    "data": "e30=", "messageId": "1"},
+        "subscription": "projects/p/subscriptions/s"
+    });
+    events_once(&gcs, "gs", &pubsub.to_string());
+}
+
+/// `photopress event` on `payload` (naming `photos/in/leaf.jpg`): compressed once, skipped when
+/// the event comes again.
+fn events_once(store: &dyn Store, scheme: &str, payload: &str) {
+    let tmp = tempdir();
+    let payload_file = tmp.path().join("event.json");
+    std::fs::write(&payload_file, payload).unwrap();
+    let input = format!("{scheme}://photos/in");
+    let output = format!("{scheme}://small/ev");
+    let args = [
+        "event",
+        input.as_str(),
+        "-o",
+        output.as_str(),
+        "--payload",
+        payload_file.to_str().unwrap(),
+        "--json",
+    ];
+    let first = run_with(tmp.path(), &store.env(), &args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(
+        totals(&first, "compressed"),
+        1,
+        "{}{}",
+        first.stdout,
+        first.stderr
+    );
+    assert!(store.get("small", "ev/compressed_leaf.jpg").is_some());
+    let again = run_with(tmp.path(), &store.env(), &args);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        (totals(&again, "skipped"), totals(&again, "compressed")),
+        (1, 0),
+        "{}",
+        again.stdout
+    );
 }
 
 fn works_as_s3_does(store: &dyn Store, scheme: &str) {
