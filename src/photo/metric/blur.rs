@@ -50,50 +50,31 @@ fn step<const L: usize, const DOWN: bool>(
     }
 }
 
-/// Zero pixels on each side of a row (the picture's zero padding) the row's recursion reads.
+/// Zero pixels on each side of a row given to [`horizontal`].
 pub const MARGIN: usize = 2 * RADIUS as usize;
 
-/// The recursion's state along one row, kept between the column tiles of a band: the row is
-/// blurred a tile at a time with the same steps, in the same order, as in one go.
-pub struct Row {
-    prev: [[f32; LANES]; 3],
-    prev2: [[f32; LANES]; 3],
-}
-
-impl Row {
-    pub fn new() -> Self {
-        Row {
-            prev: [[0.0; LANES]; 3],
-            prev2: [[0.0; LANES]; 3],
+/// Blurs one row of `width` pixels of [`LANES`] quantities each along the row. `input` has
+/// [`MARGIN`] zero pixels before and after the row's (the picture's zero padding), so that
+/// the loop has no bounds to test.
+#[inline(always)]
+pub fn horizontal(input: &[f32], output: &mut [f32], width: usize) {
+    let mut prev = [[0.0f32; LANES]; 3];
+    let mut prev2 = [[0.0f32; LANES]; 3];
+    let mut out = [0.0f32; LANES];
+    let input = &input[..(width + 2 * MARGIN) * LANES];
+    // Step n (from 1 - RADIUS) reads pixels n - RADIUS - 1 and n + RADIUS - 1, which are
+    // i and i + 2 RADIUS of the padded row, i = n + RADIUS - 1.
+    for i in 0..width + RADIUS as usize - 1 {
+        let left = &input[i * LANES..][..LANES];
+        let right = &input[(i + 2 * RADIUS as usize) * LANES..][..LANES];
+        let mut sum = [0.0f32; LANES];
+        for l in 0..LANES {
+            sum[l] = left[l] + right[l];
         }
-    }
-
-    /// Steps `steps` of the row's recursion (step `i` reads padded pixels `i` and
-    /// `i + 2 RADIUS`, i.e. picture pixels `i - MARGIN` and `i`), `input` holding the row's
-    /// quantities from padded pixel `steps.start` on; the outputs (pixel `i - RADIUS + 1`,
-    /// from step `RADIUS - 1` on) go to `output`, which starts at pixel `first_out`.
-    #[inline(always)]
-    pub fn steps(
-        &mut self,
-        input: &[f32],
-        steps: std::ops::Range<usize>,
-        output: &mut [f32],
-        first_out: usize,
-    ) {
-        let mut out = [0.0f32; LANES];
-        let start = steps.start;
-        for i in steps {
-            let at = i - start;
-            let left = &input[at * LANES..][..LANES];
-            let right = &input[(at + 2 * RADIUS as usize) * LANES..][..LANES];
-            let mut sum = [0.0f32; LANES];
-            for l in 0..LANES {
-                sum[l] = left[l] + right[l];
-            }
-            step::<LANES, false>(&sum, &mut self.prev, &mut self.prev2, &mut out);
-            if let Some(n) = i.checked_sub(RADIUS as usize - 1) {
-                output[(n - first_out) * LANES..][..LANES].copy_from_slice(&out);
-            }
+        step::<LANES, false>(&sum, &mut prev, &mut prev2, &mut out);
+        // Outputs start at step 0, the loop's i = RADIUS - 1.
+        if let Some(n) = i.checked_sub(RADIUS as usize - 1) {
+            output[n * LANES..][..LANES].copy_from_slice(&out);
         }
     }
 }

@@ -55,9 +55,7 @@ pub const BYTES_PER_COLUMN: u64 = 4 * scale::FLOATS_PER_COLUMN as u64;
 /// reference and one candidate decoded (3 bytes a pixel each), the metric's working memory.
 pub fn search_memory(width: usize, height: usize) -> u64 {
     let pixels = (width * height) as u64;
-    pixels * (6 + BYTES_PER_PIXEL)
-        + (width.max(height) as u64 + 8) * BYTES_PER_COLUMN
-        + scale::TILE_BYTES
+    pixels * (6 + BYTES_PER_PIXEL) + (width.max(height) as u64 + 8) * BYTES_PER_COLUMN
 }
 
 /// The SSIMULACRA 2 score of `distorted` against `source` (same size, at least 8x8):

@@ -15,18 +15,11 @@ const BAND: usize = 32;
 const HALO: usize = 2 * RADIUS as usize;
 /// Pixels per column band of the vertical pass.
 const COLUMNS: usize = 8;
-/// Pixels per column tile: a band's rows of one tile, blurred along, stay in the L2 cache
-/// (`(BAND + HALO) * TILE * LANES` floats: 344 KB).
-const TILE: usize = 128;
 /// Values kept per pixel of a raw row: three channels of each picture, padded.
 const RAW: usize = 8;
-/// Floats a scale keeps per pixel of width: the band's raw rows, the blurred rows kept between
-/// bands, the vertical recursion's state, a row of linear RGB (the tile's own buffers are a
-/// few hundred KB whatever the width).
-pub const FLOATS_PER_COLUMN: usize = (BAND + HALO) * RAW + HALO * LANES + 6 * LANES + 6;
-/// The tile's own buffers, in bytes, whatever the width: its rows blurred along and its
-/// quantities.
-pub const TILE_BYTES: u64 = 4 * ((BAND + HALO) * TILE * LANES + (TILE + 2 * MARGIN) * LANES) as u64;
+/// Floats a scale keeps per pixel of width: the band's blurred and raw rows, the vertical
+/// recursion's state, a row of linear RGB of both pictures and of quantities.
+pub const FLOATS_PER_COLUMN: usize = (BAND + HALO) * (LANES + RAW) + 6 * LANES + 6 + LANES;
 
 /// The sums one scale adds up, per channel: 1 - SSIM and its 4th power, then the edge
 /// artifact and detail-lost terms and their 4th powers.
@@ -150,29 +143,18 @@ impl Downscale {
 
 /// Scores one scale of a candidate against the reference's `xyb` of the same scale: `rows`
 /// gives the candidate's rows; when `downscale`, its next scale's planes are made on the way.
-///
-/// A band of rows at a time: each new row converted to XYB (`raw`); then the band is blurred
-/// a column tile at a time — each row along the tile (its recursion resumed from the tile
-/// before), then down the tile's columns — so that the tile's blurred rows stay in the cache
-/// (a whole band of a 6000-pixel-wide row is 16 MB). The steps are the same, in the same
-/// order, as a row at a time, and the terms are added in the same order: the same score.
 #[inline(always)]
 pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Planes>) {
     let (width, height) = (xyb_a.width, xyb_a.height);
     let padded = width.div_ceil(COLUMNS) * COLUMNS;
     let slots = BAND + HALO;
-    // Raw XYB of both pictures, `slots` rows; slot `i` holds row `base + i`. Rows outside the
-    // picture and columns past its width stay zero.
+    // Blurred-along-the-row quantities and raw XYB, `slots` rows each; slot `i` holds row
+    // `base + i`. Rows outside the picture and columns past its width stay zero.
+    let mut blurred = vec![0.0f32; slots * padded * LANES];
     let mut raw = vec![0.0f32; slots * padded * RAW];
-    // The last HALO rows of the band before, blurred along (zeros above the picture).
-    let mut halo = vec![0.0f32; HALO * padded * LANES];
-    // One tile of the band's rows, blurred along; the tile's quantities; each new row's
-    // recursion state.
-    let mut tile = vec![0.0f32; slots * TILE * LANES];
-    let mut quantities = vec![0.0f32; (TILE + 2 * MARGIN) * LANES];
-    let mut row_state: Vec<blur::Row> = (0..BAND).map(|_| blur::Row::new()).collect();
     let mut state = vec![0.0f32; padded * LANES * 6];
     let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
+    let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * LANES];
     let mut next = downscale.then(|| Downscale::new(width, height));
     let mut sums = LaneSums {
         ssim: [[[0.0; COLUMNS]; 2]; 3],
@@ -190,76 +172,65 @@ pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Pl
     loop {
         let base = m0 - RADIUS - 1;
         for slot in HALO..slots {
-            let row = base + slot as isize;
-            let raw_row = &mut raw[slot * padded * RAW..][..padded * RAW];
-            if row < 0 || row as usize >= height {
-                raw_row.fill(0.0);
-            } else {
-                fill_raw(row as usize, xyb_a, rows, &mut linear, next.as_mut(), raw_row);
-            }
+            let out = Filled::slot(&mut blurred, &mut raw, slot, padded);
+            fill_row(
+                base + slot as isize,
+                xyb_a,
+                rows,
+                &mut linear,
+                &mut quantities,
+                next.as_mut(),
+                out,
+            );
         }
-        row_state.iter_mut().for_each(|r| *r = blur::Row::new());
         let end = (m0 + BAND as isize).min(height as isize);
-        for t0 in (0..padded).step_by(TILE) {
-            let t1 = (t0 + TILE).min(padded);
-            let tw = t1 - t0;
-            for r in 0..HALO {
-                tile[r * TILE * LANES..][..tw * LANES]
-                    .copy_from_slice(&halo[(r * padded + t0) * LANES..][..tw * LANES]);
-            }
-            for slot in HALO..slots {
-                let row = base + slot as isize;
-                let out_row = &mut tile[slot * TILE * LANES..][..tw * LANES];
-                if row < 0 || row as usize >= height {
-                    out_row.fill(0.0);
-                    continue;
-                }
-                let raw_row = &raw[slot * padded * RAW..][..padded * RAW];
-                blur_tile(
-                    raw_row,
-                    xyb_a,
-                    (t0, t1),
-                    &mut quantities,
-                    &mut row_state[slot - HALO],
-                    out_row,
+        for x0 in (0..padded).step_by(COLUMNS) {
+            let saved = &mut state[x0 * LANES * 6..][..L * 6];
+            column.load(saved);
+            for m in m0..end {
+                let top = (m - m0) as usize;
+                column.step(
+                    &blurred[(top * padded + x0) * LANES..][..L],
+                    &blurred[((top + HALO) * padded + x0) * LANES..][..L],
+                    &mut out,
                 );
-            }
-            for x0 in (t0..t1).step_by(COLUMNS) {
-                let saved = &mut state[x0 * LANES * 6..][..L * 6];
-                column.load(saved);
-                let x = x0 - t0;
-                for m in m0..end {
-                    let top = (m - m0) as usize;
-                    column.step(
-                        &tile[(top * TILE + x) * LANES..][..L],
-                        &tile[((top + HALO) * TILE + x) * LANES..][..L],
-                        &mut out,
-                    );
-                    if m >= 0 {
-                        let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
-                        add_terms(&out, &raw_row[..COLUMNS * RAW], &mut sums);
-                    }
+                if m >= 0 {
+                    let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
+                    add_terms(&out, &raw_row[..COLUMNS * RAW], &mut sums);
                 }
-                column.save(saved);
             }
-            for r in 0..HALO {
-                halo[(r * padded + t0) * LANES..][..tw * LANES]
-                    .copy_from_slice(&tile[(BAND + r) * TILE * LANES..][..tw * LANES]);
-            }
+            column.save(saved);
         }
         m0 += BAND as isize;
         if m0 >= height as isize {
             break;
         }
         // Keep the last HALO rows for the next band.
+        blurred.copy_within(BAND * padded * LANES.., 0);
         raw.copy_within(BAND * padded * RAW.., 0);
     }
     (sums.total((width * height) as u64), next.map(|n| n.next))
 }
 
+/// One slot of the bands: a row blurred along, and its raw XYB.
+struct Filled<'a> {
+    blurred: &'a mut [f32],
+    raw: &'a mut [f32],
+}
+
+impl<'a> Filled<'a> {
+    #[inline(always)]
+    fn slot(blurred: &'a mut [f32], raw: &'a mut [f32], slot: usize, padded: usize) -> Self {
+        Filled {
+            blurred: &mut blurred[slot * padded * LANES..][..padded * LANES],
+            raw: &mut raw[slot * padded * RAW..][..padded * RAW],
+        }
+    }
+}
+
 /// Row `y` of `rows` into `linear`, added to the next scale (when there is one) as linear RGB,
 /// then turned to positive XYB in place: one picture's part of a row, the reference's once
-/// ([`prepare`]), a candidate's at each score ([`fill_raw`]).
+/// ([`prepare`]), a candidate's at each score ([`fill_row`]).
 #[inline(always)]
 fn xyb_row(y: usize, rows: &impl Rows, linear: &mut [Vec<f32>; 3], next: Option<&mut Downscale>) {
     rows.row(y, linear);
@@ -270,19 +241,29 @@ fn xyb_row(y: usize, rows: &impl Rows, linear: &mut [Vec<f32>; 3], next: Option<
     xyb::to_xyb(r, g, b);
 }
 
-/// Row `y` of both pictures' positive XYB into `raw` (8 values a pixel: the reference's three,
-/// the candidate's three, two zeros), adding the candidate's row to the next scale.
+/// Fills `out` with row `row` (zeros outside the picture), adding it to the next scale.
 #[inline(always)]
-fn fill_raw(
-    y: usize,
+fn fill_row(
+    row: isize,
     xyb_a: &Xyb,
     rows: &impl Rows,
     linear: &mut [Vec<f32>; 3],
+    quantities: &mut [f32],
     next: Option<&mut Downscale>,
-    raw: &mut [f32],
+    out: Filled<'_>,
 ) {
+    if row < 0 || row as usize >= xyb_a.height {
+        out.blurred.fill(0.0);
+        out.raw.fill(0.0);
+        return;
+    }
     let width = xyb_a.width;
+    let y = row as usize;
     xyb_row(y, rows, linear, next);
+    // Per pixel, the six values [a.r a.g a.b b.r b.g b.b], a one and a zero, shuffled into
+    // two vectors whose product is the quantities (x * 1 is x, exactly).
+    const LEFT: [usize; LANES] = [0, 3, 0, 3, 0, 1, 4, 1, 4, 1, 2, 5, 2, 5, 2, 7];
+    const RIGHT: [usize; LANES] = [6, 6, 0, 3, 3, 6, 6, 1, 4, 4, 6, 6, 2, 5, 5, 7];
     let [br, bg, bb] = &*linear;
     let [ar, ag, ab] = &xyb_a.planes;
     let (ar, ag, ab) = (
@@ -291,60 +272,23 @@ fn fill_raw(
         &ab[y * width..][..width],
     );
     let (br, bg, bb) = (&br[..width], &bg[..width], &bb[..width]);
+    let row = &mut quantities[MARGIN * LANES..][..width * LANES];
+    let raw = &mut out.raw[..width * RAW];
     let inputs = ar.iter().zip(ag).zip(ab).zip(br).zip(bg).zip(bb);
-    for (px, (((((ar, ag), ab), br), bg), bb)) in raw[..width * RAW].chunks_exact_mut(RAW).zip(inputs) {
+    for ((q, px), (((((ar, ag), ab), br), bg), bb)) in row
+        .chunks_exact_mut(LANES)
+        .zip(raw.chunks_exact_mut(RAW))
+        .zip(inputs)
+    {
+        let v: [f32; RAW] = [*ar, *ag, *ab, *br, *bg, *bb, 1.0, 0.0];
+        for k in 0..LANES {
+            q[k] = v[LEFT[k]] * v[RIGHT[k]];
+        }
         px.copy_from_slice(&[*ar, *ag, *ab, *br, *bg, *bb, 0.0, 0.0]);
     }
+    blur::horizontal(quantities, out.blurred, width);
 }
 
-/// Blurs row `y` along the columns `t0..t1` of a tile into `out`: its quantities (per
-/// channel: a, b, a², b², ab) from `raw`, the recursion resumed from `state` (the tile before
-/// it on the same row). Outputs past the picture's width are zeros.
-#[inline(always)]
-fn blur_tile(
-    raw: &[f32],
-    xyb_a: &Xyb,
-    (t0, t1): (usize, usize),
-    quantities: &mut [f32],
-    state: &mut blur::Row,
-    out: &mut [f32],
-) {
-    let width = xyb_a.width;
-    let r = RADIUS as usize;
-    // Outputs n in t0..n_end come from steps i = n + RADIUS - 1 (the row's first tile also
-    // runs the warm-up steps from 0).
-    let n_end = t1.min(width);
-    if n_end > t0 {
-        let first = if t0 == 0 { 0 } else { t0 + r - 1 };
-        let last = n_end + r - 1;
-        // Step i reads padded pixels i and i + 2 RADIUS: picture pixels i - MARGIN and i.
-        // Per pixel, the six values [a.r a.g a.b b.r b.g b.b], a one and a zero, shuffled
-        // into two vectors whose product is the quantities (x * 1 is x, exactly).
-        const LEFT: [usize; LANES] = [0, 3, 0, 3, 0, 1, 4, 1, 4, 1, 2, 5, 2, 5, 2, 7];
-        const RIGHT: [usize; LANES] = [6, 6, 0, 3, 3, 6, 6, 1, 4, 4, 6, 6, 2, 5, 5, 7];
-        let span = last + 2 * r - first;
-        let quantities = &mut quantities[..span * LANES];
-        // Padded pixels first.. are picture pixels first - MARGIN..: zeros before the picture
-        // and after it, the picture's pixels between.
-        let lead = MARGIN.saturating_sub(first).min(span);
-        let p0 = (first + lead) - MARGIN;
-        let inside = width.saturating_sub(p0).min(span - lead);
-        quantities[..lead * LANES].fill(0.0);
-        quantities[(lead + inside) * LANES..].fill(0.0);
-        let pixels = raw[p0 * RAW..][..inside * RAW].chunks_exact(RAW);
-        for (q, px) in quantities[lead * LANES..][..inside * LANES]
-            .chunks_exact_mut(LANES)
-            .zip(pixels)
-        {
-            let v: [f32; RAW] = [px[0], px[1], px[2], px[3], px[4], px[5], 1.0, 0.0];
-            for l in 0..LANES {
-                q[l] = v[LEFT[l]] * v[RIGHT[l]];
-            }
-        }
-        state.steps(quantities, first..last, out, t0);
-    }
-    out[(n_end.max(t0) - t0) * LANES..].fill(0.0);
-}
 /// The sums of one scale so far, one per pixel of a column band (added up at the end, so
 /// that the per-pixel work runs on vectors).
 #[derive(Clone, Copy)]
