@@ -66,7 +66,7 @@ fn run(runs: usize, pairs: &[String]) -> Result<(), String> {
         total_mp += mp;
         total_s += s;
         println!(
-            "{}\t{mp:.2}\t{reference_s:.3}\t{s:.3}\t{:.2}\t{score:.3}\t{candidate}",
+            "{}\t{mp:.2}\t{reference_s:.3}\t{s:.3}\t{:.2}\t{score}\t{candidate}",
             w * h,
             mp / s
         );
