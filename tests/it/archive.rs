@@ -335,30 +335,12 @@ fn skip_existing_dry_run_and_streams_work_on_archives() {
     assert!(fs::read(dir.join("back/compressed_fig.jpg")).unwrap() == changed);
 
     // stdin to stdout, both ways.
-    let mut cmd = command(dir);
-    let archive = cmd
-        .args(["--archive", "-"])
-        .stdin(fs::File::open(photo("dogs.jpg")).unwrap())
-        .output()
-        .unwrap();
-    assert!(archive.status.success());
-    let mut cmd = command(dir);
-    let mut child = cmd
-        .args(["restore", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&archive.stdout)
-        .unwrap();
-    let back = child.wait_with_output().unwrap();
-    assert!(back.status.success());
-    assert!(back.stdout == fs::read(photo("dogs.jpg")).unwrap());
+    let original = fs::read(photo("dogs.jpg")).unwrap();
+    let (archive, archived) = run_piped(command(dir).args(["--archive", "-"]), &original);
+    assert_eq!(archive.code, 0, "{}", archive.stderr);
+    let (back, restored) = run_piped(command(dir).args(["restore", "-"]), &archived);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(restored == original);
 }
 
 #[test]

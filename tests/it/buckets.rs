@@ -1080,27 +1080,9 @@ fn events_compress_exactly_the_objects_they_name_and_only_once() {
     };
     let tmp = tempdir();
     let event = |payload: &str| {
-        let mut child = s3
-            .command(tmp.path())
-            .args(["event", "s3://photos", "-o", "s3://photos/small", "--json"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        let mut cmd = s3.command(tmp.path());
+        cmd.args(["event", "s3://photos", "-o", "s3://photos/small", "--json"]);
+        run_piped(&mut cmd, payload.as_bytes()).0
     };
     // Two objects created, one removed, and photopress's own output (under -o, in the same
     // bucket): only the two are compressed.

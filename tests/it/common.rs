@@ -56,6 +56,23 @@ impl Run {
     }
 }
 
+/// Runs `cmd` with `input` on its stdin (fed from another thread, so a large output cannot
+/// block it): the run, and its stdout as bytes.
+pub fn run_piped(cmd: &mut Command, input: &[u8]) -> (Run, Vec<u8>) {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn photopress");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().expect("wait for photopress");
+    let _ = feeder.join();
+    let bytes = output.stdout.clone();
+    (Run::from(output), bytes)
+}
+
 pub fn command(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_photopress"));
     cmd.current_dir(cwd)
