@@ -45,6 +45,11 @@ fn main() -> ExitCode {
     if cli.event {
         return event::event(&cli, &progress);
     }
+    if cli.restore && cli.inputs.is_empty() {
+        return usage_error(
+            "restore needs the folders, files or bucket prefix of the .lep archives: photopress restore IN... -o OUT",
+        );
+    }
     if commands::wants_stream(&cli) {
         return commands::stream(&cli, &cli.options());
     }
