@@ -137,3 +137,9 @@ if [ -n "$bin" ] && [ -x "$bin" ]; then
 else
     echo "no photopress binary: build it first for the restore seeds" >&2
 fi
+
+# fuzz/corpus/archive/ (`archive::archive`): the transcoder's own seeds without their settings
+# byte (plain JPEGs: every layout Lepton holds, and a few it does not).
+aout="$here/corpus/archive"
+mkdir -p "$aout"
+for f in "$tout"/t-*; do tail -c +2 "$f" > "$aout/$(basename "$f")"; done
