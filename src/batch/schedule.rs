@@ -89,9 +89,9 @@ fn frame_of(file: &mut std::fs::File) -> Option<FrameHeader> {
 /// photo while the others idle. rayon splits the vector in halves, recursively, one split
 /// level per doubling of the workers (a second worker takes the right half, a third and a
 /// fourth the right halves of those, and so on), and each worker goes left to right through
-/// its part: at each of those levels, ranks by expected work are dealt alternately to the
-/// left and right halves, so that every worker's part starts with one of the longest and
-/// descends.
+/// its part: at each of those levels, ranks by expected work are dealt to the left and right
+/// halves in a snake (left, right, right, left, ...), so that every worker's part starts with
+/// one of the longest and descends, and the halves' sums stay close.
 ///
 /// A job's expected work is its size, or, for files when the batch is short enough against
 /// the pool for its end to matter (up to `ESTIMATED_PER_THREAD` jobs a thread), the
@@ -141,8 +141,11 @@ fn deal(ranked: Vec<usize>, workers: usize) -> Vec<usize> {
     let left_len = ranked.len() / 2;
     let mut left = Vec::with_capacity(left_len);
     let mut right = Vec::with_capacity(ranked.len() - left_len);
+    // In a snake (ranks 0, 3, 4, 7, 8... to the left, 1, 2, 5, 6... to the right): each pair
+    // of ranks evens out the one before, where taking every other rank would give the left
+    // half the bigger of every pair (4 photos on 2 workers: the 1st and 3rd biggest together).
     for (rank, &index) in ranked.iter().enumerate() {
-        if rank % 2 == 0 && left.len() < left_len {
+        if matches!(rank % 4, 0 | 3) && left.len() < left_len {
             left.push(index);
         } else {
             right.push(index);
@@ -314,11 +317,12 @@ mod tests {
                 .filter_map(tens)
                 .collect()
         };
-        // Ranks 0, 2, 4 to the left half (len / 2 = 3), the rest to the right, each descending.
-        assert_eq!(order(2), ["6", "4", "2", "5", "3", "1", "0"]);
-        // Four workers: the halves are dealt again: [6] [4 2] | [5 1] [3 0], so that the
-        // four parts rayon makes (split at 3, then 1 and 2) start with ranks 0, 2, 1 and 3.
-        assert_eq!(order(4), ["6", "4", "2", "5", "1", "3", "0"]);
+        // Ranks 0, 3, 4 to the left half (len / 2 = 3), the rest to the right, each descending:
+        // 6 + 3 + 2 against 5 + 4 + 1 + 0.
+        assert_eq!(order(2), ["6", "3", "2", "5", "4", "1", "0"]);
+        // Four workers: the halves are dealt again: [6] [3 2] | [5 0] [4 1], so that the
+        // four parts rayon makes (split at 3, then 1 and 2) start with ranks 0, 3, 1 and 2.
+        assert_eq!(order(4), ["6", "3", "2", "5", "0", "4", "1"]);
         assert_eq!(order(1), ["6", "5", "4", "3", "2", "1", "0"]);
     }
 }
