@@ -355,7 +355,11 @@ fn archive_options_that_would_change_bytes_are_refused() {
     // restore takes no default input (the demo folder holds no archives).
     let r = run(tmp.path(), &["restore", "-o", "x"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("restore needs the folders"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("restore needs the folders"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
