@@ -168,6 +168,32 @@ fn events_once(store: &dyn Store, scheme: &str, payload: &str) {
         "{}",
         again.stdout
     );
+    // To a local folder: the output and its mark there.
+    let local = [
+        "event",
+        input.as_str(),
+        "-o",
+        "ev",
+        "--payload",
+        payload_file.to_str().unwrap(),
+        "--json",
+    ];
+    let first = run_with(tmp.path(), &store.env(), &local);
+    assert_eq!(
+        totals(&first, "compressed"),
+        1,
+        "{}{}",
+        first.stdout,
+        first.stderr
+    );
+    decode(&tmp.path().join("ev/compressed_leaf.jpg"));
+    assert!(
+        tmp.path()
+            .join("ev/_photopress/events/leaf.jpg.json")
+            .is_file()
+    );
+    let again = run_with(tmp.path(), &store.env(), &local);
+    assert_eq!(totals(&again, "skipped"), 1, "{}", again.stdout);
 }
 
 fn works_as_s3_does(store: &dyn Store, scheme: &str) {
