@@ -51,7 +51,29 @@ pub fn estimate(bytes: u64, frame: Option<&FrameHeader>) -> u64 {
 /// be opened as the batch opens its inputs (a FIFO or a device is never opened for reading).
 pub fn of_file(path: &Path) -> Option<u64> {
     let (mut file, meta) = crate::photo::input::open_regular(path).ok()?;
+    if let Some(work) = archive_work(&mut file) {
+        return Some(work);
+    }
     Some(estimate(meta.len(), frame_of(&mut file).as_ref()))
+}
+
+/// The expected work of restoring the archive in `file` (`None` when it is not one): Lepton's
+/// decoding goes by the coefficients more than by the bytes (on `IMAGES/`, one 6.35 MP photo
+/// of 575 KB restores in 164 ms, a 2.3 MP one of 1.16 MB in 111 ms); a stored body is a copy.
+fn archive_work(file: &mut std::fs::File) -> Option<u64> {
+    let mut head = Vec::with_capacity(crate::archive::HEADER_LEN);
+    file.seek(SeekFrom::Start(0)).ok()?;
+    (&mut *file)
+        .take(crate::archive::HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .ok()?;
+    let header = crate::archive::Header::read(&head).ok()?;
+    let pixels = u64::from(header.width) * u64::from(header.height);
+    Some(
+        pixels
+            .saturating_mul(10 * u64::from(header.components.max(1)) / 3)
+            .saturating_add(header.len.saturating_mul(50)),
+    )
 }
 
 /// The frame header of an open file, read window by window; `None` for a file that cannot be
@@ -324,5 +346,24 @@ mod tests {
         // four parts rayon makes (split at 3, then 1 and 2) start with ranks 0, 3, 1 and 2.
         assert_eq!(order(4), ["6", "3", "2", "5", "0", "4", "1"]);
         assert_eq!(order(1), ["6", "5", "4", "3", "2", "1", "0"]);
+    }
+
+    #[test]
+    fn an_archive_is_ranked_by_its_picture_more_than_by_its_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lep = |name: &str| {
+            let original = std::fs::read(demo(name)).expect("read");
+            let frame = crate::jpeg::header::read_frame(&original).expect("frame");
+            let path = dir.path().join(format!("{name}.lep"));
+            let archived = crate::archive::archive(&original, &frame);
+            std::fs::write(&path, &archived.bytes).expect("write");
+            (path, archived.bytes.len())
+        };
+        // dogs.jpg: 6.35 MP in 575 KB; leaf.jpg: 2.3 MP in 1.16 MB (restored in 164 against
+        // 111 ms on IMAGES/).
+        let (dogs, dogs_len) = lep("dogs.jpg");
+        let (leaf, leaf_len) = lep("leaf.jpg");
+        assert!(leaf_len > dogs_len);
+        assert!(of_file(&dogs) > of_file(&leaf));
     }
 }
