@@ -46,64 +46,73 @@ pub fn estimate(bytes: u64, frame: Option<&FrameHeader>) -> u64 {
         .saturating_add(pixels.saturating_mul(per_pixel))
 }
 
-/// The expected work of compressing the file at `path`: from its size and its frame header
+/// The expected work of compressing (or restoring) the file at `path`: from its size and its frame header (or its archive header)
 /// when one is found in the first `MAX_WINDOWS` windows the walk reads. `None` when it cannot
 /// be opened as the batch opens its inputs (a FIFO or a device is never opened for reading).
 pub fn of_file(path: &Path) -> Option<u64> {
     let (mut file, meta) = crate::photo::input::open_regular(path).ok()?;
-    if let Some(work) = archive_work(&mut file) {
-        return Some(work);
-    }
-    Some(estimate(meta.len(), frame_of(&mut file).as_ref()))
+    Some(match head_of(&mut file) {
+        Head::Archive(header) => archive_work(&header),
+        Head::Frame(frame) => estimate(meta.len(), Some(&frame)),
+        Head::Unknown => estimate(meta.len(), None),
+    })
 }
 
-/// The expected work of restoring the archive in `file` (`None` when it is not one): Lepton's
-/// decoding goes by the coefficients more than by the bytes (on `IMAGES/`, one 6.35 MP photo
-/// of 575 KB restores in 164 ms, a 2.3 MP one of 1.16 MB in 111 ms); a stored body is a copy.
-fn archive_work(file: &mut std::fs::File) -> Option<u64> {
-    let mut head = Vec::with_capacity(crate::archive::HEADER_LEN);
-    file.seek(SeekFrom::Start(0)).ok()?;
-    (&mut *file)
-        .take(crate::archive::HEADER_LEN as u64)
-        .read_to_end(&mut head)
-        .ok()?;
-    let header = crate::archive::Header::read(&head).ok()?;
+/// The expected work of restoring the archive `header` heads: Lepton's decoding goes by the
+/// coefficients more than by the bytes (on `IMAGES/`, one 6.35 MP photo of 575 KB restores in
+/// 164 ms, a 2.3 MP one of 1.16 MB in 111 ms); a stored body (no picture) is a copy.
+fn archive_work(header: &crate::archive::Header) -> u64 {
     let pixels = u64::from(header.width) * u64::from(header.height);
-    Some(
-        pixels
-            .saturating_mul(10 * u64::from(header.components.max(1)) / 3)
-            .saturating_add(header.len.saturating_mul(50)),
-    )
+    pixels
+        .saturating_mul(10 * u64::from(header.components.max(1)) / 3)
+        .saturating_add(header.len.saturating_mul(50))
 }
 
-/// The frame header of an open file, read window by window; `None` for a file that cannot be
-/// read, is not a JPEG, or hides its frame too far in.
-fn frame_of(file: &mut std::fs::File) -> Option<FrameHeader> {
+/// What a file's first bytes say it is.
+enum Head {
+    /// A JPEG, with its frame header.
+    Frame(FrameHeader),
+    /// A photopress archive (`restore`'s input), with its header.
+    Archive(crate::archive::Header),
+    /// Neither, or a frame hidden too far in.
+    Unknown,
+}
+
+/// The frame header of an open file, read window by window (the first window also tells an
+/// archive by its header).
+fn head_of(file: &mut std::fs::File) -> Head {
     let mut window = Vec::with_capacity(WINDOW);
     let (mut offset, mut pos) = (0u64, 2usize);
     for n in 0..MAX_WINDOWS {
         window.clear();
-        file.seek(SeekFrom::Start(offset)).ok()?;
-        (&mut *file)
-            .take(WINDOW as u64)
-            .read_to_end(&mut window)
-            .ok()?;
+        let read = file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| (&mut *file).take(WINDOW as u64).read_to_end(&mut window));
+        if read.is_err() {
+            return Head::Unknown;
+        }
         let walked = if n == 0 {
+            if let Ok(archive) = crate::archive::Header::read(&window) {
+                return Head::Archive(archive);
+            }
             header::walk_from_start(&window)
         } else {
             header::walk(&window, 0)
         };
-        match walked.ok()? {
-            Walk::Frame(frame) => return Some(frame),
-            // The window cannot hold what the walk needs (the file ends there).
-            Walk::From(at) if at <= pos => return None,
-            Walk::From(at) => {
-                offset = offset.checked_add(at as u64)?;
+        match walked {
+            Ok(Walk::Frame(frame)) => return Head::Frame(frame),
+            Ok(Walk::From(at)) if at > pos => {
+                let Some(next) = offset.checked_add(at as u64) else {
+                    return Head::Unknown;
+                };
+                offset = next;
                 pos = 0;
             }
+            // Not a JPEG, or the window cannot hold what the walk needs (the file ends there).
+            _ => return Head::Unknown,
         }
     }
-    None
+    Head::Unknown
 }
 
 /// Job indices arranged so that every worker starts with the longest jobs: the pool then
@@ -198,7 +207,10 @@ mod tests {
     /// The frame header of the file at `path`, as [`of_file`] reads it.
     fn frame_at(path: &Path) -> Option<FrameHeader> {
         let (mut file, _) = crate::photo::input::open_regular(path).ok()?;
-        frame_of(&mut file)
+        match head_of(&mut file) {
+            Head::Frame(frame) => Some(frame),
+            _ => None,
+        }
     }
 
     fn demo(name: &str) -> std::path::PathBuf {

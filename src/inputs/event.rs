@@ -351,13 +351,7 @@ pub fn keys(events: &Events, input: &ObjectUrl, opts: &Options) -> (Vec<KeyEntry
         entries.push(KeyEntry {
             key: key_rel.to_string(),
             size: created.size,
-            etag: created.etag.as_ref().map(|e| {
-                if e.starts_with('"') {
-                    e.clone()
-                } else {
-                    format!("\"{e}\"")
-                }
-            }),
+            etag: created.etag.clone().map(crate::storage::quoted_etag),
         });
     }
     (entries, left_out)

@@ -122,12 +122,14 @@ pub fn compress_one<'c>(
         outcome.status = Status::NotStarted;
         return (outcome, None);
     }
-    let verb = match ctx.options.operation {
-        Operation::Compress => "compress",
-        Operation::Archive => "archiv",
-        Operation::Restore => "restor",
+    // (The log's words: "Start compressing image", "Failed to compress image"...)
+    let verb = ctx.options.operation.as_str();
+    let doing = match ctx.options.operation {
+        Operation::Compress => "compressing",
+        Operation::Archive => "archiving",
+        Operation::Restore => "restoring",
     };
-    info!(target: "CompressOneImage", "Start {verb}ing image {name}");
+    info!(target: "CompressOneImage", "Start {doing} image {name}");
     let mut upload = None;
     match run(job, ctx, output_dir, &mut outcome, &mut upload) {
         Ok(status) => {
@@ -151,7 +153,7 @@ pub fn compress_one<'c>(
                 ),
                 _ => info!(
                     target: "CompressOneImage",
-                    "End {verb}ing image, {} saved as {}: {}{}",
+                    "End {doing} image, {} saved as {}: {}{}",
                     match ctx.options.operation {
                         Operation::Compress => "new image",
                         Operation::Archive => "archive",
@@ -167,7 +169,7 @@ pub fn compress_one<'c>(
             outcome.status = status;
         }
         Err(err) => {
-            error!(target: "CompressOneImage", "Failed to {verb}{} image {name}: {err}", if verb.ends_with('s') { "" } else { "e" });
+            error!(target: "CompressOneImage", "Failed to {verb} image {name}: {err}");
             // Nothing was written: no method made it.
             outcome.method = None;
             outcome.status = Status::Failed(err);

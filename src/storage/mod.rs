@@ -23,7 +23,7 @@ mod url;
 pub use bytes::Bytes;
 pub use error::{CREDENTIAL_VARIABLES, StorageError, credential_variables};
 pub use listing::{InvalidEntry, Listing};
-pub use object::{Bucket, BucketOptions, Credentials, Fetched, ObjectInfo};
+pub use object::{Bucket, BucketOptions, Credentials, Fetched, ObjectInfo, quoted as quoted_etag};
 pub use prefetch::Prefetcher;
 pub use upload::PendingPut;
 pub use url::{

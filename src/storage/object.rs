@@ -441,8 +441,9 @@ pub(crate) fn object_info(key_rel: String, meta: ObjectMeta) -> ObjectInfo {
 }
 
 /// An ETag with its quotes, whatever the server sent: Azure lists ETags without quotes and
-/// answers GETs with them, so a version recorded from one must match the other (resume).
-fn quoted(etag: String) -> String {
+/// answers GETs with them, so a version recorded from one must match the other (resume); so
+/// do event notifications (S3's `eTag`, EventBridge's `etag`).
+pub fn quoted(etag: String) -> String {
     if etag.starts_with('"') || etag.starts_with("W/") {
         etag
     } else {

@@ -10,9 +10,9 @@ use std::process::ExitCode;
 
 use photopress::fleet::done::{self, Mark};
 use photopress::fleet::journal::Root;
-use photopress::inputs::{event, objects, version};
+use photopress::inputs::walk::{Job, Source};
+use photopress::inputs::{event, version};
 use photopress::storage::location::Location;
-use photopress::storage::{Bucket, ObjectUrl};
 use photopress::{BatchResult, Kind, Outcome, Status, Totals};
 use tracing::{info, warn};
 
@@ -50,66 +50,62 @@ pub fn event(cli: &Cli, progress: &Progress) -> ExitCode {
     for why in &left_out {
         info!(target: "ProcessImages", "Leaving out {why}");
     }
-    let out_bucket = match &options.output_url {
-        Some(url) => match Bucket::connect(url) {
-            Ok(bucket) => Some(bucket),
-            Err(err) => return crate::usage_error(&err.to_string()),
-        },
-        None => None,
+    // The jobs as a key list would make them (outputs set, buckets connected), then those
+    // done before — at this version and with these settings — set aside.
+    let prepared = match photopress::batch::setup::prepare_keys(
+        &inputs,
+        Some((entries, Vec::new())),
+        &options,
+    ) {
+        Ok(prepared) => prepared,
+        Err(err) => return crate::usage_error(&err.to_string()),
     };
-    let root = match &out_bucket {
+    let root = match &prepared.storage.output {
         Some(bucket) => Root::Object(bucket),
         None => Root::Local(&options.output_dir),
     };
     let settings = options.fingerprint();
-    let in_bucket = match Bucket::connect(input) {
-        Ok(bucket) => bucket,
-        Err(err) => return crate::usage_error(&err.to_string()),
-    };
-    // What was done before, at this version and with these settings.
-    let mut todo = Vec::new();
-    let mut before = Vec::new();
-    for entry in entries {
-        let current = match &entry.etag {
-            Some(etag) => Some(version::object_version(Some(etag), entry.size.unwrap_or(0))),
+    let (mut todo, mut before) = (Vec::new(), Vec::new());
+    for job in prepared.jobs {
+        let current = match &job.source {
+            Source::Object {
+                etag: Some(etag),
+                size,
+            } => Some(version::object_version(Some(etag), size.unwrap_or(0))),
             // (Google's Pub/Sub attributes carry no ETag: ask the object.)
-            None => in_bucket
-                .head(&entry.key)
-                .ok()
-                .map(|info| version::object_version(info.etag.as_deref(), info.size)),
+            _ => prepared.storage.input.as_ref().and_then(|bucket| {
+                let info = bucket.head(&job.key).ok()?;
+                Some(version::object_version(info.etag.as_deref(), info.size))
+            }),
         };
-        match (current, done::read(&root, &entry.key)) {
+        match (current, done::read(&root, &job.key)) {
             (Some(current), Ok(Some(mark)))
                 if mark.version == current && mark.settings == settings =>
             {
-                before.push((entry.key.clone(), mark));
+                before.push((job, mark));
             }
             (_, Err(why)) => {
-                warn!(target: "ProcessImages", "Redoing {}: its mark does not read ({why})", entry.key);
-                todo.push(entry);
+                warn!(target: "ProcessImages", "Redoing {}: its mark does not read ({why})", job.key);
+                todo.push(job);
             }
-            _ => todo.push(entry),
+            _ => todo.push(job),
         }
     }
     let json_lines = crate::jsonlines::JsonLines::default();
-    let result =
-        photopress::batch::setup::prepare_keys(&inputs, Some((todo, Vec::new())), &options)
-            .and_then(|prepared| {
-                progress.start(&prepared.jobs);
-                let observer: &dyn photopress::batch::Observer = if cli.json_lines {
-                    &(progress, &json_lines)
-                } else {
-                    progress
-                };
-                photopress::batch::run_with(
-                    &prepared.jobs,
-                    &prepared.names,
-                    &options,
-                    &prepared.storage,
-                    observer,
-                    &crate::signals::cancel(),
-                )
-            });
+    progress.start(&todo);
+    let observer: &dyn photopress::batch::Observer = if cli.json_lines {
+        &(progress, &json_lines)
+    } else {
+        progress
+    };
+    let result = photopress::batch::run_with(
+        &todo,
+        &prepared.names,
+        &options,
+        &prepared.storage,
+        observer,
+        &crate::signals::cancel(),
+    );
     progress.finish();
     let mut result = match result {
         Ok(result) => result,
@@ -133,7 +129,7 @@ pub fn event(cli: &Cli, progress: &Progress) -> ExitCode {
             warn!(target: "ProcessImages", "{}: done, but its mark could not be written ({why}): a repeated event will redo it", outcome.key);
         }
     }
-    add_skipped(&mut result, before, input, &options);
+    add_skipped(&mut result, before);
     crate::print_report(cli, &json_lines, &result);
     if crate::signals::stop_requested() {
         ExitCode::from(130)
@@ -167,22 +163,10 @@ fn read_payload(cli: &Cli) -> Result<Vec<u8>, String> {
 }
 
 /// The objects done before, as skipped outcomes of this run (the report counts them).
-fn add_skipped(
-    result: &mut BatchResult,
-    before: Vec<(String, Mark)>,
-    input: &ObjectUrl,
-    options: &photopress::Options,
-) {
-    for (key, mark) in before {
-        let output_key = objects::output_key(&key, &options.prefix, options.operation);
-        let output = match &options.output_url {
-            Some(url) => url.object_url(&output_key).into(),
-            None => output_key
-                .split('/')
-                .fold(options.output_dir.clone(), |p, s| p.join(s)),
-        };
-        info!(target: "CompressOneImage", "Skipped image {}: done before at this version and settings", input.object_url(&key));
-        let mut outcome = Outcome::new(input.object_url(&key).into(), output, key);
+fn add_skipped(result: &mut BatchResult, before: Vec<(Job, Mark)>) {
+    for (job, mark) in before {
+        info!(target: "CompressOneImage", "Skipped image {}: done before at this version and settings", job.input.display());
+        let mut outcome = Outcome::new(job.input, job.output, job.key);
         outcome.status = Status::Skipped;
         outcome.version = Some(mark.version);
         outcome.input_bytes = mark.input_bytes;
