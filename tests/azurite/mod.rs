@@ -92,10 +92,12 @@ impl Azurite {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
 
+impl crate::common::Store for Azurite {
     /// The environment a photopress process needs to reach this emulator: object_store's
     /// emulator switch and its address (the account and key are the emulator's defaults).
-    pub fn env(&self) -> Vec<(String, String)> {
+    fn env(&self) -> Vec<(String, String)> {
         vec![
             ("AZURE_STORAGE_USE_EMULATOR".into(), "true".into()),
             (
@@ -105,14 +107,14 @@ impl Azurite {
         ]
     }
 
-    pub fn create_container(&self, name: &str) {
+    fn create(&self, name: &str) {
         let (status, body) = self
             .request("PUT", name, "restype=container", &[], &[])
             .unwrap_or_else(|e| panic!("create container {name}: {e}"));
         assert_eq!(status, 201, "create container {name}: {body:?}");
     }
 
-    pub fn put(&self, container: &str, key: &str, bytes: &[u8]) {
+    fn put(&self, container: &str, key: &str, bytes: &[u8]) {
         let path = format!("{container}/{key}");
         let (status, body) = self
             .request("PUT", &path, "", &[("x-ms-blob-type", "BlockBlob")], bytes)
@@ -120,7 +122,7 @@ impl Azurite {
         assert_eq!(status, 201, "put {path}: {body:?}");
     }
 
-    pub fn get(&self, container: &str, key: &str) -> Option<Vec<u8>> {
+    fn get(&self, container: &str, key: &str) -> Option<Vec<u8>> {
         let path = format!("{container}/{key}");
         let (status, body) = self
             .request("GET", &path, "", &[], &[])
@@ -132,7 +134,7 @@ impl Azurite {
         }
     }
 
-    pub fn delete(&self, container: &str, key: &str) {
+    fn delete(&self, container: &str, key: &str) {
         let path = format!("{container}/{key}");
         let (status, body) = self
             .request("DELETE", &path, "", &[], &[])
@@ -141,7 +143,7 @@ impl Azurite {
     }
 
     /// Every blob below `prefix` (`""`: the whole container), by name, with its size.
-    pub fn list(&self, container: &str, prefix: &str) -> Vec<(String, u64)> {
+    fn list(&self, container: &str, prefix: &str) -> Vec<(String, u64)> {
         let query = format!("restype=container&comp=list&prefix={prefix}");
         let (status, body) = self
             .request("GET", container, &query, &[], &[])
@@ -165,7 +167,9 @@ impl Azurite {
         found.sort();
         found
     }
+}
 
+impl Azurite {
     /// One signed request to `/{ACCOUNT}/{path}?{query}`; returns the status and the body.
     fn request(
         &self,

@@ -185,10 +185,12 @@ impl Gcs {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
 
+impl crate::common::Store for Gcs {
     /// The environment a photopress process needs to reach this server (see the module
     /// comment); remove the machine's own `GOOGLE_*` variables first.
-    pub fn env(&self) -> Vec<(String, String)> {
+    fn env(&self) -> Vec<(String, String)> {
         vec![(
             "GOOGLE_SERVICE_ACCOUNT".into(),
             self.key_file.path().to_string_lossy().into_owned(),
@@ -196,7 +198,7 @@ impl Gcs {
     }
 
     /// Creates a bucket (the stand-in's `PUT /{bucket}`).
-    pub fn create_bucket(&self, name: &str) {
+    fn create(&self, name: &str) {
         let r = self
             .request("PUT", &format!("/{}", encode(name)), &[], b"")
             .unwrap_or_else(|e| panic!("create bucket {name}: {e}"));
@@ -205,7 +207,7 @@ impl Gcs {
 
     /// Writes an object. Any key goes, even those object_store refuses (`a//b.jpg`, `..`, `x/`):
     /// it is percent-encoded whole, and the server decodes it.
-    pub fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
+    fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
         let r = self
             .request("PUT", &object_path(bucket, key), &[], bytes)
             .unwrap_or_else(|e| panic!("put {bucket}/{key}: {e}"));
@@ -213,7 +215,7 @@ impl Gcs {
     }
 
     /// The object's bytes; `None` when it does not exist.
-    pub fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+    fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
         let r = self
             .request("GET", &object_path(bucket, key), &[], b"")
             .unwrap_or_else(|e| panic!("get {bucket}/{key}: {e}"));
@@ -225,7 +227,7 @@ impl Gcs {
     }
 
     /// Deletes an object (that must exist: GCS answers 404 otherwise).
-    pub fn delete(&self, bucket: &str, key: &str) {
+    fn delete(&self, bucket: &str, key: &str) {
         let r = self
             .request("DELETE", &object_path(bucket, key), &[], b"")
             .unwrap_or_else(|e| panic!("delete {bucket}/{key}: {e}"));
@@ -234,7 +236,7 @@ impl Gcs {
 
     /// Every object whose key starts with `prefix` (`""`: the whole bucket), with its size, in
     /// key order (every page of the listing).
-    pub fn list(&self, bucket: &str, prefix: &str) -> Vec<(String, u64)> {
+    fn list(&self, bucket: &str, prefix: &str) -> Vec<(String, u64)> {
         let mut found = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -256,11 +258,14 @@ impl Gcs {
             }
             token = field(&text, "NextContinuationToken");
             if token.is_none() {
+                found.sort();
                 return found;
             }
         }
     }
+}
 
+impl Gcs {
     /// One HTTP/1.1 request, `path_and_query` sent as given (already encoded).
     pub fn request(
         &self,

@@ -50,60 +50,6 @@ fn local_outputs(dir: &Path, extra: &[&str]) -> BTreeMap<String, Vec<u8>> {
     files_below(&dir.join("local"))
 }
 
-/// A stand-in store, as the tests drive it (not through photopress).
-trait Store {
-    fn env(&self) -> Vec<(String, String)>;
-    fn create(&self, bucket: &str);
-    fn put(&self, bucket: &str, key: &str, bytes: &[u8]);
-    fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>>;
-    fn delete(&self, bucket: &str, key: &str);
-    fn list(&self, bucket: &str, prefix: &str) -> Vec<(String, u64)>;
-}
-
-impl Store for Azurite {
-    fn env(&self) -> Vec<(String, String)> {
-        Azurite::env(self)
-    }
-    fn create(&self, bucket: &str) {
-        self.create_container(bucket)
-    }
-    fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
-        Azurite::put(self, bucket, key, bytes)
-    }
-    fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        Azurite::get(self, bucket, key)
-    }
-    fn delete(&self, bucket: &str, key: &str) {
-        Azurite::delete(self, bucket, key)
-    }
-    fn list(&self, bucket: &str, prefix: &str) -> Vec<(String, u64)> {
-        Azurite::list(self, bucket, prefix)
-    }
-}
-
-impl Store for Gcs {
-    fn env(&self) -> Vec<(String, String)> {
-        Gcs::env(self)
-    }
-    fn create(&self, bucket: &str) {
-        self.create_bucket(bucket)
-    }
-    fn put(&self, bucket: &str, key: &str, bytes: &[u8]) {
-        Gcs::put(self, bucket, key, bytes)
-    }
-    fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        Gcs::get(self, bucket, key)
-    }
-    fn delete(&self, bucket: &str, key: &str) {
-        Gcs::delete(self, bucket, key)
-    }
-    fn list(&self, bucket: &str, prefix: &str) -> Vec<(String, u64)> {
-        let mut found = Gcs::list(self, bucket, prefix);
-        found.sort();
-        found
-    }
-}
-
 #[test]
 fn azure_containers_work_as_s3_buckets_do() {
     let azurite = Azurite::start();

@@ -73,6 +73,19 @@ pub fn run_piped(cmd: &mut Command, input: &[u8]) -> (Run, Vec<u8>) {
     (Run::from(output), bytes)
 }
 
+/// A stand-in object store as the tests drive it, not through photopress (Azurite:
+/// `tests/azurite`; the GCS stand-in: `tests/gcs`). Listings are sorted by key.
+pub trait Store {
+    /// The environment a photopress process needs to reach it.
+    fn env(&self) -> Vec<(String, String)>;
+    fn create(&self, bucket: &str);
+    fn put(&self, bucket: &str, key: &str, bytes: &[u8]);
+    fn get(&self, bucket: &str, key: &str) -> Option<Vec<u8>>;
+    fn delete(&self, bucket: &str, key: &str);
+    /// Every object below `prefix`, with its size.
+    fn list(&self, bucket: &str, prefix: &str) -> Vec<(String, u64)>;
+}
+
 pub fn command(cwd: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_photopress"));
     cmd.current_dir(cwd)
