@@ -187,25 +187,26 @@ fn works_as_s3_does(store: &dyn Store, scheme: &str) {
 
     // Two shards: each key once; a rerun resumes and recompresses nothing; the job's report
     // checks every output object.
+    let (input, sharded) = (url("photos/in"), url("small/sharded"));
+    let shard = |k: &str| {
+        let args = [
+            &input,
+            "-r",
+            "-o",
+            &sharded,
+            "--shard-count",
+            "2",
+            "--shard-index",
+            k,
+            "--json",
+        ];
+        run_with(dir, &env, &args)
+    };
     let mut done = BTreeMap::new();
     for k in ["0", "1"] {
-        let shard = run_with(
-            dir,
-            &env,
-            &[
-                &url("photos/in"),
-                "-r",
-                "-o",
-                &url("small/sharded"),
-                "--shard-count",
-                "2",
-                "--shard-index",
-                k,
-                "--json",
-            ],
-        );
-        assert_eq!(shard.code, 0, "{}", shard.stderr);
-        for f in json(&shard)["files"].as_array().unwrap() {
+        let run = shard(k);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for f in json(&run)["files"].as_array().unwrap() {
             *done
                 .entry(f["input"].as_str().unwrap().to_string())
                 .or_insert(0) += 1;
@@ -213,21 +214,7 @@ fn works_as_s3_does(store: &dyn Store, scheme: &str) {
     }
     assert_eq!(done.len(), 4, "{done:?}");
     assert!(done.values().all(|&n| n == 1), "{done:?}");
-    let again = run_with(
-        dir,
-        &env,
-        &[
-            &url("photos/in"),
-            "-r",
-            "-o",
-            &url("small/sharded"),
-            "--shard-count",
-            "2",
-            "--shard-index",
-            "0",
-            "--json",
-        ],
-    );
+    let again = shard("0");
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stderr.contains("Resuming"), "{}", again.stderr);
     assert_eq!(totals(&again, "compressed"), 0, "{}", again.stdout);
