@@ -369,20 +369,22 @@ fn shards_archive_each_photo_once_and_the_job_report_counts_them() {
     copy_photos(dir);
     let whole = run(dir, &["--archive", "-o", "whole", "--json"]);
     assert_eq!(whole.code, 0);
+    let shard = |k: &str| {
+        let args = [
+            "--archive",
+            "-o",
+            "out",
+            "--shard-count",
+            "2",
+            "--shard-index",
+            k,
+            "--json",
+        ];
+        run(dir, &args)
+    };
     for k in ["0", "1"] {
-        let shard = run(
-            dir,
-            &[
-                "--archive",
-                "-o",
-                "out",
-                "--shard-count",
-                "2",
-                "--shard-index",
-                k,
-            ],
-        );
-        assert_eq!(shard.code, 0, "{}", shard.stderr);
+        let task = shard(k);
+        assert_eq!(task.code, 0, "{}", task.stderr);
     }
     assert_eq!(
         files_below(&dir.join("out")),
@@ -436,18 +438,6 @@ fn shards_archive_each_photo_once_and_the_job_report_counts_them() {
         assert!(back == fs::read(photo(name)).unwrap(), "{name}");
     }
     // A rerun of a shard redoes nothing: its manifest has it.
-    let again = run(
-        dir,
-        &[
-            "--archive",
-            "-o",
-            "out",
-            "--shard-count",
-            "2",
-            "--shard-index",
-            "0",
-            "--json",
-        ],
-    );
+    let again = shard("0");
     assert_eq!(totals(&again, "compressed"), 0, "{}", again.stderr);
 }
