@@ -58,3 +58,4 @@ pub use error::{Error, ImageError, SetupError};
 pub use options::{Method, Options};
 pub use outcome::{BatchResult, Kind, Outcome, Status, Totals};
 pub use photo::bytes::{Compressed, compress_bytes};
+pub use photo::file::compress_file;

@@ -3,6 +3,10 @@
 //! kept (`--min-savings`), with their parsers. The searches are `photo::search`'s.
 use std::fmt;
 
+/// The default ceiling of a target's search (the quality used when a target is set and no
+/// quality is given): above 95, files grow fast for little visible gain.
+pub const TARGET_CEILING: u8 = 95;
+
 /// The perceptual metric of `--target-quality`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {

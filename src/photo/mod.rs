@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod bytes;
 pub mod compress;
+pub mod file;
 pub mod input;
 pub mod metric;
 pub mod output;

@@ -3,7 +3,7 @@ use photopress::names::Setting;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::progress::ProgressMode;
+use super::progress::ProgressMode;
 use clap::builder::TypedValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use photopress::Options;
@@ -255,9 +255,6 @@ const ARCHIVE_CONFLICTS: [&str; 15] = [
     "upscale",
 ];
 
-/// The default ceiling of a target's search: above 95, files grow fast for little visible gain.
-const TARGET_CEILING: u8 = 95;
-
 const EXIT_CODES: &str = "Exit status: 0 every image compressed (or kept, or skipped as up to date); \
 1 at least one image failed (the others are still done); 2 usage error (nothing done); \
 3 nothing to do: no JPEG found in the inputs; 130 interrupted (Ctrl-C).";
@@ -395,7 +392,7 @@ impl Cli {
             output_dir: PathBuf::from(&self.output),
             quality: self.quality.unwrap_or(
                 if self.target_quality.is_some() || self.target_size.is_some() {
-                    TARGET_CEILING
+                    photopress::options::target::TARGET_CEILING
                 } else {
                     DEFAULT_QUALITY
                 },

@@ -12,7 +12,7 @@ use photopress::{
     storage,
 };
 
-use crate::cli::{Cli, PlanArgs, ReportArgs};
+use super::cli::{Cli, PlanArgs, ReportArgs};
 
 /// The run's options with its output place and shard, and its input places.
 pub fn places(cli: &Cli) -> Result<(Options, Vec<Location>), String> {

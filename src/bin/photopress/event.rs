@@ -16,9 +16,9 @@ use photopress::storage::location::Location;
 use photopress::{BatchResult, Kind, Outcome, Status, Totals};
 use tracing::{info, warn};
 
-use crate::cli::Cli;
-use crate::commands;
-use crate::progress::Progress;
+use super::cli::Cli;
+use super::commands;
+use super::progress::Progress;
 
 /// The largest payload read (S3 sends at most a few KB a record, SQS 256 KB a message).
 const MAX_PAYLOAD: u64 = 16 << 20;
@@ -26,22 +26,22 @@ const MAX_PAYLOAD: u64 = 16 << 20;
 pub fn event(cli: &Cli, progress: &Progress) -> ExitCode {
     let (mut options, inputs) = match commands::places(cli) {
         Ok(found) => found,
-        Err(message) => return crate::usage_error(&message),
+        Err(message) => return super::usage_error(&message),
     };
     // Marks, not a shard's manifest: one read per object, whatever was done before.
     options.manifest = false;
     let [Location::Object(input)] = inputs.as_slice() else {
-        return crate::usage_error(
+        return super::usage_error(
             "event takes one INPUT: the bucket prefix its objects are below (s3://bucket/prefix, gs://..., az://...)",
         );
     };
     let payload = match read_payload(cli) {
         Ok(payload) => payload,
-        Err(message) => return crate::usage_error(&message),
+        Err(message) => return super::usage_error(&message),
     };
     let events = match event::parse(&payload) {
         Ok(events) => events,
-        Err(err) => return crate::usage_error(&err.to_string()),
+        Err(err) => return super::usage_error(&err.to_string()),
     };
     for ignored in &events.ignored {
         info!(target: "ProcessImages", "Ignoring {ignored}: not an object created");
@@ -58,7 +58,7 @@ pub fn event(cli: &Cli, progress: &Progress) -> ExitCode {
         &options,
     ) {
         Ok(prepared) => prepared,
-        Err(err) => return crate::usage_error(&err.to_string()),
+        Err(err) => return super::usage_error(&err.to_string()),
     };
     let root = match &prepared.storage.output {
         Some(bucket) => Root::Object(bucket),
@@ -91,7 +91,7 @@ pub fn event(cli: &Cli, progress: &Progress) -> ExitCode {
             _ => todo.push(job),
         }
     }
-    let json_lines = crate::jsonlines::JsonLines::default();
+    let json_lines = super::jsonlines::JsonLines::default();
     progress.start(&todo);
     let observer: &dyn photopress::batch::Observer = if cli.json_lines {
         &(progress, &json_lines)
@@ -104,12 +104,12 @@ pub fn event(cli: &Cli, progress: &Progress) -> ExitCode {
         &options,
         &prepared.storage,
         observer,
-        &crate::signals::cancel(),
+        &super::signals::cancel(),
     );
     progress.finish();
     let mut result = match result {
         Ok(result) => result,
-        Err(err) => return crate::usage_error(&err.to_string()),
+        Err(err) => return super::usage_error(&err.to_string()),
     };
     for outcome in &result.outcomes {
         if !outcome.status.kind().is_done() {
@@ -130,8 +130,8 @@ pub fn event(cli: &Cli, progress: &Progress) -> ExitCode {
         }
     }
     add_skipped(&mut result, before);
-    crate::print_report(cli, &json_lines, &result);
-    if crate::signals::stop_requested() {
+    super::print_report(cli, &json_lines, &result);
+    if super::signals::stop_requested() {
         ExitCode::from(130)
     } else if result.totals.failed > 0 {
         ExitCode::from(1)

@@ -21,12 +21,18 @@ use jsonlines::JsonLines;
 use progress::Progress;
 
 fn main() -> ExitCode {
+    run(std::env::args_os())
+}
+
+/// The whole command, from its arguments (the program's name first) to its exit code; also
+/// what the Python package's `photopress` command runs (python/src/cli.rs includes this file).
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     // The library's messages name settings by their flags here.
     photopress::names::name_with(cli::flag);
     signals::ignore_file_size_signal();
     photopress::memory::keep_freed_memory();
     signals::install_handler();
-    let cli = cli::Cli::parse_from(cli::restore_as_flag(std::env::args_os()));
+    let cli = cli::Cli::parse_from(cli::restore_as_flag(args));
     let progress = Progress::new(cli.progress_mode());
     logging::init(cli.log_level(), progress.bar());
     match &cli.command {

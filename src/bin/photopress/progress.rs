@@ -17,7 +17,7 @@ use photopress::human;
 use photopress::inputs::job::{Job, Source};
 use photopress::outcome::{Outcome, Status};
 
-use crate::signals;
+use super::signals;
 
 /// When to draw the bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
