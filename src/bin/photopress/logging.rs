@@ -13,9 +13,15 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
+/// The thread that called [`init`]: the command's.
+static COMMAND_THREAD: std::sync::OnceLock<std::thread::ThreadId> = std::sync::OnceLock::new();
+
 /// Installs the global logger at `level`; `RUST_LOG`, when set, overrides it.
 /// Log lines are printed with the progress bar `bar` out of the way.
 pub fn init(level: Level, bar: ProgressBar) {
+    // The thread that runs the command is `main` in the lines, as in the binary, also when
+    // it is a host's thread with no Rust name (the Python package's command).
+    let _ = COMMAND_THREAD.set(std::thread::current().id());
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
         // The S3 client's own chatter (a line per retry, per connection) and Lepton's (its
@@ -71,7 +77,13 @@ where
             "{} {} {} {start}{level}{end} ",
             chrono::Local::now().format("%H:%M:%S%.3f"),
             meta.target(),
-            thread.name().unwrap_or("unnamed"),
+            thread
+                .name()
+                .unwrap_or(if COMMAND_THREAD.get() == Some(&thread.id()) {
+                    "main"
+                } else {
+                    "unnamed"
+                }),
         )?;
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)

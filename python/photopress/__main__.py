@@ -1,0 +1,5 @@
+"""``python -m photopress``: the command."""
+
+from ._cli import main
+
+main()
