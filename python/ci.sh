@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The Python package's checks, as CI runs them: build the wheel (maturin, release), install it
+# into a fresh venv with the test dependencies (pytest, Pillow, Dask, Ray Data), and run the
+# pytest suite, which compares the wheel with the cargo-built command (PHOTOPRESS_BIN; by
+# default the debug build `cargo test` leaves) and runs the Dask and Ray examples.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT="$(cd .. && pwd)"
+VENV="$ROOT/.tools/py-ci"
+export PHOTOPRESS_BIN="${PHOTOPRESS_BIN:-$ROOT/target/debug/photopress}"
+[ -x "$PHOTOPRESS_BIN" ] || (cd "$ROOT" && cargo build --bin photopress)
+
+rm -rf "$VENV" target/wheels
+# Debian's python3 needs python3-venv for ensurepip (scripts/install-deps.sh installs it).
+python3 -m venv "$VENV" || { rm -rf "$VENV"; /usr/bin/python3 -m venv "$VENV"; }
+"$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "maturin>=1.9,<2" pytest Pillow "dask[bag]" distributed "ray[data]"
+"$VENV/bin/maturin" build --release --out target/wheels
+wheel=(target/wheels/photopress-*.whl)
+echo "[python] built ${wheel[0]##*/} ($(du -h "${wheel[0]}" | cut -f1))"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "${wheel[0]}"
+# From the repository root: the tests import the installed package, not python/photopress.
+cd "$ROOT"
+"$VENV/bin/pytest" -q -p no:cacheprovider python/tests
