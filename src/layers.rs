@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Top-level modules, bottom first. A module may use its own layer and the ones below.
 const LAYERS: &[&[&str]] = &[
-    &["storage", "human", "names"],
+    &["storage", "human", "names", "extsort"],
     &["error"],
     &["jpeg", "archive"],
     &["shard", "cancel", "memory"],

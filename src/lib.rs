@@ -50,6 +50,8 @@ pub mod photo;
 #[doc(hidden)]
 pub mod shard;
 
+// A sort of byte entries in bounded memory (the bucket listing's, the job report's).
+mod extsort;
 #[cfg(test)]
 mod layers;
 

@@ -7,7 +7,7 @@
 //! output (compressed, kept-original, skipped) add their input and output bytes, failed and
 //! not-started ones add none.
 //!
-//! What is kept: no table of keys. Each record becomes one entry of an external sort (`sort`):
+//! What is kept: no table of keys. Each record becomes one entry of an external sort (`crate::extsort`):
 //! its key, then a fixed 59-byte state (its place among the records, its start, duration,
 //! shard, status, method, sizes, and the index of its settings text in a table of the
 //! distinct settings) and, for a failure only, its error message. Up to [`SORT_BUFFER_BYTES`]
@@ -33,7 +33,6 @@ use crate::outcome::{Kind, Totals};
 
 mod list;
 mod render;
-mod sort;
 mod verify;
 
 pub use list::List;
@@ -137,7 +136,7 @@ pub struct JobMerge {
     /// Each distinct settings text, by its index in the entries.
     settings: Vec<String>,
     settings_index: HashMap<String, u32>,
-    sorter: sort::Sorter,
+    sorter: crate::extsort::Sorter,
     /// The scratch payload of the entry being added.
     payload: Vec<u8>,
     list_in_memory: usize,
@@ -173,7 +172,7 @@ impl JobMerge {
             max_shards: None,
             settings: Vec::new(),
             settings_index: HashMap::new(),
-            sorter: sort::Sorter::new(sort_bytes),
+            sorter: crate::extsort::Sorter::new(sort_bytes),
             payload: Vec::with_capacity(128),
             list_in_memory: list_in_memory.max(TEXT_LIST_LIMIT),
             missing_buffer: missing_bytes,
@@ -274,7 +273,7 @@ impl JobMerge {
             settings_count: vec![0; self.settings.len()],
             failed: List::new(self.list_in_memory),
             done_twice: List::new(self.list_in_memory),
-            missing: sort::Sorter::new(self.missing_buffer),
+            missing: crate::extsort::Sorter::new(self.missing_buffer),
             written: self.verify.then(|| List::new(self.list_in_memory)),
         };
         groups(&sorted, |group| pass.group(group))?;
@@ -445,7 +444,7 @@ impl Group {
 }
 
 /// Reads the sorted entries a group (one key) at a time.
-fn groups(sorted: &sort::Sorted, mut each: impl FnMut(&Group) -> io::Result<()>) -> io::Result<()> {
+fn groups(sorted: &crate::extsort::Sorted, mut each: impl FnMut(&Group) -> io::Result<()>) -> io::Result<()> {
     let mut group: Option<Group> = None;
     sorted.for_each(|key, payload| {
         if group.as_ref().is_some_and(|g| g.key != key)
@@ -517,7 +516,7 @@ struct FirstPass {
     failed: List<FailedKey>,
     done_twice: List<DoneTwice>,
     /// Plan keys with no record: their plan order, then the key.
-    missing: sort::Sorter,
+    missing: crate::extsort::Sorter,
     /// Done keys' outputs, when verifying.
     written: Option<List<verify::Written>>,
 }

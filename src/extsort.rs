@@ -21,7 +21,7 @@ const MAX_RESERVE: usize = 256 << 20;
 const RUN_BUFFER: usize = 64 << 10;
 
 /// Entries being gathered.
-pub(super) struct Sorter {
+pub(crate) struct Sorter {
     budget: usize,
     buffer: Vec<u8>,
     /// Where each entry of `buffer` starts.
@@ -31,7 +31,7 @@ pub(super) struct Sorter {
 
 impl Sorter {
     /// A sorter that holds at most about `budget` bytes of entries in memory.
-    pub(super) fn new(budget: usize) -> Self {
+    pub(crate) fn new(budget: usize) -> Self {
         Sorter {
             // Below 4 GiB, so that an entry's start fits the index's u32.
             budget: budget.clamp(1, u32::MAX as usize / 2),
@@ -41,7 +41,7 @@ impl Sorter {
         }
     }
 
-    pub(super) fn push(&mut self, key: &[u8], payload: &[u8]) -> io::Result<()> {
+    pub(crate) fn push(&mut self, key: &[u8], payload: &[u8]) -> io::Result<()> {
         let (Ok(key_len), Ok(payload_len)) =
             (u32::try_from(key.len()), u32::try_from(payload.len()))
         else {
@@ -88,7 +88,7 @@ impl Sorter {
     }
 
     /// The entries, in order.
-    pub(super) fn finish(mut self) -> io::Result<Sorted> {
+    pub(crate) fn finish(mut self) -> io::Result<Sorted> {
         if self.runs.is_empty() {
             self.sort();
             return Ok(Sorted::Memory {
@@ -106,7 +106,7 @@ impl Sorter {
 }
 
 /// Sorted entries, to be read in order as many times as needed.
-pub(super) enum Sorted {
+pub(crate) enum Sorted {
     /// All of them fit the buffer.
     Memory { buffer: Vec<u8>, index: Vec<u32> },
     /// Runs on disk, merged as they are read.
@@ -115,7 +115,7 @@ pub(super) enum Sorted {
 
 impl Sorted {
     /// Calls `each(key, payload)` for every entry, in order; the first error stops it.
-    pub(super) fn for_each(
+    pub(crate) fn for_each(
         &self,
         mut each: impl FnMut(&[u8], &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
