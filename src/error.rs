@@ -209,6 +209,13 @@ pub enum SetupError {
     Usage(String),
 }
 
+/// A storage failure before any image: its message, naming the address.
+impl From<crate::storage::StorageError> for SetupError {
+    fn from(err: crate::storage::StorageError) -> Self {
+        SetupError::Storage(err.to_string())
+    }
+}
+
 /// Any error of the library's one-call API ([`crate::compress_bytes`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

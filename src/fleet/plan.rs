@@ -128,21 +128,20 @@ fn list_each(
         }),
         Location::Object(url) => {
             let bucket = Bucket::connect(url).map_err(|e| SetupError::Storage(e.to_string()))?;
-            let listing = bucket
-                .list("", opts.recursive)
-                .map_err(|e| SetupError::Storage(e.to_string()))?;
             // The batch's rules: no hidden or system keys, nothing under the output.
             let filter = crate::inputs::objects::KeyFilter::new(url, opts);
-            for o in listing.objects {
-                if filter.leaves_out(&o.key_rel).is_none() {
-                    each(Listed::Key(KeyEntry {
-                        key: o.key_rel,
-                        size: Some(o.size),
-                        etag: o.etag,
-                    }))?;
+            // Key by key as the sorted listing goes: nothing held per key.
+            let rest = bucket.list_each("", opts.recursive, &mut |o| {
+                if filter.leaves_out(&o.key_rel).is_some() {
+                    return Ok(());
                 }
-            }
-            for bad in listing.invalid {
+                each(Listed::Key(KeyEntry {
+                    key: o.key_rel,
+                    size: Some(o.size),
+                    etag: o.etag,
+                }))
+            })?;
+            for bad in rest.invalid {
                 if filter.leaves_out(&bad.key).is_none() {
                     each(Listed::Invalid(bad.key, bad.reason))?;
                 }

@@ -444,7 +444,10 @@ impl Group {
 }
 
 /// Reads the sorted entries a group (one key) at a time.
-fn groups(sorted: &crate::extsort::Sorted, mut each: impl FnMut(&Group) -> io::Result<()>) -> io::Result<()> {
+fn groups(
+    sorted: &crate::extsort::Sorted,
+    mut each: impl FnMut(&Group) -> io::Result<()>,
+) -> io::Result<()> {
     let mut group: Option<Group> = None;
     sorted.for_each(|key, payload| {
         if group.as_ref().is_some_and(|g| g.key != key)

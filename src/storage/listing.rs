@@ -11,6 +11,7 @@
 //! Each bad key costs about 2·log2(1000) ≈ 20 extra requests; a listing without bad keys costs
 //! nothing extra.
 use std::collections::{BTreeSet, HashSet};
+use std::time::SystemTime;
 
 use object_store::ListResult;
 use object_store::list::PaginatedListOptions;
@@ -18,6 +19,7 @@ use object_store::list::PaginatedListOptions;
 use super::error::StorageError;
 use super::object::{Bucket, ObjectInfo, ObjectStore, object_info};
 use super::url::validate_key_rel;
+use crate::extsort::Sorter;
 
 /// S3's page size; the first narrowed page is half of it.
 const PAGE: usize = 1000;
@@ -44,15 +46,57 @@ pub struct InvalidEntry {
     pub reason: String,
 }
 
+/// What a listing found besides the objects handed over one by one
+/// ([`Bucket::list_each`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rest {
+    /// As [`Listing::sub_prefixes`].
+    pub sub_prefixes: Vec<String>,
+    /// As [`Listing::invalid`].
+    pub invalid: Vec<InvalidEntry>,
+}
+
+/// Bytes of listed objects held in memory before they go to a temporary file, sorted: about
+/// 300,000 objects; a listing of 10^7 keys holds this, not the keys.
+const SORT_BYTES: usize = 32 << 20;
+
 impl Bucket {
     /// Lists the objects below `prefix_rel` (relative to the handle's prefix; "" for all of it):
     /// with `recursive`, every object at any depth; without, only those directly below it, and
     /// its sub-prefixes in [`Listing::sub_prefixes`].
     pub fn list(&self, prefix_rel: &str, recursive: bool) -> Result<Listing, StorageError> {
+        let mut objects = Vec::new();
+        let rest = self.list_each(prefix_rel, recursive, &mut |object| {
+            objects.push(object);
+            Ok::<(), StorageError>(())
+        })?;
+        Ok(Listing {
+            objects,
+            sub_prefixes: rest.sub_prefixes,
+            invalid: rest.invalid,
+        })
+    }
+
+    /// [`list`](Self::list) in bounded memory: each object is handed to `each` in key order
+    /// (the order of [`Listing::objects`]); the pages are gathered in an external sort, so a
+    /// listing of any size holds about [`SORT_BYTES`] (the rest in anonymous temporary files),
+    /// plus its empty objects' keys.
+    pub fn list_each<E: From<StorageError>>(
+        &self,
+        prefix_rel: &str,
+        recursive: bool,
+        each: &mut dyn FnMut(ObjectInfo) -> Result<(), E>,
+    ) -> Result<Rest, E> {
         let remote = &self.inner.remote;
-        self.inner
+        let (pages, list_url) = self
+            .inner
             .runtime
-            .block_on(remote.list(prefix_rel, recursive))
+            .block_on(remote.list(prefix_rel, recursive))?;
+        let sort_failed = |e: std::io::Error| StorageError::Other {
+            url: list_url.clone(),
+            message: format!("cannot sort the listing in a temporary file: {e}"),
+        };
+        pages.finish(each, sort_failed)
     }
 }
 
@@ -64,7 +108,12 @@ enum PageCursor {
 }
 
 impl ObjectStore {
-    async fn list(&self, prefix_rel: &str, recursive: bool) -> Result<Listing, StorageError> {
+    /// The pages below `prefix_rel`, and the listed address (for messages).
+    async fn list(
+        &self,
+        prefix_rel: &str,
+        recursive: bool,
+    ) -> Result<(Pages, String), StorageError> {
         let list_url = if prefix_rel.is_empty() {
             self.url.to_string()
         } else {
@@ -80,7 +129,7 @@ impl ObjectStore {
         // S3 prefixes are plain text: "photos/" so that "photos2/x" is not below "photos".
         let list_prefix = (!list_prefix.is_empty()).then(|| format!("{list_prefix}/"));
 
-        let mut found = Pages::default();
+        let mut found = Pages::new(SORT_BYTES);
         let mut cursor = PageCursor::Start;
         let mut page_size: Option<usize> = None;
         let mut last_bad: Option<String> = None;
@@ -103,7 +152,12 @@ impl ObjectStore {
                 .await
             {
                 Ok(page) => {
-                    found.absorb(self, page.result);
+                    found
+                        .absorb(self, page.result)
+                        .map_err(|e| StorageError::Other {
+                            url: list_url.clone(),
+                            message: format!("cannot sort the listing in a temporary file: {e}"),
+                        })?;
                     match page.page_token {
                         Some(token) => cursor = PageCursor::Token(token),
                         None => break,
@@ -134,7 +188,7 @@ impl ObjectStore {
                 }
             }
         }
-        Ok(found.finish())
+        Ok((found, list_url))
     }
 
     fn invalid_entry(&self, raw: &str, error: &object_store::Error) -> InvalidEntry {
@@ -173,22 +227,35 @@ fn skip_past(bad: &str, recursive: bool) -> String {
     }
 }
 
-/// The pages read so far.
-#[derive(Default)]
+/// The pages read so far: the objects in an external sort, by key and then by the order they
+/// were listed in.
 struct Pages {
-    objects: Vec<ObjectInfo>,
+    sorter: Sorter,
+    /// Objects listed so far: each entry's arrival number.
+    listed: u64,
+    /// The keys of the empty objects (folder markers are among them).
+    empty: HashSet<String>,
     sub_prefixes: BTreeSet<String>,
     invalid: Vec<InvalidEntry>,
 }
 
 impl Pages {
-    fn absorb(&mut self, remote: &ObjectStore, page: ListResult) {
+    fn new(sort_bytes: usize) -> Self {
+        Pages {
+            sorter: Sorter::new(sort_bytes),
+            listed: 0,
+            empty: HashSet::new(),
+            sub_prefixes: BTreeSet::new(),
+            invalid: Vec::new(),
+        }
+    }
+
+    fn absorb(&mut self, remote: &ObjectStore, page: ListResult) -> std::io::Result<()> {
         for meta in page.objects {
             let full = meta.location.as_ref().to_string();
             match remote.url.relative(&full) {
                 Some(rel) if !rel.is_empty() && validate_key_rel(rel).is_ok() => {
-                    let rel = rel.to_string();
-                    self.objects.push(object_info(rel, meta));
+                    self.add(object_info(rel.to_string(), meta))?;
                 }
                 // `Path::parse` drops a trailing `/`: "photos/" listed under "photos/" comes
                 // back as "photos", outside the prefix. It is the folder's own marker.
@@ -204,53 +271,231 @@ impl Pages {
                 self.sub_prefixes.insert(rel.to_string());
             }
         }
+        Ok(())
     }
 
-    fn finish(mut self) -> Listing {
-        self.objects.sort_by(|a, b| a.key_rel.cmp(&b.key_rel));
-        // A folder marker "sub/" comes back as an empty object "sub" (see `absorb`); it is one
-        // when something lies below "sub/".
-        let mut folders: HashSet<&str> = self.sub_prefixes.iter().map(String::as_str).collect();
-        for object in &self.objects {
-            let mut key = object.key_rel.as_str();
-            while let Some((parent, _)) = key.rsplit_once('/') {
-                folders.insert(parent);
-                key = parent;
-            }
+    /// One listed object, into the sort.
+    fn add(&mut self, object: ObjectInfo) -> std::io::Result<()> {
+        if object.size == 0 {
+            self.empty.insert(object.key_rel.clone());
         }
-        let markers: HashSet<String> = self
-            .objects
+        self.sorter
+            .push(object.key_rel.as_bytes(), &payload(self.listed, &object))?;
+        self.listed += 1;
+        Ok(())
+    }
+
+    /// Hands every object to `each` in key order, less the folder markers and with one object
+    /// a name; returns the rest of the listing.
+    fn finish<E: From<StorageError>>(
+        mut self,
+        each: &mut dyn FnMut(ObjectInfo) -> Result<(), E>,
+        sort_failed: impl Fn(std::io::Error) -> StorageError,
+    ) -> Result<Rest, E> {
+        let sorted = self.sorter.finish().map_err(&sort_failed)?;
+        // A folder marker "sub/" comes back as an empty object "sub" (see `absorb`); it is one
+        // when something lies below "sub/". Only empty objects can be markers: the first pass
+        // over the sorted keys is made only when there are some.
+        let mut markers: HashSet<String> = self
+            .empty
             .iter()
-            .filter(|o| o.size == 0 && folders.contains(o.key_rel.as_str()))
-            .map(|o| o.key_rel.clone())
+            .filter(|key| self.sub_prefixes.contains(*key))
+            .cloned()
             .collect();
-        self.objects
-            .retain(|o| !(o.size == 0 && markers.contains(&o.key_rel)));
+        if !self.empty.is_empty() {
+            sorted
+                .for_each(|key, _| {
+                    let key = String::from_utf8_lossy(key);
+                    let mut rest: &str = &key;
+                    while let Some((parent, _)) = rest.rsplit_once('/') {
+                        if self.empty.contains(parent) {
+                            markers.insert(parent.to_string());
+                        }
+                        rest = parent;
+                    }
+                    Ok(())
+                })
+                .map_err(&sort_failed)?;
+        }
         // Two objects under one name: `Path::parse` also drops a leading `/` ("/a.jpg" comes
         // back as "a.jpg", at the root of a bucket) and a trailing one ("a.jpg/"). A key is
         // listed once, with the data of the object that has that exact name: the later one in
         // S3's order for a leading `/`, the non-empty one for a trailing `/`.
-        let mut objects: Vec<ObjectInfo> = Vec::with_capacity(self.objects.len());
-        for object in self.objects {
-            match objects.last_mut() {
-                Some(kept) if kept.key_rel == object.key_rel => {
-                    self.invalid.push(InvalidEntry {
-                        key: object.key_rel.clone(),
-                        reason: "listed twice: another key differs from it only by a leading \
-                                 or trailing '/'"
-                            .to_string(),
-                    });
-                    if object.size > 0 || kept.size == 0 {
-                        *kept = object;
+        let mut kept: Option<ObjectInfo> = None;
+        let mut failed: Option<E> = None;
+        let invalid = &mut self.invalid;
+        sorted
+            .for_each(|key, payload| {
+                let Some(object) = decode(key, payload) else {
+                    return Err(std::io::Error::other(
+                        "a corrupt entry in the listing's sort",
+                    ));
+                };
+                if object.size == 0 && markers.contains(&object.key_rel) {
+                    return Ok(());
+                }
+                match &mut kept {
+                    Some(previous) if previous.key_rel == object.key_rel => {
+                        invalid.push(InvalidEntry {
+                            key: object.key_rel.clone(),
+                            reason: "listed twice: another key differs from it only by a \
+                                     leading or trailing '/'"
+                                .to_string(),
+                        });
+                        if object.size > 0 || previous.size == 0 {
+                            *previous = object;
+                        }
+                    }
+                    _ => {
+                        if let Some(done) = kept.replace(object)
+                            && let Err(err) = each(done)
+                        {
+                            failed = Some(err);
+                            return Err(std::io::Error::other("stopped"));
+                        }
                     }
                 }
-                _ => objects.push(object),
-            }
+                Ok(())
+            })
+            .or_else(|e| match failed.take() {
+                Some(_) => Ok(()),
+                None => Err(sort_failed(e)),
+            })?;
+        if let Some(err) = failed {
+            return Err(err);
         }
-        Listing {
-            objects,
+        if let Some(last) = kept {
+            each(last)?;
+        }
+        Ok(Rest {
             sub_prefixes: self.sub_prefixes.into_iter().collect(),
             invalid: self.invalid,
+        })
+    }
+}
+
+/// An object's sort payload: its arrival number (big-endian, so that equal keys sort in the
+/// order they were listed), size, modification time and ETag.
+fn payload(listed: u64, object: &ObjectInfo) -> Vec<u8> {
+    let since = object
+        .last_modified
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(28 + object.etag.as_ref().map_or(0, String::len));
+    out.extend_from_slice(&listed.to_be_bytes());
+    out.extend_from_slice(&object.size.to_le_bytes());
+    out.extend_from_slice(&since.as_secs().to_le_bytes());
+    out.extend_from_slice(&since.subsec_nanos().to_le_bytes());
+    if let Some(etag) = &object.etag {
+        out.extend_from_slice(etag.as_bytes());
+    }
+    out
+}
+
+/// The object a sort entry holds (see [`payload`]); a key of empty ETag has none.
+fn decode(key: &[u8], payload: &[u8]) -> Option<ObjectInfo> {
+    let word = |at: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(
+            payload.get(at..at + 8)?.try_into().ok()?,
+        ))
+    };
+    let nanos = u32::from_le_bytes(payload.get(24..28)?.try_into().ok()?);
+    let etag = std::str::from_utf8(payload.get(28..)?).ok()?;
+    Some(ObjectInfo {
+        key_rel: std::str::from_utf8(key).ok()?.to_string(),
+        size: word(8)?,
+        etag: (!etag.is_empty()).then(|| etag.to_string()),
+        last_modified: SystemTime::UNIX_EPOCH + std::time::Duration::new(word(16)?, nanos),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(key: &str, size: u64, etag: Option<&str>, secs: u64) -> ObjectInfo {
+        ObjectInfo {
+            key_rel: key.to_string(),
+            size,
+            etag: etag.map(str::to_string),
+            last_modified: SystemTime::UNIX_EPOCH + std::time::Duration::new(secs, 7),
         }
+    }
+
+    /// What `finish` hands over from `objects` listed in this order, with a sort of
+    /// `sort_bytes`.
+    fn listed(
+        objects: &[ObjectInfo],
+        sub_prefixes: &[&str],
+        sort_bytes: usize,
+    ) -> (Vec<ObjectInfo>, Rest) {
+        let mut pages = Pages::new(sort_bytes);
+        for o in objects {
+            pages.add(o.clone()).expect("add");
+        }
+        pages.sub_prefixes = sub_prefixes.iter().map(|p| p.to_string()).collect();
+        let mut out = Vec::new();
+        let rest = pages
+            .finish(
+                &mut |o| {
+                    out.push(o);
+                    Ok::<(), StorageError>(())
+                },
+                |e| StorageError::Other {
+                    url: "s3://b".into(),
+                    message: e.to_string(),
+                },
+            )
+            .expect("finish");
+        (out, rest)
+    }
+
+    #[test]
+    fn sorted_in_memory_or_on_disk_without_markers_and_with_one_object_a_name() {
+        let objects = vec![
+            object("b/2.jpg", 20, Some("\"e2\""), 2),
+            object("a.jpg", 0, None, 3), // "/a.jpg" (leading '/'), empty
+            object("b", 0, Some("\"m\""), 4), // the marker "b/"
+            object("a.jpg", 10, Some("\"e1\""), 5),
+            object("b/1.jpg", 30, None, 6),
+            object("c", 0, None, 7), // an empty object, no folder below it
+            object("d", 0, None, 8), // a marker of a sub-prefix
+            object("b/1.jpg", 31, Some("\"x\""), 9), // the same name again: the later wins
+        ];
+        let (in_memory, rest) = listed(&objects, &["d"], SORT_BYTES);
+        let (on_disk, rest_on_disk) = listed(&objects, &["d"], 64);
+        assert_eq!(in_memory, on_disk);
+        assert_eq!(rest, rest_on_disk);
+        let keys: Vec<(&str, u64)> = in_memory
+            .iter()
+            .map(|o| (o.key_rel.as_str(), o.size))
+            .collect();
+        assert_eq!(
+            keys,
+            [("a.jpg", 10), ("b/1.jpg", 31), ("b/2.jpg", 20), ("c", 0)]
+        );
+        assert_eq!(in_memory[0], objects[3]);
+        assert_eq!(in_memory[1], objects[7]);
+        assert_eq!(
+            rest.invalid
+                .iter()
+                .map(|i| i.key.as_str())
+                .collect::<Vec<_>>(),
+            ["a.jpg", "b/1.jpg"]
+        );
+        assert!(rest.invalid[0].reason.contains("listed twice"));
+        assert_eq!(rest.sub_prefixes, ["d"]);
+    }
+
+    #[test]
+    fn many_keys_spill_and_come_back_in_order() {
+        let objects: Vec<ObjectInfo> = (0..5000u64)
+            .rev()
+            .map(|i| object(&format!("k/{i:05}.jpg"), i + 1, Some("\"e\""), i))
+            .collect();
+        let (out, _) = listed(&objects, &[], 4096);
+        assert_eq!(out.len(), 5000);
+        assert!(out.windows(2).all(|w| w[0].key_rel < w[1].key_rel));
+        assert_eq!(out[0], objects[4999]);
     }
 }
