@@ -9,6 +9,10 @@
 #   s3         photopress s3://bench-in/photos -o s3://bench-out/cN (bucket to bucket)
 #   transfer   the same GETs and PUTs alone (boto3, 4 threads): what the network part costs
 #   task0      one array task over an empty key list (connect, manifest, nothing to do)
+# local and s3 alternate within each round (local, s3, local, s3, ...). For both it also
+# prints the CPU seconds (user + sys, medians) photopress spent, and for s3 moto's: moto serves
+# on the same cores, so on a small machine the s3 row pays for the server too. JOBS=N runs
+# both with -j N (JOBS=1 leaves the second core to the server: the per-worker comparison).
 # Needs a release build (cargo build --release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,15 +38,34 @@ for p in sorted(pathlib.Path(sys.argv[1]).glob("*.jpg")):
 EOF
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wall() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s.%N); awk "BEGIN {print $t1 - $t0}"; }
+# "wall cpu" of one photopress run (GNU time: elapsed, user + sys).
+timed() { /usr/bin/time -f '%e %U %S' -o "$WORK/time" "$@" >/dev/null 2>&1 || true; awk '{print $1, $2 + $3}' "$WORK/time"; }
+MOTO_PID=$(cat "${PHOTOPRESS_MOTO_STATE:-/tmp/photopress-moto}/moto.pid")
+TICK=$(getconf CLK_TCK)
+moto_cpu() { awk -v t="$TICK" '{print ($14 + $15) / t}' "/proc/$MOTO_PID/stat"; }
+jobs=()
+[ -n "${JOBS:-}" ] && jobs=(-j "$JOBS")
 n=0
 : > "$WORK/empty.keys"
-for what in local s3 transfer task0; do
+: > "$WORK/local"; : > "$WORK/s3"
+for _ in $(seq "$RUNS"); do
+    rm -rf "$WORK/out"
+    timed "$BIN" "$CORPUS" -o "$WORK/out" "${jobs[@]}" --progress never >> "$WORK/local"
+    # A fresh output prefix each run: a bucket output keeps a manifest, and a rerun into the
+    # same prefix would skip everything.
+    n=$((n + 1))
+    before=$(moto_cpu)
+    row=$(timed "$BIN" s3://bench-in/photos -o "s3://bench-out/c$n" "${jobs[@]}" --progress never --quiet)
+    echo "$row $(awk "BEGIN {print $(moto_cpu) - $before}")" >> "$WORK/s3"
+done
+local_wall=$(cut -d' ' -f1 "$WORK/local" | median)
+s3_wall=$(cut -d' ' -f1 "$WORK/s3" | median)
+echo "local $local_wall (photopress cpu $(cut -d' ' -f2 "$WORK/local" | median) s)"
+echo "s3 $s3_wall (photopress cpu $(cut -d' ' -f2 "$WORK/s3" | median) s, moto cpu $(cut -d' ' -f3 "$WORK/s3" | median) s)"
+echo "throughput bucket/local $(awk "BEGIN {printf \"%.3f\", $local_wall / $s3_wall}")${JOBS:+ at -j $JOBS}"
+for what in transfer task0; do
     for _ in $(seq "$RUNS"); do
         case $what in
-            local) rm -rf "$WORK/out"; wall "$BIN" "$CORPUS" -o "$WORK/out" --progress never ;;
-            # A fresh output prefix each run: a bucket output keeps a manifest, and a rerun
-            # into the same prefix would skip everything.
-            s3) n=$((n + 1)); wall "$BIN" s3://bench-in/photos -o "s3://bench-out/c$n" --progress never --quiet ;;
             transfer) wall "$PY" - "$WORK/out" <<'EOF'
 import sys, pathlib, boto3
 from concurrent.futures import ThreadPoolExecutor
