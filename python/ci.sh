@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Python package's checks, as CI runs them: build the wheel (maturin, release), install it
-# into a fresh venv with the test dependencies (pytest, Pillow, Dask, Ray Data), and run the
+# into a fresh venv with the test dependencies (pytest, Pillow, mypy, Dask, Ray Data), check
+# the type stubs against the module (mypy's stubtest), and run the
 # pytest suite, which compares the wheel with the cargo-built command (PHOTOPRESS_BIN; by
 # default the debug build `cargo test` leaves) and runs the Dask and Ray examples.
 set -euo pipefail
@@ -14,11 +15,15 @@ rm -rf "$VENV" target/wheels
 # Debian's python3 needs python3-venv for ensurepip (scripts/install-deps.sh installs it).
 python3 -m venv "$VENV" || { rm -rf "$VENV"; /usr/bin/python3 -m venv "$VENV"; }
 "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "maturin>=1.9,<2" pytest Pillow "dask[bag]" distributed "ray[data]"
+    "maturin>=1.9,<2" pytest Pillow mypy "dask[bag]" distributed "ray[data]"
 "$VENV/bin/maturin" build --release --out target/wheels
 wheel=(target/wheels/photopress-*.whl)
 echo "[python] built ${wheel[0]##*/} ($(du -h "${wheel[0]}" | cut -f1))"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check "${wheel[0]}"
 # From the repository root: the tests import the installed package, not python/photopress.
 cd "$ROOT"
+# The type stubs against the installed module (names, signatures, __all__), and the
+# examples type-checked against them.
+"$VENV/bin/python" -m mypy.stubtest photopress
+"$VENV/bin/python" -m mypy --ignore-missing-imports --no-error-summary python/examples
 "$VENV/bin/pytest" -q -p no:cacheprovider python/tests

@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any, Dict, List
 
 import ray
 
@@ -26,7 +27,7 @@ class Compress:
         self.options = options
 
     def __call__(self, batch: dict) -> dict:
-        rows = {"input": [], "input_bytes": [], "output_bytes": [], "error": []}
+        rows: Dict[str, List[Any]] = {"input": [], "input_bytes": [], "output_bytes": [], "error": []}
         for path in batch["path"]:
             path = str(path)
             dest = os.path.join(self.out_dir, "compressed_" + os.path.basename(path))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict, Union
 
 from . import _native
 from ._native import Error, ImageError, SetupError
@@ -29,6 +29,9 @@ from ._native import Error, ImageError, SetupError
 __version__: str = _native.__version__
 
 __all__ = [
+    "Options",
+    "FileOptions",
+    "DirOptions",
     "Error",
     "ImageError",
     "SetupError",
@@ -43,6 +46,53 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
+Size = Union[int, str]
+
+
+class Options(TypedDict, total=False):
+    """The keyword arguments every call takes (see the module's documentation)."""
+
+    quality: Optional[int]
+    strip: bool
+    strip_icc: bool
+    progressive: bool
+    lossless: bool
+    best: bool
+    extended: bool
+    method: str
+    target_quality: Union[float, str, None]
+    target_size: Optional[Size]
+    min_savings: Optional[Size]
+    long_edge: Optional[int]
+    width: Optional[int]
+    height: Optional[int]
+    upscale: bool
+    allow_larger: bool
+    accept_corrupt: bool
+    max_file_size: Optional[Size]
+    max_memory: Optional[Size]
+    archive: bool
+    restore: bool
+    archive_strict: bool
+
+
+class FileOptions(Options, total=False):
+    """The keyword arguments of :func:`compress_file`: every call's, and how it writes."""
+
+    fsync: bool
+    preserve: bool
+
+
+class DirOptions(FileOptions, total=False):
+    """The keyword arguments of :func:`compress_dir`: a file's, and the batch's."""
+
+    jobs: Optional[int]
+    sequential: bool
+    prefix: Optional[str]
+    recursive: bool
+    skip_existing: bool
+    hidden: bool
+    exclude: Optional[Sequence[str]]
 
 
 @dataclass(frozen=True)

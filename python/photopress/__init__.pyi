@@ -9,6 +9,22 @@ from ._native import ImageError as ImageError
 from ._native import SetupError as SetupError
 
 __version__: str
+__all__ = [
+    "Options",
+    "FileOptions",
+    "DirOptions",
+    "Error",
+    "ImageError",
+    "SetupError",
+    "Result",
+    "FileResult",
+    "FileRecord",
+    "Totals",
+    "Report",
+    "compress",
+    "compress_file",
+    "compress_dir",
+]
 
 PathLike = Union[str, os.PathLike[str]]
 Size = Union[int, str]

@@ -1,6 +1,17 @@
 from typing import Any, Dict, List, Tuple
 
 __version__: str
+__all__ = [
+    "Error",
+    "ImageError",
+    "SetupError",
+    "__version__",
+    "compress",
+    "compress_file",
+    "compress_dir",
+    "main",
+    "_take_peak_parallel_calls",
+]
 
 class Error(Exception): ...
 class ImageError(Error): ...
