@@ -21,10 +21,24 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple, TypedDict, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    List,
+    Literal,
+    Optional,
+    Sequence,
+    Tuple,
+    TypedDict,
+    Union,
+)
 
 from . import _native
 from ._native import Error, ImageError, SetupError
+
+if TYPE_CHECKING:  # typing_extensions for Python < 3.11, for type checkers only
+    from typing_extensions import Unpack
 
 __version__: str = _native.__version__
 
@@ -59,7 +73,7 @@ class Options(TypedDict, total=False):
     lossless: bool
     best: bool
     extended: bool
-    method: str
+    method: Literal["auto", "dct", "pixel"]
     target_quality: Union[float, str, None]
     target_size: Optional[Size]
     min_savings: Optional[Size]
@@ -192,7 +206,7 @@ def _file_result(fields: Dict[str, Any]) -> FileResult:
     return FileResult(**fields)
 
 
-def compress(data: bytes, **options: Any) -> Result:
+def compress(data: bytes, **options: Unpack[Options]) -> Result:
     """Compresses one JPEG held in memory and returns its bytes and figures.
 
     Raises :class:`ImageError` when the input cannot be compressed (not a JPEG, corrupt,
@@ -204,7 +218,9 @@ def compress(data: bytes, **options: Any) -> Result:
     return Result(**_native.compress(data, **options))
 
 
-def compress_file(input: PathLike, output: PathLike, **options: Any) -> FileResult:
+def compress_file(
+    input: PathLike, output: PathLike, **options: Unpack[FileOptions]
+) -> FileResult:
     """Compresses the JPEG file ``input`` into the file ``output`` (its folder must exist).
 
     The output is written under a temporary name and renamed into place: on any error
@@ -218,7 +234,7 @@ def compress_file(input: PathLike, output: PathLike, **options: Any) -> FileResu
 def compress_dir(
     inputs: Union[PathLike, Sequence[PathLike]],
     output: PathLike = "COMPRESSED_IMAGES",
-    **options: Any,
+    **options: Unpack[DirOptions],
 ) -> Report:
     """Compresses every JPEG of the folders, files or bucket prefixes ``inputs`` (``s3://``,
     ``gs://``, ``az://`` too) into ``output`` (a folder or a bucket prefix) as the command
