@@ -67,13 +67,9 @@ fn detached<T: Send>(py: Python<'_>, work: impl FnOnce() -> T + Send) -> T {
 }
 
 /// The fields every result has, as a dict for photopress.Result / FileResult.
-fn result_dict<'py>(
-    py: Python<'py>,
-    out: &Compressed,
-    input_bytes: usize,
-) -> PyResult<Bound<'py, PyDict>> {
+fn result_dict<'py>(py: Python<'py>, out: &Compressed) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    dict.set_item("input_bytes", input_bytes)?;
+    dict.set_item("input_bytes", out.input_bytes)?;
     dict.set_item("output_bytes", out.data.len())?;
     dict.set_item("kept_original", out.kept_original)?;
     dict.set_item("method", out.method.map(|m| m.as_str()))?;
@@ -95,7 +91,7 @@ fn compress<'py>(
     let options = options::from_kwargs(kwargs, Scope::Bytes, PathBuf::new())?;
     let out =
         detached(py, || photopress::compress_bytes(data, &options)).map_err(|e| raise(e, None))?;
-    let dict = result_dict(py, &out, data.len())?;
+    let dict = result_dict(py, &out)?;
     dict.set_item("data", PyBytes::new(py, &out.data))?;
     Ok(dict)
 }
@@ -110,14 +106,9 @@ fn compress_file<'py>(
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = options::from_kwargs(kwargs, Scope::File, PathBuf::new())?;
-    let out = detached(py, || {
-        photopress::compress_file(&input, &output, &options).map(|out| {
-            let size = std::fs::metadata(&input).map_or(0, |m| m.len() as usize);
-            (out, size)
-        })
-    })
-    .map_err(|e| raise(e, Some(&input)))?;
-    result_dict(py, &out.0, out.1)
+    let out = detached(py, || photopress::compress_file(&input, &output, &options))
+        .map_err(|e| raise(e, Some(&input)))?;
+    result_dict(py, &out)
 }
 
 /// compress_dir(inputs, output, options) -> (JSON report, text report): the command's batch

@@ -111,6 +111,7 @@ def test_compress_file_writes_atomically_and_nothing_on_failure(images, tmp_path
     result = photopress.compress_file(images / "dogs.jpg", out_dir / "dogs.jpg")
     written = (out_dir / "dogs.jpg").read_bytes()
     assert result.output_bytes == len(written)
+    assert result.input_bytes == (images / "dogs.jpg").stat().st_size
     assert size_of(written) == size_of((images / "dogs.jpg").read_bytes())
     cli_out = tmp_path / "cli"
     done = run_cli(cli, str(images / "dogs.jpg"), "-o", str(cli_out), "--quiet")

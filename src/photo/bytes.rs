@@ -14,6 +14,8 @@ pub struct Compressed {
     /// The output: the re-encoded JPEG, or the input's own bytes when
     /// [`kept_original`](Self::kept_original).
     pub data: Vec<u8>,
+    /// The input's size in bytes (as read, for [`crate::compress_file`]).
+    pub input_bytes: u64,
     /// Re-encoding was not smaller (or the input is photopress's own output at this quality
     /// or below): `data` is the input, unchanged.
     pub kept_original: bool,
@@ -56,6 +58,7 @@ pub fn compress_bytes(input: &[u8], options: &Options) -> Result<Compressed, Err
     let kept_original = matches!(status, Status::KeptOriginal);
     Ok(Compressed {
         data,
+        input_bytes: input.len() as u64,
         kept_original,
         method: outcome.method,
         quality: outcome.quality,
