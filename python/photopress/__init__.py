@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     Dict,
     List,
     Literal,
@@ -234,6 +235,7 @@ def compress_file(
 def compress_dir(
     inputs: Union[PathLike, Sequence[PathLike]],
     output: PathLike = "COMPRESSED_IMAGES",
+    on_file: Optional[Callable[[FileRecord], None]] = None,
     **options: Unpack[DirOptions],
 ) -> Report:
     """Compresses every JPEG of the folders, files or bucket prefixes ``inputs`` (``s3://``,
@@ -246,11 +248,22 @@ def compress_dir(
     :class:`SetupError` before anything is written. Ctrl-C stops the batch as it stops the
     command (no image starts after it; those in progress finish), then raises
     ``KeyboardInterrupt``.
+
+    ``on_file``, when given, is called with each file's :class:`FileRecord` as it is done
+    (from the worker thread that did it, in the order they finish: a progress bar, a
+    database row). An exception it raises stops the batch the same way and is raised.
     """
     if isinstance(inputs, (str, bytes, os.PathLike)):
         inputs = [inputs]
     paths = [os.fspath(i) for i in inputs]
-    report_json, text = _native.compress_dir(paths, os.fspath(output), **options)
+    call = None
+    if on_file is not None:
+        callback = on_file
+
+        def call(line: str) -> None:
+            callback(FileRecord(**json.loads(line)))
+
+    report_json, text = _native.compress_dir(paths, os.fspath(output), call, **options)
     report = json.loads(report_json)
     return Report(
         files=[FileRecord(**record) for record in report["files"]],

@@ -8,14 +8,15 @@ mod options;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use options::Scope;
-use photopress::batch::Silent;
+use photopress::batch::{Observer, Silent};
 use photopress::cancel::Cancel;
 use photopress::storage::location::Location;
-use photopress::{Compressed, Error as PpError};
+use photopress::{Compressed, Error as PpError, Outcome};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -111,15 +112,39 @@ fn compress_file<'py>(
     result_dict(py, &out)
 }
 
-/// compress_dir(inputs, output, options) -> (JSON report, text report): the command's batch
-/// (photopress.compress_dir). Ctrl-C stops it as it stops the command: no image starts after
-/// it, those in progress finish, then KeyboardInterrupt is raised.
+/// Calls Python's `on_file` with each finished image's record (its JSON line), from the worker
+/// that did it, holding the GIL for the call. The first exception it raises stops the batch
+/// as Ctrl-C does, and is raised by `compress_dir` once the images in progress are done.
+struct OnFile<'a> {
+    call: Py<PyAny>,
+    cancel: &'a Cancel,
+    raised: Mutex<Option<PyErr>>,
+}
+
+impl Observer for OnFile<'_> {
+    fn image_done(&self, outcome: &Outcome) {
+        let mut raised = self.raised.lock().unwrap_or_else(|e| e.into_inner());
+        if raised.is_some() {
+            return;
+        }
+        let line = photopress::report::json_line(outcome);
+        if let Err(err) = Python::attach(|py| self.call.call1(py, (line,)).map(drop)) {
+            self.cancel.cancel();
+            *raised = Some(err);
+        }
+    }
+}
+
+/// compress_dir(inputs, output, on_file, options) -> (JSON report, text report): the
+/// command's batch (photopress.compress_dir). Ctrl-C stops it as it stops the command: no
+/// image starts after it, those in progress finish, then KeyboardInterrupt is raised.
 #[pyfunction]
-#[pyo3(signature = (inputs, output, **kwargs))]
+#[pyo3(signature = (inputs, output, on_file=None, **kwargs))]
 fn compress_dir<'py>(
     py: Python<'py>,
     inputs: Vec<OsString>,
     output: OsString,
+    on_file: Option<Py<PyAny>>,
     kwargs: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<(String, String)> {
     let mut options = options::from_kwargs(kwargs, Scope::Batch, PathBuf::from(&output))?;
@@ -131,8 +156,17 @@ fn compress_dir<'py>(
         options.manifest = true;
     }
     let cancel = Cancel::new();
+    let on_file = on_file.map(|call| OnFile {
+        call,
+        cancel: &cancel,
+        raised: Mutex::new(None),
+    });
+    let observer: &dyn Observer = match &on_file {
+        Some(on_file) => on_file,
+        None => &Silent,
+    };
     let (result, interrupted) = std::thread::scope(|scope| {
-        let batch = scope.spawn(|| photopress::compress_dir(&inputs, &options, &Silent, &cancel));
+        let batch = scope.spawn(|| photopress::compress_dir(&inputs, &options, observer, &cancel));
         let mut interrupted = None;
         while !batch.is_finished() {
             // Python runs its signal handlers only on the main thread, between bytecodes:
@@ -148,6 +182,11 @@ fn compress_dir<'py>(
         (batch.join(), interrupted)
     });
     if let Some(err) = interrupted {
+        return Err(err);
+    }
+    if let Some(err) =
+        on_file.and_then(|f| f.raised.into_inner().unwrap_or_else(|e| e.into_inner()))
+    {
         return Err(err);
     }
     let result = result

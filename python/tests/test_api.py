@@ -212,3 +212,26 @@ def test_two_python_threads_compress_in_parallel():
     assert not errors
     # Both threads were inside Rust at once: impossible had the GIL been held.
     assert _native._take_peak_parallel_calls() == 2
+
+
+def test_on_file_sees_every_file_as_it_is_done(images, tmp_path):
+    seen = []
+    report = photopress.compress_dir(images, tmp_path / "out", on_file=seen.append, jobs=2)
+    assert all(isinstance(record, photopress.FileRecord) for record in seen)
+    assert sorted(seen, key=lambda r: r.input) == sorted(report.files, key=lambda r: r.input)
+
+
+def test_an_exception_in_on_file_stops_the_batch_and_is_raised(images, tmp_path):
+    many = tmp_path / "many"
+    many.mkdir()
+    for copy in range(10):
+        for photo in images.glob("*.jpg"):
+            (many / f"{copy}-{photo.name}").write_bytes(photo.read_bytes())
+
+    def stop(record):
+        raise RuntimeError(f"stop after {Path(record.input).name}")
+
+    with pytest.raises(RuntimeError, match="stop after"):
+        photopress.compress_dir(many, tmp_path / "out", on_file=stop, jobs=1)
+    # No image started after it: one done (and any in progress), not 40.
+    assert 1 <= len(list((tmp_path / "out").iterdir())) <= 2
