@@ -17,7 +17,17 @@ AGREEMENT = 0.001
 MAX_STEPS = 8
 
 
-def boundary(ceiling, goal, first, slope, settle, value, past=0.5):
+def one_sided_slope(measured, slope, level):
+    base = slope(level) if callable(slope) else slope
+    if len(measured) >= 2 and measured[-1][0] != measured[-2][0]:
+        (q1, v1), (q2, v2) = measured[-2], measured[-1]
+        s = (v2 - v1) / (q2 - q1)
+    else:
+        s = base
+    return s if s > base / 4 else base
+
+
+def boundary(ceiling, goal, first, slope, settle, value, past=0.0, one_sided=True):
     lo, hi = (0, None), (ceiling + 1, None)
     measured = []
     checkpoint = None
@@ -26,6 +36,10 @@ def boundary(ceiling, goal, first, slope, settle, value, past=0.5):
         if settle is not None and lo[1] is not None and hi[1] is not None:
             step = (hi[1] - lo[1]) / width
             if step > 0 and hi[1] - step < goal - settle * step:
+                break
+        if one_sided and settle is not None and lo[1] is None and hi[1] is not None:
+            step = one_sided_slope(measured, slope, hi[1])
+            if hi[1] - step < goal - settle * step:
                 break
         if not measured:
             guess = first
@@ -45,13 +59,7 @@ def boundary(ceiling, goal, first, slope, settle, value, past=0.5):
                 since, runs = width, 0
             checkpoint = (since, runs)
         else:
-            if len(measured) >= 2 and measured[-1][0] != measured[-2][0]:
-                (q1, v1), (q2, v2) = measured[-2], measured[-1]
-                s = (v2 - v1) / (q2 - q1)
-            else:
-                s = slope(measured[-1][1]) if callable(slope) else slope
-            base = slope(measured[-1][1]) if callable(slope) else slope
-            s = s if s > base / 4 else base
+            s = one_sided_slope(measured, slope, measured[-1][1])
             if lo[1] is not None:
                 guess = lo[0] + (goal - lo[1]) / s + past
             else:
@@ -87,13 +95,14 @@ def main():
         return rnd(min(max(50.0 + (target - 65.0) / 0.5, 1), ceiling))
 
     variants = {
-        "current": dict(slope=0.5, settle=0.25, past=0.5),
-        "slope 0.55": dict(slope=0.55, settle=0.25, past=0.5),
-        "past 1.0": dict(slope=0.5, settle=0.25, past=1.0),
-        "past 0": dict(slope=0.5, settle=0.25, past=0.0),
-        "settle 0.4": dict(slope=0.5, settle=0.4, past=0.5),
-        "slope by level": dict(slope=lambda v: 0.6 if v < target else 0.47, settle=0.25, past=0.5),
-        "slope by level, settle .4": dict(slope=lambda v: 0.6 if v < target else 0.47, settle=0.4, past=0.5),
+        "current": dict(slope=0.5, settle=0.25, past=0.0, one_sided=True),
+        "before (12-05 12:20)": dict(slope=0.5, settle=0.25, past=0.5, one_sided=False),
+        "no one-sided stop": dict(slope=0.5, settle=0.25, past=0.0, one_sided=False),
+        "past 0.5": dict(slope=0.5, settle=0.25, past=0.5, one_sided=True),
+        "slope 0.45": dict(slope=0.45, settle=0.25, past=0.0, one_sided=True),
+        "slope 0.55": dict(slope=0.55, settle=0.25, past=0.0, one_sided=True),
+        "settle 0.4": dict(slope=0.5, settle=0.4, past=0.0, one_sided=True),
+        "settle 0.1": dict(slope=0.5, settle=0.1, past=0.0, one_sided=True),
     }
     for label, rules in variants.items():
         steps, chosen, missing = [], {}, 0
@@ -104,7 +113,8 @@ def main():
                     missing += 1
                     return float("-inf") if q < min(curve) else float("inf")
                 return curve[q]
-            q, n = boundary(ceiling, goal, first_fixed(name), rules["slope"], rules["settle"], value, rules["past"])
+            q, n = boundary(ceiling, goal, first_fixed(name), rules["slope"], rules["settle"], value,
+                            rules["past"], rules["one_sided"])
             steps.append(n)
             chosen[name] = q
         ok = [n for n in chosen if chosen[n] is not None]

@@ -29,8 +29,8 @@ pub struct Found {
 }
 
 /// When the quality just below the lowest one measured to pass is predicted (on the chord of
-/// the bracket) to fail by at least this share of a step's gain, the search stops without
-/// measuring it: a score costs far more than the 2 to 3 % of bytes a step can be worth, and
+/// the bracket, or with no failure measured yet on the last two values' slope) to fail by at
+/// least this share of a step's gain, the search stops without measuring it: a score costs far more than the 2 to 3 % of bytes a step can be worth, and
 /// SSIMULACRA 2 is jagged by about that much from one quality to the next anyway. The answer
 /// is always a quality measured to pass.
 const SETTLE: f64 = 0.25;
@@ -254,6 +254,14 @@ fn boundary<E>(
                 break;
             }
         }
+        // The same with only a pass measured: the step's gain is the slope of the last two
+        // values (both passed), else the caller's.
+        if let (Some(share), None, Some(vh)) = (settle, lo.1, hi.1) {
+            let step = one_sided_slope(&measured, slope);
+            if vh - step < goal - share * step {
+                break;
+            }
+        }
         let guess = match (lo.1, hi.1) {
             _ if measured.is_empty() => f64::from(first),
             (Some(vl), Some(vh)) => {
@@ -275,18 +283,13 @@ fn boundary<E>(
                 guess
             }
             _ => {
-                // One side known: the slope of the last two values, else the caller's.
-                let s = match measured.as_slice() {
-                    [.., (q1, v1), (q2, v2)] if q1 != q2 => {
-                        (v2 - v1) / (f64::from(*q2) - f64::from(*q1))
-                    }
-                    _ => slope,
-                };
-                let s = if s > slope / 4.0 { s } else { slope };
+                // One side known: at the goal's estimate on the slope of the last two values
+                // (else the caller's). A pass there that clearly leaves the step below failing
+                // ends the search (above); aiming past the estimate would measure that step.
+                let s = one_sided_slope(&measured, slope);
                 match (lo.1, hi.1) {
-                    // Half a step past the goal's estimate, to bracket it at once.
-                    (Some(vl), _) => f64::from(lo.0) + (goal - vl) / s + 0.5,
-                    (_, Some(vh)) => f64::from(hi.0) - (vh - goal) / s - 0.5,
+                    (Some(vl), _) => f64::from(lo.0) + (goal - vl) / s,
+                    (_, Some(vh)) => f64::from(hi.0) - (vh - goal) / s,
                     _ => f64::from(first),
                 }
             }
@@ -310,6 +313,17 @@ fn boundary<E>(
         at_ceiling,
         steps: measured.len() as u32,
     })
+}
+
+/// The gain a quality step is taken to bring while only one side of the goal is measured: the
+/// slope of the last two values measured, or `slope` (the caller's) when there are fewer or
+/// they gain less than a quarter of it.
+fn one_sided_slope(measured: &[(u8, f64)], slope: f64) -> f64 {
+    let s = match measured {
+        [.., (q1, v1), (q2, v2)] if q1 != q2 => (v2 - v1) / (f64::from(*q2) - f64::from(*q1)),
+        _ => slope,
+    };
+    if s > slope / 4.0 { s } else { slope }
 }
 
 /// The outcome of a target search: the chosen candidate and what it measured.
