@@ -151,10 +151,7 @@ fn compress_dir<'py>(
     let places =
         |text: &OsString| Location::parse(text).map_err(|e| SetupError::new_err(e.to_string()));
     let inputs = inputs.iter().map(places).collect::<PyResult<Vec<_>>>()?;
-    if let Location::Object(url) = places(&output)? {
-        options.output_url = Some(url);
-        options.manifest = true;
-    }
+    options.set_output(places(&output)?);
     let cancel = Cancel::new();
     let on_file = on_file.map(|call| OnFile {
         call,

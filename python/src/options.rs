@@ -7,8 +7,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use photopress::jpeg::resize::Resize;
-use photopress::options::target::{self, TARGET_CEILING};
-use photopress::options::{DEFAULT_PREFIX, DEFAULT_QUALITY, Method, Operation, Options};
+use photopress::options::target;
+use photopress::options::{Method, Operation, Options};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -123,15 +123,10 @@ pub fn from_kwargs(
         (false, true) => Operation::Restore,
         (false, false) => Operation::Compress,
     };
-    // The command line's defaults: a target searches up to its ceiling; a restore gives back
-    // the archived names.
-    options.quality = quality.unwrap_or(if options.has_target() {
-        TARGET_CEILING
-    } else {
-        DEFAULT_QUALITY
-    });
+    // The command line's defaults.
+    options.quality = quality.unwrap_or(Options::default_quality(options.has_target()));
     options.prefix =
-        prefix.unwrap_or_else(|| OsString::from(if restore { "" } else { DEFAULT_PREFIX }));
+        prefix.unwrap_or_else(|| OsString::from(Options::default_prefix(options.operation)));
     if resize.long_edge.is_some() || resize.width.is_some() || resize.height.is_some() {
         options.resize = Some(resize);
     } else if resize.upscale {

@@ -355,6 +355,36 @@ impl Options {
         text
     }
 
+    /// The quality when the caller gives none: a target's search ceiling under a target, else
+    /// [`DEFAULT_QUALITY`] (the command line's and the Python API's default).
+    pub fn default_quality(has_target: bool) -> u8 {
+        if has_target {
+            target::TARGET_CEILING
+        } else {
+            DEFAULT_QUALITY
+        }
+    }
+
+    /// The prefix when the caller gives none: [`DEFAULT_PREFIX`], and none for a restore (the
+    /// archives give back their originals' names).
+    pub fn default_prefix(operation: Operation) -> &'static str {
+        match operation {
+            Operation::Restore => "",
+            Operation::Compress | Operation::Archive => DEFAULT_PREFIX,
+        }
+    }
+
+    /// Sets the place outputs go: a folder, or a bucket prefix (whose runs keep a manifest).
+    pub fn set_output(&mut self, output: crate::storage::location::Location) {
+        match output {
+            crate::storage::location::Location::Local(path) => self.output_dir = path,
+            crate::storage::location::Location::Object(url) => {
+                self.output_url = Some(url);
+                self.manifest = true;
+            }
+        }
+    }
+
     /// True when the quality is searched per image (`quality` is then the ceiling).
     pub fn has_target(&self) -> bool {
         self.target_quality.is_some() || self.target_size.is_some()

@@ -53,12 +53,19 @@ pub fn compress_bytes(input: &[u8], options: &Options) -> Result<Compressed, Err
     options.validate()?;
     let ctx = Context::new(options);
     within_cap(input, ctx.input_cap())?;
+    Ok(compress_owned(input.to_vec(), &ctx)?)
+}
+
+/// [`compress_bytes`] of an input already owned and checked against `ctx`'s cap (options
+/// validated): what [`crate::compress_file`] calls with the bytes it read.
+pub(crate) fn compress_owned(input: Vec<u8>, ctx: &Context<'_>) -> Result<Compressed, ImageError> {
+    let input_bytes = input.len() as u64;
     let mut outcome = Outcome::new(Default::default(), Default::default(), String::new());
-    let (data, status) = compress::produce(input.to_vec(), &ctx, &mut outcome)?;
+    let (data, status) = compress::produce(input, ctx, &mut outcome)?;
     let kept_original = matches!(status, Status::KeptOriginal);
     Ok(Compressed {
         data,
-        input_bytes: input.len() as u64,
+        input_bytes,
         kept_original,
         method: outcome.method,
         quality: outcome.quality,

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, SetupError};
 use crate::options::Options;
-use crate::photo::bytes::{Compressed, compress_bytes};
+use crate::photo::bytes::{Compressed, compress_owned};
 use crate::photo::compress::Context;
 use crate::photo::{input, output};
 
 /// Compresses the JPEG at `input` into `output` (a file path; its folder must exist) under
-/// `options`, as [`compress_bytes`] does in memory; the output folder, prefix and batch-level
+/// `options`, as [`crate::compress_bytes`] does in memory; the output folder, prefix and batch-level
 /// options are not used. The output is written under a temporary name in its folder and
 /// renamed into place, so `output` only ever holds a complete file; on any error nothing is
 /// written. When re-encoding does not pay (`kept_original`), `output` gets the input's bytes.
@@ -34,9 +34,10 @@ pub fn compress_file(input: &Path, output: &Path, options: &Options) -> Result<C
         ))
         .into());
     }
-    let cap = Context::new(options).input_cap();
-    let (data, meta) = input::read(input, cap)?;
-    let compressed = compress_bytes(&data, options)?;
+    let ctx = Context::new(options);
+    // Read within the cap (and refused when empty), then compressed as it is: no copy.
+    let (data, meta) = input::read(input, ctx.input_cap())?;
+    let compressed = compress_owned(data, &ctx)?;
     let how = output::WriteOptions::for_input(&meta, options.fsync, options.preserve);
     output::write_atomic(output, &compressed.data, how)?;
     Ok(compressed)

@@ -92,11 +92,7 @@ impl Bucket {
             .inner
             .runtime
             .block_on(remote.list(prefix_rel, recursive))?;
-        let sort_failed = |e: std::io::Error| StorageError::Other {
-            url: list_url.clone(),
-            message: format!("cannot sort the listing in a temporary file: {e}"),
-        };
-        pages.finish(each, sort_failed)
+        pages.finish(each, &list_url)
     }
 }
 
@@ -154,10 +150,7 @@ impl ObjectStore {
                 Ok(page) => {
                     found
                         .absorb(self, page.result)
-                        .map_err(|e| StorageError::Other {
-                            url: list_url.clone(),
-                            message: format!("cannot sort the listing in a temporary file: {e}"),
-                        })?;
+                        .map_err(|e| sort_failed(&list_url, e))?;
                     match page.page_token {
                         Some(token) => cursor = PageCursor::Token(token),
                         None => break,
@@ -290,9 +283,9 @@ impl Pages {
     fn finish<E: From<StorageError>>(
         mut self,
         each: &mut dyn FnMut(ObjectInfo) -> Result<(), E>,
-        sort_failed: impl Fn(std::io::Error) -> StorageError,
+        list_url: &str,
     ) -> Result<Rest, E> {
-        let sorted = self.sorter.finish().map_err(&sort_failed)?;
+        let sorted = self.sorter.finish().map_err(|e| sort_failed(list_url, e))?;
         // A folder marker "sub/" comes back as an empty object "sub" (see `absorb`); it is one
         // when something lies below "sub/". Only empty objects can be markers: the first pass
         // over the sorted keys is made only when there are some.
@@ -315,7 +308,7 @@ impl Pages {
                     }
                     Ok(())
                 })
-                .map_err(&sort_failed)?;
+                .map_err(|e| sort_failed(list_url, e))?;
         }
         // Two objects under one name: `Path::parse` also drops a leading `/` ("/a.jpg" comes
         // back as "a.jpg", at the root of a bucket) and a trailing one ("a.jpg/"). A key is
@@ -359,7 +352,7 @@ impl Pages {
             })
             .or_else(|e| match failed.take() {
                 Some(_) => Ok(()),
-                None => Err(sort_failed(e)),
+                None => Err(sort_failed(list_url, e)),
             })?;
         if let Some(err) = failed {
             return Err(err);
@@ -371,6 +364,14 @@ impl Pages {
             sub_prefixes: self.sub_prefixes.into_iter().collect(),
             invalid: self.invalid,
         })
+    }
+}
+
+/// The listing of `list_url` could not go through its sort's temporary files.
+fn sort_failed(list_url: &str, e: std::io::Error) -> StorageError {
+    StorageError::Other {
+        url: list_url.to_string(),
+        message: format!("cannot sort the listing in a temporary file: {e}"),
     }
 }
 
@@ -441,10 +442,7 @@ mod tests {
                     out.push(o);
                     Ok::<(), StorageError>(())
                 },
-                |e| StorageError::Other {
-                    url: "s3://b".into(),
-                    message: e.to_string(),
-                },
+                "s3://b",
             )
             .expect("finish");
         (out, rest)

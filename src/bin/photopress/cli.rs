@@ -8,7 +8,7 @@ use clap::builder::TypedValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use photopress::Options;
 use photopress::jpeg::resize::{MAX_SIDE, Resize};
-use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_QUALITY};
+use photopress::options::{DEFAULT_INPUT, DEFAULT_OUTPUT};
 use photopress::options::{Method, Operation};
 use tracing::Level;
 
@@ -390,19 +390,15 @@ impl Cli {
     pub fn options(&self) -> Options {
         Options {
             output_dir: PathBuf::from(&self.output),
-            quality: self.quality.unwrap_or(
-                if self.target_quality.is_some() || self.target_size.is_some() {
-                    photopress::options::target::TARGET_CEILING
-                } else {
-                    DEFAULT_QUALITY
-                },
-            ),
+            quality: self.quality.unwrap_or(Options::default_quality(
+                self.target_quality.is_some() || self.target_size.is_some(),
+            )),
             jobs: self.jobs.map_or(0, usize::from),
             sequential: self.sequential,
             prefix: self
                 .prefix
                 .clone()
-                .unwrap_or_else(|| OsString::from(if self.restore { "" } else { DEFAULT_PREFIX })),
+                .unwrap_or_else(|| OsString::from(Options::default_prefix(self.operation()))),
             recursive: self.recursive,
             strip: self.strip,
             strip_icc: self.strip_icc,
@@ -439,14 +435,18 @@ impl Cli {
                     height: self.height,
                     upscale: self.upscale,
                 }),
-            operation: if self.archive {
-                Operation::Archive
-            } else if self.restore {
-                Operation::Restore
-            } else {
-                Operation::Compress
-            },
+            operation: self.operation(),
             archive_strict: self.archive_strict,
+        }
+    }
+
+    fn operation(&self) -> Operation {
+        if self.archive {
+            Operation::Archive
+        } else if self.restore {
+            Operation::Restore
+        } else {
+            Operation::Compress
         }
     }
 

@@ -22,10 +22,7 @@ pub fn places(cli: &Cli) -> Result<(Options, Vec<Location>), String> {
         .iter()
         .map(|i| Location::parse(i).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    if let Location::Object(url) = Location::parse(&cli.output).map_err(|e| e.to_string())? {
-        options.output_url = Some(url);
-        options.manifest = true;
-    }
+    options.set_output(Location::parse(&cli.output).map_err(|e| e.to_string())?);
     if let Some(count) = cli.shard_count {
         options.shard = Shard::from_args(cli.shard_index, count, |name| std::env::var(name).ok())
             .map_err(|e| e.to_string())?;
