@@ -15,6 +15,8 @@ const BAND: usize = 32;
 const HALO: usize = 2 * RADIUS as usize;
 /// Pixels per column band of the vertical pass.
 const COLUMNS: usize = 8;
+/// The blurred rows' groups are the column bands.
+const _: () = assert!(blur::GROUP == COLUMNS);
 /// Values kept per pixel of a raw row: three channels of each picture, padded.
 const RAW: usize = 8;
 /// Floats a scale keeps per pixel of width: the band's blurred and raw rows, the vertical
@@ -187,6 +189,9 @@ pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Pl
         for x0 in (0..padded).step_by(COLUMNS) {
             let saved = &mut state[x0 * LANES * 6..][..L * 6];
             column.load(saved);
+            // This column band's terms over the band's rows, in f32 (at most BAND values
+            // a lane), then added to the scale's sums in f64.
+            let mut terms = [[[0.0f32; COLUMNS]; 6]; 3];
             for m in m0..end {
                 let top = (m - m0) as usize;
                 column.step(
@@ -196,9 +201,10 @@ pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Pl
                 );
                 if m >= 0 {
                     let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
-                    add_terms(&out, &raw_row[..COLUMNS * RAW], &mut sums);
+                    add_terms(&out, &raw_row[..COLUMNS * RAW], &mut terms);
                 }
             }
+            sums.add(&terms);
             column.save(saved);
         }
         m0 += BAND as isize;
@@ -273,18 +279,30 @@ fn fill_row(
     );
     let (br, bg, bb) = (&br[..width], &bg[..width], &bb[..width]);
     let row = &mut quantities[MARGIN * LANES..][..width * LANES];
-    let raw = &mut out.raw[..width * RAW];
+    let raw = &mut out.raw[..];
     let inputs = ar.iter().zip(ag).zip(ab).zip(br).zip(bg).zip(bb);
-    for ((q, px), (((((ar, ag), ab), br), bg), bb)) in row
-        .chunks_exact_mut(LANES)
-        .zip(raw.chunks_exact_mut(RAW))
-        .zip(inputs)
-    {
+    for (q, (((((ar, ag), ab), br), bg), bb)) in row.chunks_exact_mut(LANES).zip(inputs) {
         let v: [f32; RAW] = [*ar, *ag, *ab, *br, *bg, *bb, 1.0, 0.0];
         for k in 0..LANES {
             q[k] = v[LEFT[k]] * v[RIGHT[k]];
         }
-        px.copy_from_slice(&[*ar, *ag, *ab, *br, *bg, *bb, 0.0, 0.0]);
+    }
+    // The raw values by column band, channel, then pixel (what `add_terms` reads).
+    let planes = [ar, ag, ab, br, bg, bb];
+    for (g, group) in raw.chunks_exact_mut(COLUMNS * RAW).enumerate() {
+        let x = g * COLUMNS;
+        if x + COLUMNS <= width {
+            for (k, plane) in planes.iter().enumerate() {
+                for j in 0..COLUMNS {
+                    group[k * COLUMNS + j] = plane[x + j];
+                }
+            }
+        } else {
+            for (k, plane) in planes.iter().enumerate() {
+                let tail = &plane[x.min(width)..];
+                group[k * COLUMNS..][..tail.len()].copy_from_slice(tail);
+            }
+        }
     }
     blur::horizontal(quantities, out.blurred, width);
 }
@@ -298,6 +316,20 @@ struct LaneSums {
 }
 
 impl LaneSums {
+    #[inline(always)]
+    fn add(&mut self, terms: &[[[f32; COLUMNS]; 6]; 3]) {
+        for c in 0..3 {
+            for i in 0..COLUMNS {
+                for k in 0..2 {
+                    self.ssim[c][k][i] += f64::from(terms[c][k][i]);
+                }
+                for k in 0..4 {
+                    self.edge[c][k][i] += f64::from(terms[c][2 + k][i]);
+                }
+            }
+        }
+    }
+
     fn total(&self, pixels: u64) -> Sums {
         let add = |lanes: &[f64; COLUMNS]| lanes.iter().sum::<f64>();
         Sums {
@@ -309,20 +341,27 @@ impl LaneSums {
 }
 
 /// Adds the SSIM and edge terms of a column band's pixels: `blurred` their blurred
-/// quantities, `raw` their positive XYB. Columns past the picture hold zeros, whose terms
-/// are zero.
+/// quantities, `raw` their positive XYB, each by quantity then pixel. Columns past the
+/// picture hold zeros, whose terms are zero.
+///
+/// The terms are computed in f32 and added up in f32 over at most a band of rows (then in
+/// f64): the reference computes the edge ratio and the sums in f64, but each term here is
+/// within a few f32 roundings of its value relative to it (the edge ratio minus one is
+/// computed as one quotient, `(|b - mu2| - |a - mu1|) / (1 + |a - mu1|)`, not as the
+/// reference's difference), so a score moves by about 1e-9: nothing the recursion's own
+/// rounding does not dwarf.
 #[inline(always)]
-fn add_terms(blurred: &[f32; COLUMNS * LANES], raw: &[f32], sums: &mut LaneSums) {
+fn add_terms(blurred: &[f32; COLUMNS * LANES], raw: &[f32], terms: &mut [[[f32; COLUMNS]; 6]; 3]) {
     const C2: f32 = 0.0009;
     // By channel, then pixel.
     let mut v = [[[0.0f32; COLUMNS]; 7]; 3];
     for i in 0..COLUMNS {
         for c in 0..3 {
             for k in 0..5 {
-                v[c][k][i] = blurred[i * LANES + 5 * c + k];
+                v[c][k][i] = blurred[(5 * c + k) * COLUMNS + i];
             }
-            v[c][5][i] = raw[i * RAW + c];
-            v[c][6][i] = raw[i * RAW + 3 + c];
+            v[c][5][i] = raw[c * COLUMNS + i];
+            v[c][6][i] = raw[(3 + c) * COLUMNS + i];
         }
     }
     for c in 0..3 {
@@ -333,19 +372,18 @@ fn add_terms(blurred: &[f32; COLUMNS * LANES], raw: &[f32], sums: &mut LaneSums)
             let num_m = mu_diff.mul_add(-mu_diff, 1.0);
             let num_s = 2.0f32.mul_add(s12[i] - mu12, C2);
             let denom_s = (s11[i] - mu11) + (s22[i] - mu22) + C2;
-            let d = (1.0 - f64::from((num_m * num_s) / denom_s)).max(0.0);
-            let s = &mut sums.ssim[c];
-            s[0][i] += d;
-            s[1][i] += (d * d) * (d * d);
-            let d1 = (1.0 + f64::from((b[i] - mu2[i]).abs()))
-                / (1.0 + f64::from((a[i] - mu1[i]).abs()))
-                - 1.0;
+            let d = (1.0 - (num_m * num_s) / denom_s).max(0.0);
+            // The reference's (1 + |b - mu2|) / (1 + |a - mu1|) - 1, in f32 but as precise
+            // relative to its value: one rounding of a difference, one of a quotient.
+            let (eb, ea) = ((b[i] - mu2[i]).abs(), (a[i] - mu1[i]).abs());
+            let d1 = (eb - ea) / (1.0 + ea);
             let (artifact, lost) = (d1.max(0.0), (-d1).max(0.0));
-            let e = &mut sums.edge[c];
-            e[0][i] += artifact;
-            e[1][i] += (artifact * artifact) * (artifact * artifact);
-            e[2][i] += lost;
-            e[3][i] += (lost * lost) * (lost * lost);
+            let t = &mut terms[c];
+            for (k, v) in [d, artifact, lost].into_iter().enumerate() {
+                let k = if k == 0 { 0 } else { 2 * k };
+                t[k][i] += v;
+                t[k + 1][i] += (v * v) * (v * v);
+            }
         }
     }
 }
