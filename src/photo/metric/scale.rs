@@ -9,6 +9,8 @@
 use super::blur::{self, Column, LANES, MARGIN, RADIUS};
 use super::xyb;
 
+/// Lanes the vertical recursion runs on at a time: an AVX2 vector.
+const VECTOR: usize = 8;
 /// Output rows per band of the vertical pass.
 const BAND: usize = 32;
 /// Rows of blurred input a band needs beyond its own: `RADIUS + 1` above, `RADIUS - 1` below.
@@ -168,8 +170,8 @@ pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Pl
     // `m0 + BAND + RADIUS - 2`. Slots 0..HALO hold the rows before the band: zeros (above
     // the picture) for the first, the previous band's last rows after.
     const L: usize = COLUMNS * LANES;
-    let mut column = Column::<L>::new();
-    let mut out = [0.0f32; L];
+    // A column band's vertical outputs for the band's rows.
+    let mut outputs = vec![[0.0f32; L]; BAND];
     let mut m0 = 1 - RADIUS;
     loop {
         let base = m0 - RADIUS - 1;
@@ -187,25 +189,36 @@ pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Pl
         }
         let end = (m0 + BAND as isize).min(height as isize);
         for x0 in (0..padded).step_by(COLUMNS) {
-            let saved = &mut state[x0 * LANES * 6..][..L * 6];
-            column.load(saved);
+            // Down the band one vector of lanes at a time, so that the recursion's state
+            // stays in registers (the whole band's is 96 vectors).
+            for v in 0..L / VECTOR {
+                let saved = &mut state[(x0 * LANES + v * VECTOR) * 6..][..VECTOR * 6];
+                let mut column = Column::<VECTOR>::new();
+                column.load(saved);
+                for (m, out) in (m0..end).zip(outputs.iter_mut()) {
+                    let top = (m - m0) as usize;
+                    let at = |slot: usize| (slot * padded + x0) * LANES + v * VECTOR;
+                    let mut lanes = [0.0f32; VECTOR];
+                    column.step(
+                        &blurred[at(top)..][..VECTOR],
+                        &blurred[at(top + HALO)..][..VECTOR],
+                        &mut lanes,
+                    );
+                    out[v * VECTOR..][..VECTOR].copy_from_slice(&lanes);
+                }
+                column.save(saved);
+            }
             // This column band's terms over the band's rows, in f32 (at most BAND values
             // a lane), then added to the scale's sums in f64.
             let mut terms = [[[0.0f32; COLUMNS]; 6]; 3];
-            for m in m0..end {
-                let top = (m - m0) as usize;
-                column.step(
-                    &blurred[(top * padded + x0) * LANES..][..L],
-                    &blurred[((top + HALO) * padded + x0) * LANES..][..L],
-                    &mut out,
-                );
+            for (m, out) in (m0..end).zip(&outputs) {
                 if m >= 0 {
+                    let top = (m - m0) as usize;
                     let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
-                    add_terms(&out, &raw_row[..COLUMNS * RAW], &mut terms);
+                    add_terms(out, &raw_row[..COLUMNS * RAW], &mut terms);
                 }
             }
             sums.add(&terms);
-            column.save(saved);
         }
         m0 += BAND as isize;
         if m0 >= height as isize {
