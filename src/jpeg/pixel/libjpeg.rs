@@ -363,3 +363,30 @@ pub(super) fn format_message(cinfo: &mut ffi::jpeg_common_struct) -> String {
         text
     }
 }
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use std::os::raw::c_int;
+
+    unsafe extern "C" {
+        /// libjpeg-turbo's own query (jsimd.c): 1 when its SIMD inverse DCT is built in and
+        /// the processor runs it, 0 when the library was built without SIMD (`jsimd_none.c`).
+        fn jsimd_can_idct_islow() -> c_int;
+    }
+
+    /// build.rs refuses to build without nasm, but only when photopress itself is built: a
+    /// codec built earlier, before nasm was installed, stays in the target folder without its
+    /// SIMD, silently, and decodes about 2.7x slower (seen on a development machine).
+    #[test]
+    fn the_codec_is_built_with_its_simd() {
+        if std::env::var_os("PHOTOPRESS_ALLOW_NO_SIMD").is_some_and(|v| v == "1") {
+            return;
+        }
+        // SAFETY: a query without arguments; it reads the processor's features once.
+        let simd = unsafe { jsimd_can_idct_islow() };
+        assert_eq!(
+            simd, 1,
+            "libjpeg-turbo was built without its SIMD: install nasm, then `cargo clean -p mozjpeg-sys`"
+        );
+    }
+}
