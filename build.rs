@@ -1,6 +1,12 @@
-//! Fails the build loudly when `nasm` is missing on x86: mozjpeg-sys would otherwise build
-//! without SIMD, silently, and photopress would run about 2.7x slower.
+//! Fails the build loudly when libjpeg-turbo (mozjpeg-sys) would run without its SIMD on x86,
+//! where photopress would then run about 2.7x slower at decoding:
+//! - when `nasm` is missing (mozjpeg-sys would build without SIMD, silently);
+//! - when mozjpeg-sys was already built without it (its `jconfig.h` lacks `WITH_SIMD`): a
+//!   build made before nasm was installed stays in the target folder, and cargo does not
+//!   build it again when nasm appears.
+//!
 //! Set `PHOTOPRESS_ALLOW_NO_SIMD=1` to build anyway.
+use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
@@ -21,6 +27,29 @@ fn main() {
             "\nerror: `nasm` is not installed. Without it the JPEG codec builds without SIMD \
              and runs about 2.7x slower.\n  Install it: `apt-get install -y nasm` \
              (or run ./scripts/install-deps.sh),\n  or build anyway with PHOTOPRESS_ALLOW_NO_SIMD=1.\n"
+        );
+        std::process::exit(1);
+    }
+    // mozjpeg-sys (`links = "jpeg"`) tells its include folders, where its jconfig.h says
+    // whether it was built with SIMD.
+    let Some(include) = std::env::var_os("DEP_JPEG_INCLUDE") else {
+        return;
+    };
+    let config: Option<PathBuf> = std::env::split_paths(&include)
+        .map(|dir| dir.join("jconfig.h"))
+        .find(|path| path.is_file());
+    let Some(config) = config else {
+        return;
+    };
+    println!("cargo:rerun-if-changed={}", config.display());
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    if !text.contains("#define WITH_SIMD 1") {
+        eprintln!(
+            "\nerror: the JPEG codec (mozjpeg-sys) in this target folder was built without SIMD \
+             ({} has no WITH_SIMD),\n  most likely before nasm was installed; it would run \
+             about 2.7x slower.\n  Rebuild it: `cargo clean -p mozjpeg-sys`, then build again \
+             (or build anyway with PHOTOPRESS_ALLOW_NO_SIMD=1).\n",
+            config.display()
         );
         std::process::exit(1);
     }
