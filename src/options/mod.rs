@@ -376,9 +376,10 @@ impl Options {
 
     /// Sets the place outputs go: a folder, or a bucket prefix (whose runs keep a manifest).
     pub fn set_output(&mut self, output: crate::storage::location::Location) {
+        use crate::storage::location::Location;
         match output {
-            crate::storage::location::Location::Local(path) => self.output_dir = path,
-            crate::storage::location::Location::Object(url) => {
+            Location::Local(path) => self.output_dir = path,
+            Location::Object(url) => {
                 self.output_url = Some(url);
                 self.manifest = true;
             }

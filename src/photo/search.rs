@@ -30,9 +30,10 @@ pub struct Found {
 
 /// When the quality just below the lowest one measured to pass is predicted (on the chord of
 /// the bracket, or with no failure measured yet on the last two values' slope) to fail by at
-/// least this share of a step's gain, the search stops without measuring it: a score costs far more than the 2 to 3 % of bytes a step can be worth, and
-/// SSIMULACRA 2 is jagged by about that much from one quality to the next anyway. The answer
-/// is always a quality measured to pass.
+/// least this share of a step's gain, the search stops without measuring it: a score costs
+/// far more than the 2 to 3 % of bytes a step can be worth, and SSIMULACRA 2 is jagged by
+/// about that much from one quality to the next anyway. The answer is always a quality
+/// measured to pass.
 const SETTLE: f64 = 0.25;
 
 /// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target` (or, once the

@@ -374,9 +374,9 @@ mod tests {
         fn jsimd_can_idct_islow() -> c_int;
     }
 
-    /// build.rs refuses to build without nasm, but only when photopress itself is built: a
-    /// codec built earlier, before nasm was installed, stays in the target folder without its
-    /// SIMD, silently, and decodes about 2.7x slower (seen on a development machine).
+    /// build.rs refuses a codec whose `jconfig.h` lacks `WITH_SIMD` (one built before nasm
+    /// was installed stays in the target folder, and decodes about 2.7x slower); this asks the
+    /// library linked into the tests itself, which the header only implies.
     #[test]
     fn the_codec_is_built_with_its_simd() {
         if std::env::var_os("PHOTOPRESS_ALLOW_NO_SIMD").is_some_and(|v| v == "1") {

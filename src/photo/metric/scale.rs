@@ -19,8 +19,8 @@ const HALO: usize = 2 * RADIUS as usize;
 const COLUMNS: usize = 8;
 /// The blurred rows' groups are the column bands.
 const _: () = assert!(blur::GROUP == COLUMNS);
-/// Values kept per pixel of a raw row: three channels of each picture, padded.
-const RAW: usize = 8;
+/// Values kept per pixel of a raw row: three channels of each picture.
+const RAW: usize = 6;
 /// Floats a scale keeps per pixel of width: the band's blurred and raw rows, the vertical
 /// recursion's state, a row of linear RGB of both pictures and of quantities.
 pub const FLOATS_PER_COLUMN: usize = (BAND + HALO) * (LANES + RAW) + 6 * LANES + 6 + LANES;
@@ -160,10 +160,7 @@ pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Pl
     let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
     let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * LANES];
     let mut next = downscale.then(|| Downscale::new(width, height));
-    let mut sums = LaneSums {
-        ssim: [[[0.0; COLUMNS]; 2]; 3],
-        edge: [[[0.0; COLUMNS]; 4]; 3],
-    };
+    let mut sums = LaneSums([[[0.0; COLUMNS]; 6]; 3]);
 
     // The vertical recursion starts RADIUS - 1 rows above the picture (its first outputs
     // are not kept); band `m0..m0 + BAND` of steps reads rows `m0 - RADIUS - 1` to
@@ -210,7 +207,7 @@ pub fn scale(xyb_a: &Xyb, rows: &impl Rows, downscale: bool) -> (Sums, Option<Pl
             }
             // This column band's terms over the band's rows, in f32 (at most BAND values
             // a lane), then added to the scale's sums in f64.
-            let mut terms = [[[0.0f32; COLUMNS]; 6]; 3];
+            let mut terms: Terms<f32> = [[[0.0; COLUMNS]; 6]; 3];
             for (m, out) in (m0..end).zip(&outputs) {
                 if m >= 0 {
                     let top = (m - m0) as usize;
@@ -295,12 +292,13 @@ fn fill_row(
     let raw = &mut out.raw[..];
     let inputs = ar.iter().zip(ag).zip(ab).zip(br).zip(bg).zip(bb);
     for (q, (((((ar, ag), ab), br), bg), bb)) in row.chunks_exact_mut(LANES).zip(inputs) {
-        let v: [f32; RAW] = [*ar, *ag, *ab, *br, *bg, *bb, 1.0, 0.0];
+        let v: [f32; 8] = [*ar, *ag, *ab, *br, *bg, *bb, 1.0, 0.0];
         for k in 0..LANES {
             q[k] = v[LEFT[k]] * v[RIGHT[k]];
         }
     }
-    // The raw values by column band, channel, then pixel (what `add_terms` reads).
+    // The raw values by column band, channel, then pixel (what `add_terms` reads); whole
+    // groups copied value by value, which compiles to vector moves (not a memcpy call).
     let planes = [ar, ag, ab, br, bg, bb];
     for (g, group) in raw.chunks_exact_mut(COLUMNS * RAW).enumerate() {
         let x = g * COLUMNS;
@@ -311,8 +309,9 @@ fn fill_row(
                 }
             }
         } else {
+            // The last, partial group (its columns past the picture stay zero).
             for (k, plane) in planes.iter().enumerate() {
-                let tail = &plane[x.min(width)..];
+                let tail = &plane[x..];
                 group[k * COLUMNS..][..tail.len()].copy_from_slice(tail);
             }
         }
@@ -320,34 +319,29 @@ fn fill_row(
     blur::horizontal(quantities, out.blurred, width);
 }
 
+/// A column band's terms per channel: 1 - SSIM and its 4th power, the edge artifact and its
+/// 4th power, the detail lost and its 4th power; one value per pixel of the band.
+type Terms<T> = [[[T; COLUMNS]; 6]; 3];
+
 /// The sums of one scale so far, one per pixel of a column band (added up at the end, so
 /// that the per-pixel work runs on vectors).
-#[derive(Clone, Copy)]
-struct LaneSums {
-    ssim: [[[f64; COLUMNS]; 2]; 3],
-    edge: [[[f64; COLUMNS]; 4]; 3],
-}
+struct LaneSums(Terms<f64>);
 
 impl LaneSums {
     #[inline(always)]
-    fn add(&mut self, terms: &[[[f32; COLUMNS]; 6]; 3]) {
-        for c in 0..3 {
-            for i in 0..COLUMNS {
-                for k in 0..2 {
-                    self.ssim[c][k][i] += f64::from(terms[c][k][i]);
-                }
-                for k in 0..4 {
-                    self.edge[c][k][i] += f64::from(terms[c][2 + k][i]);
-                }
+    fn add(&mut self, terms: &Terms<f32>) {
+        for (sums, terms) in self.0.iter_mut().flatten().zip(terms.iter().flatten()) {
+            for (sum, term) in sums.iter_mut().zip(terms) {
+                *sum += f64::from(*term);
             }
         }
     }
 
     fn total(&self, pixels: u64) -> Sums {
-        let add = |lanes: &[f64; COLUMNS]| lanes.iter().sum::<f64>();
+        let add = |c: usize, k: usize| self.0[c][k].iter().sum::<f64>();
         Sums {
-            ssim: self.ssim.map(|c| c.map(|n| add(&n))),
-            edge: self.edge.map(|c| c.map(|n| add(&n))),
+            ssim: std::array::from_fn(|c| std::array::from_fn(|k| add(c, k))),
+            edge: std::array::from_fn(|c| std::array::from_fn(|k| add(c, 2 + k))),
             pixels,
         }
     }
@@ -364,7 +358,7 @@ impl LaneSums {
 /// reference's difference), so a score moves by about 1e-9: nothing the recursion's own
 /// rounding does not dwarf.
 #[inline(always)]
-fn add_terms(blurred: &[f32; COLUMNS * LANES], raw: &[f32], terms: &mut [[[f32; COLUMNS]; 6]; 3]) {
+fn add_terms(blurred: &[f32; COLUMNS * LANES], raw: &[f32], terms: &mut Terms<f32>) {
     const C2: f32 = 0.0009;
     // By channel, then pixel.
     let mut v = [[[0.0f32; COLUMNS]; 7]; 3];
@@ -393,9 +387,8 @@ fn add_terms(blurred: &[f32; COLUMNS * LANES], raw: &[f32], terms: &mut [[[f32; 
             let (artifact, lost) = (d1.max(0.0), (-d1).max(0.0));
             let t = &mut terms[c];
             for (k, v) in [d, artifact, lost].into_iter().enumerate() {
-                let k = if k == 0 { 0 } else { 2 * k };
-                t[k][i] += v;
-                t[k + 1][i] += (v * v) * (v * v);
+                t[2 * k][i] += v;
+                t[2 * k + 1][i] += (v * v) * (v * v);
             }
         }
     }
