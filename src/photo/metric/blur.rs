@@ -3,8 +3,8 @@
 //! Charalampidis 2016), three second-order filters summed, the picture padded with zeros.
 //! Constants as the `ssimulacra2` crate's build script derives them (f32).
 //!
-//! Samples are blurred [`LANES`] quantities at a time (the five products of three channels),
-//! interleaved by pixel, so that a row's recursion runs on whole vectors. The row's output
+//! Samples are blurred several quantities at a time (up to [`LANES`]: the products of
+//! `terms::Quantities`), interleaved by pixel, so that a row's recursion runs on whole vectors. The row's output
 //! is written by groups of [`GROUP`] pixels, each group lane by lane: the vertical pass does
 //! not care, and the SSIM terms then read each quantity of a group's pixels as one vector
 //! (gathering them one by one took a third of a score).
@@ -15,7 +15,7 @@
 /// The filter's "N" (57): each output takes the inputs `RADIUS + 1` before and
 /// `RADIUS - 1` after it.
 pub const RADIUS: isize = 5;
-/// Quantities blurred together per pixel.
+/// The most quantities blurred together per pixel.
 pub const LANES: usize = 16;
 /// (33) `n2` for k = 1, 3, 5.
 const N2: [f32; 3] = [0.055_295_236, -0.058_836_687, 0.012_955_819];
@@ -59,26 +59,26 @@ pub const GROUP: usize = 8;
 /// Zero pixels on each side of a row given to [`horizontal`].
 pub const MARGIN: usize = 2 * RADIUS as usize;
 
-/// Blurs one row of `width` pixels of [`LANES`] quantities each along the row. `input` has
+/// Blurs one row of `width` pixels of `N` quantities each along the row. `input` has
 /// [`MARGIN`] zero pixels before and after the row's (the picture's zero padding), so that
 /// the loop has no bounds to test.
 #[inline(always)]
-pub fn horizontal(input: &[f32], output: &mut [f32], width: usize) {
-    let mut prev = [[0.0f32; LANES]; 3];
-    let mut prev2 = [[0.0f32; LANES]; 3];
-    let mut out = [0.0f32; LANES];
-    let mut pixels = [[0.0f32; LANES]; GROUP];
-    let input = &input[..(width + 2 * MARGIN) * LANES];
+pub fn horizontal<const N: usize>(input: &[f32], output: &mut [f32], width: usize) {
+    let mut prev = [[0.0f32; N]; 3];
+    let mut prev2 = [[0.0f32; N]; 3];
+    let mut out = [0.0f32; N];
+    let mut pixels = [[0.0f32; N]; GROUP];
+    let input = &input[..(width + 2 * MARGIN) * N];
     // Step n (from 1 - RADIUS) reads pixels n - RADIUS - 1 and n + RADIUS - 1, which are
     // i and i + 2 RADIUS of the padded row, i = n + RADIUS - 1.
     for i in 0..width + RADIUS as usize - 1 {
-        let left = &input[i * LANES..][..LANES];
-        let right = &input[(i + 2 * RADIUS as usize) * LANES..][..LANES];
-        let mut sum = [0.0f32; LANES];
-        for l in 0..LANES {
+        let left = &input[i * N..][..N];
+        let right = &input[(i + 2 * RADIUS as usize) * N..][..N];
+        let mut sum = [0.0f32; N];
+        for l in 0..N {
             sum[l] = left[l] + right[l];
         }
-        step::<LANES, false>(&sum, &mut prev, &mut prev2, &mut out);
+        step::<N, false>(&sum, &mut prev, &mut prev2, &mut out);
         // Outputs start at step 0, the loop's i = RADIUS - 1.
         if let Some(n) = i.checked_sub(RADIUS as usize - 1) {
             let j = n % GROUP;
@@ -86,10 +86,10 @@ pub fn horizontal(input: &[f32], output: &mut [f32], width: usize) {
             if j == GROUP - 1 || n + 1 == width {
                 // Past the row's end, the group's pixels are zeros.
                 for past in &mut pixels[j + 1..] {
-                    *past = [0.0; LANES];
+                    *past = [0.0; N];
                 }
-                let group = &mut output[(n / GROUP) * GROUP * LANES..][..GROUP * LANES];
-                for l in 0..LANES {
+                let group = &mut output[(n / GROUP) * GROUP * N..][..GROUP * N];
+                for l in 0..N {
                     for p in 0..GROUP {
                         group[l * GROUP + p] = pixels[p][l];
                     }

@@ -6,8 +6,11 @@
 //! - a candidate's rows are streamed through each scale (`scale.rs`): the working memory is
 //!   the reference's XYB, the candidate's next scale's linear RGB and a band of rows, about
 //!   [`BYTES_PER_PIXEL`] bytes a pixel, where the crate keeps about 160;
-//! - the fifteen blurred quantities of a pixel are blurred together as one vector
-//!   (`blur.rs`), in code the compiler vectorizes, compiled for AVX2+FMA and chosen at run
+//! - the blurred quantities of a pixel (per channel a, b, a², b², ab) are blurred together
+//!   as one vector (`blur.rs`); at the first scale of a picture with all six, which holds
+//!   three quarters of the pixels, only the eight the weights read (`terms.rs`: no SSIM of X
+//!   nor of B), the reference's a.y² blurred once when it is prepared;
+//! - all of it in code the compiler vectorizes, compiled for AVX2+FMA and chosen at run
 //!   time where the processor has them (`pulp`), portable elsewhere (its AVX-512 path was
 //!   measured slower here: 110 against 104 ms for a 1.9 MP score);
 //! - it compares pictures, not files: the caller decodes them (`pixel::decode_rgb`, the
@@ -23,11 +26,13 @@
 //! reference tools' score, so the recursion stays.
 mod blur;
 mod scale;
+mod terms;
 mod weights;
 mod xyb;
 
 use crate::error::ImageError;
-use scale::{Planes, Rows, Sums, Xyb};
+use scale::{Planes, Rows, Xyb};
+use terms::{All, First, Sums};
 
 /// How far above the target a full-size score must be for a search to accept it: how far
 /// this implementation may be from the reference one (the `ssimulacra2` crate on
@@ -45,9 +50,11 @@ const SCALES: usize = 6;
 
 /// Bytes of working memory the metric needs per pixel of the picture, beyond the decoded
 /// pictures themselves (3 bytes a pixel each): the reference's XYB at every scale (3 floats a
-/// pixel, and a third more for the smaller scales) and the candidate's next scale's linear
-/// RGB (3 floats per 4 pixels), rounded up; plus [`BYTES_PER_COLUMN`] per pixel of width.
-pub const BYTES_PER_PIXEL: u64 = 20;
+/// pixel, and a third more for the smaller scales), its blurred a.y² at the first scale (a
+/// float a pixel) and the candidate's next scale's linear RGB (3 floats per 4 pixels),
+/// rounded up; plus [`BYTES_PER_COLUMN`] per pixel of width (which also covers the rows'
+/// padding to whole column bands).
+pub const BYTES_PER_PIXEL: u64 = 24;
 /// Bytes per pixel of width: the band of blurred rows, the raw rows and the vertical state.
 pub const BYTES_PER_COLUMN: u64 = 4 * scale::FLOATS_PER_COLUMN as u64;
 
@@ -117,16 +124,12 @@ impl pulp::WithSimd for Prepare<'_> {
         let picture = self.0;
         let bytes = Bytes::new(picture);
         let mut scales = Vec::with_capacity(SCALES);
-        let (first, mut next) = scale::prepare(
-            picture.width,
-            picture.height,
-            &bytes,
-            more(picture.width, picture.height, 0),
-        );
+        let (w, h) = (picture.width, picture.height);
+        let (first, mut next) = scale::prepare(w, h, &bytes, more(w, h, 0), all_scales(w, h));
         scales.push(first);
         while let Some(planes) = next.take() {
             let (w, h) = (planes.width, planes.height);
-            let (s, n) = scale::prepare(w, h, &planes, more(w, h, scales.len()));
+            let (s, n) = scale::prepare(w, h, &planes, more(w, h, scales.len()), false);
             scales.push(s);
             next = n;
         }
@@ -138,6 +141,17 @@ impl pulp::WithSimd for Prepare<'_> {
 /// `w` x `h` with both sides at least 8 pixels.
 fn more(w: usize, h: usize, s: usize) -> bool {
     s + 1 < SCALES && w >= MIN_SIDE && h >= MIN_SIDE
+}
+
+/// Whether a `w` x `h` picture has all the scales, the first of which then needs fewer
+/// quantities (`terms::First`).
+fn all_scales(mut w: usize, mut h: usize) -> bool {
+    let mut s = 0;
+    while more(w, h, s) {
+        (w, h) = (w.div_ceil(2), h.div_ceil(2));
+        s += 1;
+    }
+    s + 1 == SCALES
 }
 
 /// A candidate's score as a `pulp` operation.
@@ -154,9 +168,13 @@ impl pulp::WithSimd for Score<'_> {
         let last = scales.len().saturating_sub(1);
         let mut next = None;
         for (i, reference) in scales.iter().enumerate() {
+            let more = i < last;
             let (s, n) = match next.take() {
-                None => scale::scale(reference, &bytes, i < last),
-                Some(planes) => scale::scale(reference, &planes as &Planes, i < last),
+                None if !reference.sigma.is_empty() => {
+                    scale::scale::<8, First>(reference, &bytes, more)
+                }
+                None => scale::scale::<16, All>(reference, &bytes, more),
+                Some(planes) => scale::scale::<16, All>(reference, &planes as &Planes, more),
             };
             sums.push(s);
             next = n;

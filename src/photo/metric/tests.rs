@@ -262,3 +262,40 @@ const PINNED: [f64; 13] = [
     35.3495, 62.1338, 72.7668, 91.4296, 50.2580, 79.1806, 68.9090, 92.0189, 60.7503, 94.5937,
     95.8922, 42.2883, 74.4926,
 ];
+
+/// The first scale's shortcut (`terms::First`: eight quantities, the reference's a.y²
+/// blurred once) gives the very score of the full set of quantities, to the bit: it only
+/// leaves out terms the weights do not read.
+#[test]
+fn the_first_scale_shortcut_changes_no_score() {
+    let dogs = photo("dogs.jpg", 800, 1200, 384, 256);
+    let odd = photo("fig.jpg", 1000, 700, 333, 217);
+    let gray = gray(&photo("mountains.jpg", 1400, 700, 256, 192));
+    for (what, source, distorted) in [
+        ("dogs q40", &dogs, jpeg(&dogs, 40.0, false, false)),
+        ("333x217 q45", &odd, jpeg(&odd, 45.0, false, false)),
+        ("gray q60", &gray, jpeg(&gray, 60.0, false, true)),
+    ] {
+        let reference = Reference::prepare(source).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(
+            !reference.scales[0].sigma.is_empty(),
+            "{what}: the shortcut is taken"
+        );
+        let fast = reference
+            .score(&distorted)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut full = reference;
+        full.scales[0].sigma = Vec::new();
+        let slow = full.score(&distorted).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            fast.to_bits(),
+            slow.to_bits(),
+            "{what}: {fast} against {slow}"
+        );
+        assert!(fast < 100.0, "{what}: {fast}");
+    }
+    // A picture too small for six scales takes the full set.
+    let small = photo("fig.jpg", 1200, 800, 100, 100);
+    let reference = Reference::prepare(&small).unwrap_or_else(|e| panic!("{e}"));
+    assert!(reference.scales[0].sigma.is_empty());
+}

@@ -1,7 +1,7 @@
 //! SSIMULACRA 2's final pooling: 108 weights (libjxl `tools/ssimulacra2.cc`, as in the
 //! `ssimulacra2` crate), for each channel, scale, norm and map in that order, then the
 //! polynomial and power that map the weighted sum to a score (100 is identical).
-use super::scale::Sums;
+use super::terms::Sums;
 
 #[rustfmt::skip]
 const WEIGHT: [f64; 108] = [
@@ -42,6 +42,21 @@ const WEIGHT: [f64; 108] = [
     0.0, 0.0, 0.0,
     0.000_513_006_458_899_067_9, 0.0, 0.000_108_540_578_584_115_37,
 ];
+
+/// The channels (by bit) whose SSIM term weighs something at the first scale of a picture
+/// with all six scales (channel `c`'s weights start at `36 c`, the SSIM ones of a scale at its
+/// first and fourth): Y alone.
+pub const FIRST_SCALE_SSIM: u8 = {
+    let mut bits = 0;
+    let mut c = 0;
+    while c < 3 {
+        if WEIGHT[36 * c] != 0.0 || WEIGHT[36 * c + 3] != 0.0 {
+            bits |= 1 << c;
+        }
+        c += 1;
+    }
+    bits
+};
 
 /// The score of the scales' sums. As in the reference, weights are taken in order over the
 /// scales there are (a picture too small for six scales uses the first weights of the next
