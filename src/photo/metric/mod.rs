@@ -10,9 +10,8 @@
 //!   as one vector (`blur.rs`); at the first scale of a picture with all six, which holds
 //!   three quarters of the pixels, only the eight the weights read (`terms.rs`: no SSIM of X
 //!   nor of B), the reference's a.y² blurred once when it is prepared;
-//! - all of it in code the compiler vectorizes, compiled for AVX2+FMA and chosen at run
-//!   time where the processor has them (`pulp`), portable elsewhere (its AVX-512 path was
-//!   measured slower here: 110 against 104 ms for a 1.9 MP score);
+//! - all of it in code the compiler vectorizes, compiled for AVX-512 and for AVX2+FMA and
+//!   chosen at run time where the processor has them (`pulp`), portable elsewhere;
 //! - it compares pictures, not files: the caller decodes them (`pixel::decode_rgb`, the
 //!   decoder `djpeg` is), so this module depends on nothing of the pipeline.
 //!
