@@ -401,14 +401,19 @@ fn fill_row<const N: usize, Q: Quantities<N>>(
         }
     }
     // The raw values by column band, channel, then pixel (what `add_terms` reads); whole
-    // groups copied value by value, which compiles to vector moves (not a memcpy call).
+    // groups copied as arrays of a group, which compile to vector moves (a slice's
+    // `copy_from_slice` compiled to a memcpy call a group).
     let planes = [ar, ag, ab, br, bg, bb];
+    let whole = width / COLUMNS;
     for (g, group) in raw.chunks_exact_mut(COLUMNS * RAW).enumerate() {
         let x = g * COLUMNS;
-        if x + COLUMNS <= width {
-            for (k, plane) in planes.iter().enumerate() {
-                for j in 0..COLUMNS {
-                    group[k * COLUMNS + j] = plane[x + j];
+        if g < whole {
+            for (to, plane) in group.chunks_exact_mut(COLUMNS).zip(planes) {
+                if let (Some(to), Some(from)) = (
+                    to.first_chunk_mut::<COLUMNS>(),
+                    plane[x..].first_chunk::<COLUMNS>(),
+                ) {
+                    *to = *from;
                 }
             }
         } else {
