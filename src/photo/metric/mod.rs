@@ -31,7 +31,11 @@ mod xyb;
 
 use crate::error::ImageError;
 use scale::{Planes, Rows, Xyb};
-use terms::{All, First, Sums};
+use terms::{All, First, Quantities, Sums};
+
+/// The weights the first scale's shortcut rests on: with six scales, the SSIM terms of X and
+/// of B at the first scale weigh nothing, so `First` does not blur their variances.
+const _: () = assert!(weights::FIRST_SCALE_SSIM == <First as Quantities<8>>::SSIM);
 
 /// How far above the target a full-size score must be for a search to accept it: how far
 /// this implementation may be from the reference one (the `ssimulacra2` crate on

@@ -9,8 +9,6 @@
 //! score's pixels.
 // Lane loops index several arrays at once, which is what the compiler vectorizes best.
 #![allow(clippy::needless_range_loop)]
-use super::weights;
-
 /// Pixels per column band of the vertical pass, and per group of a blurred row.
 pub const COLUMNS: usize = 8;
 /// Values kept per pixel of a raw row: three channels of each picture.
@@ -61,12 +59,9 @@ impl Quantities<16> for All {
 }
 
 /// The first scale's quantities: a and b of each channel, then b.y² and a.y b.y; the
-/// reference's a.y² comes blurred with the reference.
+/// reference's a.y² comes blurred with the reference. (The metric checks that the weights
+/// read no other SSIM term there: `weights::FIRST_SCALE_SSIM`.)
 pub struct First;
-
-/// The weights the first scale's shortcut rests on: with six scales, the SSIM terms of X and
-/// of B at the first scale weigh nothing (`weights::FIRST_SCALE_SSIM`).
-const _: () = assert!(weights::FIRST_SCALE_SSIM == First::SSIM);
 
 impl Quantities<8> for First {
     const LEFT: [usize; 8] = [0, 1, 2, 3, 4, 5, 4, 1];
