@@ -128,13 +128,20 @@ impl pulp::WithSimd for Prepare<'_> {
         let bytes = Bytes::new(picture);
         let mut scales = Vec::with_capacity(SCALES);
         let (w, h) = (picture.width, picture.height);
-        let (first, mut next) = scale::prepare(w, h, &bytes, more(w, h, 0), all_scales(w, h));
+        let (first, mut next) = scale::prepare(w, h, &bytes, more(w, h, 0));
         scales.push(first);
         while let Some(planes) = next.take() {
             let (w, h) = (planes.width, planes.height);
-            let (s, n) = scale::prepare(w, h, &planes, more(w, h, scales.len()), false);
+            let (s, n) = scale::prepare(w, h, &planes, more(w, h, scales.len()));
             scales.push(s);
             next = n;
+        }
+        // With all the scales, the first needs fewer quantities (`terms::First`), and the
+        // reference's blurred a.y².
+        if scales.len() == SCALES
+            && let Some(first) = scales.first_mut()
+        {
+            first.sigma = scale::blurred_square(first);
         }
         scales
     }
@@ -144,17 +151,6 @@ impl pulp::WithSimd for Prepare<'_> {
 /// `w` x `h` with both sides at least 8 pixels.
 fn more(w: usize, h: usize, s: usize) -> bool {
     s + 1 < SCALES && w >= MIN_SIDE && h >= MIN_SIDE
-}
-
-/// Whether a `w` x `h` picture has all the scales, the first of which then needs fewer
-/// quantities (`terms::First`).
-fn all_scales(mut w: usize, mut h: usize) -> bool {
-    let mut s = 0;
-    while more(w, h, s) {
-        (w, h) = (w.div_ceil(2), h.div_ceil(2));
-        s += 1;
-    }
-    s + 1 == SCALES
 }
 
 /// A candidate's score as a `pulp` operation.
@@ -171,13 +167,14 @@ impl pulp::WithSimd for Score<'_> {
         let last = scales.len().saturating_sub(1);
         let mut next = None;
         for (i, reference) in scales.iter().enumerate() {
-            let more = i < last;
+            let downscale = i < last;
+            // The reference has the blurred a.y² when the shortcut applies (all six scales).
             let (s, n) = match next.take() {
                 None if !reference.sigma.is_empty() => {
-                    scale::scale::<8, First>(reference, &bytes, more)
+                    scale::scale::<8, First>(reference, &bytes, downscale)
                 }
-                None => scale::scale::<16, All>(reference, &bytes, more),
-                Some(planes) => scale::scale::<16, All>(reference, &planes as &Planes, more),
+                None => scale::scale::<16, All>(reference, &bytes, downscale),
+                Some(planes) => scale::scale::<16, All>(reference, &planes as &Planes, downscale),
             };
             sums.push(s);
             next = n;

@@ -2,9 +2,9 @@
 //! converted to positive XYB, its quantities (`terms::Quantities`: per channel a, b, a², b²,
 //! ab, or the few of them the first scale needs) blurred along the row, then down the
 //! columns a band of rows at a time, and the SSIM and edge terms of each output row are
-//! added up as soon as it is out. Nothing of the size of the
-//! picture is kept but the next scale's linear RGB (a quarter of the pixels): the working
-//! memory is a few rows and that quarter, not the picture's planes.
+//! added up as soon as it is out. Nothing of the candidate's size is kept but its next
+//! scale's linear RGB (a quarter of the pixels): the working memory is a few rows and that
+//! quarter, not the picture's planes.
 // Lane loops index several arrays at once, which is what the compiler vectorizes best.
 #![allow(clippy::needless_range_loop)]
 use super::blur::{self, Column, LANES, MARGIN, RADIUS};
@@ -62,15 +62,14 @@ impl Rows for Planes {
     }
 }
 
-/// The reference's side of one scale, once: its XYB planes, its blurred a.y² when `sigma`,
-/// and the next scale's linear RGB when `downscale`.
+/// The reference's side of one scale, once: its XYB planes (no `sigma`: see
+/// [`blurred_square`]), and the next scale's linear RGB when `downscale`.
 #[inline(always)]
 pub fn prepare(
     width: usize,
     height: usize,
     rows: &impl Rows,
     downscale: bool,
-    sigma: bool,
 ) -> (Xyb, Option<Planes>) {
     let mut planes: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width * height]);
     let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
@@ -81,16 +80,11 @@ pub fn prepare(
             plane[y * width..][..width].copy_from_slice(row);
         }
     }
-    let sigma = if sigma {
-        blurred_square(&planes[1], width, height)
-    } else {
-        Vec::new()
-    };
     let xyb = Xyb {
         width,
         height,
         planes,
-        sigma,
+        sigma: Vec::new(),
     };
     (xyb, next.map(|n| n.next))
 }
@@ -150,21 +144,23 @@ impl Downscale {
     }
 }
 
-/// The blurred square of `plane` (`width` x `height`) in the order of the blur's output (see
-/// [`Xyb::sigma`]): the same recursion, lane for lane, as a candidate's blur of that quantity.
+/// The blurred a.y² of a prepared scale, for [`Xyb::sigma`] (in the order of the blur's
+/// output): the same recursion, lane for lane, as a candidate's blur of that quantity.
 #[inline(always)]
-fn blurred_square(plane: &[f32], width: usize, height: usize) -> Vec<f32> {
+pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
     struct Square(Vec<f32>);
     impl Sink<8> for Square {
         #[inline(always)]
-        fn row(&mut self, _: usize, _: usize, blurred: &[[f32; COLUMNS]; 8], _: &[f32]) {
+        fn row(&mut self, blurred: &[[f32; COLUMNS]; 8], _: &[f32]) {
             self.0.extend_from_slice(&blurred[0]);
         }
         #[inline(always)]
         fn flush(&mut self) {}
     }
-    struct Rows<'a>(&'a [f32], usize);
-    impl Fill<8> for Rows<'_> {
+    /// The squares of a plane's rows; no raw values.
+    struct Squares<'a>(&'a [f32], usize);
+    impl Fill<8> for Squares<'_> {
+        const RAW: usize = 0;
         #[inline(always)]
         fn fill(&mut self, y: usize, quantities: &mut [f32], _: &mut [f32]) {
             let width = self.1;
@@ -176,25 +172,29 @@ fn blurred_square(plane: &[f32], width: usize, height: usize) -> Vec<f32> {
             }
         }
     }
+    let (width, height) = (xyb.width, xyb.height);
     let mut sink = Square(Vec::with_capacity(
         width.div_ceil(COLUMNS) * COLUMNS * height,
     ));
-    blur_rows::<8>(width, height, 1, &mut Rows(plane, width), &mut sink);
+    let mut rows = Squares(&xyb.planes[1], width);
+    blur_rows::<8, _>(width, height, 1, &mut rows, &mut sink);
     sink.0
 }
 
 /// Where the blur's input rows come from.
 trait Fill<const N: usize> {
+    /// Values a pixel of the raw rows kept beside the blurred ones (what the sink reads).
+    const RAW: usize;
     /// Row `y`'s `N` quantities a pixel into `quantities` (the row, without the zero margins
     /// the horizontal pass reads), and its raw values into `raw`.
     fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]);
 }
 
-/// Where the blur's output rows go, a column band at a time.
+/// Where the blur's output rows go, a column band at a time, each band's rows in order.
 trait Sink<const N: usize> {
-    /// Output row `y` of the column band from `x0`: its blurred quantities by lane, then
+    /// The next output row of the current column band: its blurred quantities by lane, then
     /// pixel, and its raw values by channel, then pixel.
-    fn row(&mut self, y: usize, x0: usize, blurred: &[[f32; COLUMNS]; N], raw: &[f32]);
+    fn row(&mut self, blurred: &[[f32; COLUMNS]; N], raw: &[f32]);
     /// The end of a column band's rows in one band of rows.
     fn flush(&mut self);
 }
@@ -204,11 +204,11 @@ trait Sink<const N: usize> {
 /// zero), and `sink` gets every output row. (Traits, not closures: a closure that is not
 /// inlined is compiled without the vector instructions `pulp` chose.)
 #[inline(always)]
-fn blur_rows<const N: usize>(
+fn blur_rows<const N: usize, F: Fill<N>>(
     width: usize,
     height: usize,
     vectors: usize,
-    rows: &mut impl Fill<N>,
+    rows: &mut F,
     sink: &mut impl Sink<N>,
 ) {
     // The vertical pass takes whole pairs of vectors (of quantities).
@@ -218,7 +218,7 @@ fn blur_rows<const N: usize>(
     // Blurred-along-the-row quantities and raw XYB, `slots` rows each; slot `i` holds row
     // `base + i`. Rows outside the picture and columns past its width stay zero.
     let mut blurred = vec![0.0f32; slots * padded * N];
-    let mut raw = vec![0.0f32; slots * padded * RAW];
+    let mut raw = vec![0.0f32; slots * padded * F::RAW];
     let mut state = vec![0.0f32; padded * N * 6];
     let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * N];
     // A column band's vertical outputs for the band's rows.
@@ -234,7 +234,7 @@ fn blur_rows<const N: usize>(
         for slot in HALO..slots {
             let row = base + slot as isize;
             let out = &mut blurred[slot * padded * N..][..padded * N];
-            let out_raw = &mut raw[slot * padded * RAW..][..padded * RAW];
+            let out_raw = &mut raw[slot * padded * F::RAW..][..padded * F::RAW];
             if row < 0 || row as usize >= height {
                 out.fill(0.0);
                 out_raw.fill(0.0);
@@ -275,8 +275,8 @@ fn blur_rows<const N: usize>(
             for (m, out) in (m0..end).zip(&outputs) {
                 if m >= 0 {
                     let top = (m - m0) as usize;
-                    let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
-                    sink.row(m as usize, x0, out, &raw_row[..COLUMNS * RAW]);
+                    let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * F::RAW..];
+                    sink.row(out, &raw_row[..COLUMNS * F::RAW]);
                 }
             }
             sink.flush();
@@ -287,7 +287,7 @@ fn blur_rows<const N: usize>(
         }
         // Keep the last HALO rows for the next band.
         blurred.copy_within(BAND * padded * N.., 0);
-        raw.copy_within(BAND * padded * RAW.., 0);
+        raw.copy_within(BAND * padded * F::RAW.., 0);
     }
 }
 
@@ -303,7 +303,7 @@ struct Added<'a, const N: usize, Q> {
 
 impl<const N: usize, Q: Quantities<N>> Sink<N> for Added<'_, N, Q> {
     #[inline(always)]
-    fn row(&mut self, _: usize, _: usize, blurred: &[[f32; COLUMNS]; N], raw: &[f32]) {
+    fn row(&mut self, blurred: &[[f32; COLUMNS]; N], raw: &[f32]) {
         let (sigma, rest) = self.sigma.split_at(self.sigma.len().min(COLUMNS));
         terms::add_terms::<N, Q>(blurred, raw, sigma, &mut self.terms);
         self.sigma = rest;
@@ -312,7 +312,7 @@ impl<const N: usize, Q: Quantities<N>> Sink<N> for Added<'_, N, Q> {
     #[inline(always)]
     fn flush(&mut self) {
         self.sums.add(&self.terms);
-        self.terms = [[[0.0; COLUMNS]; 6]; 3];
+        self.terms = Terms::default();
     }
 }
 
@@ -335,11 +335,11 @@ pub fn scale<const N: usize, Q: Quantities<N>>(
     };
     let mut sink = Added::<N, Q> {
         sigma: &xyb_a.sigma,
-        terms: [[[0.0; COLUMNS]; 6]; 3],
+        terms: Terms::default(),
         sums: LaneSums::new(),
         quantities: std::marker::PhantomData,
     };
-    blur_rows::<N>(width, height, Q::BLURRED, &mut candidate, &mut sink);
+    blur_rows::<N, _>(width, height, Q::BLURRED, &mut candidate, &mut sink);
     let next = candidate.next.map(|n| n.next);
     (sink.sums.total((width * height) as u64), next)
 }
@@ -354,6 +354,7 @@ struct Candidate<'a, R, Q> {
 }
 
 impl<const N: usize, R: Rows, Q: Quantities<N>> Fill<N> for Candidate<'_, R, Q> {
+    const RAW: usize = RAW;
     #[inline(always)]
     fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]) {
         xyb_row(y, self.rows, &mut self.linear, self.next.as_mut());

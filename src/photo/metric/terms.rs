@@ -91,7 +91,7 @@ pub struct LaneSums(Terms<f64>);
 
 impl LaneSums {
     pub fn new() -> Self {
-        LaneSums([[[0.0; COLUMNS]; 6]; 3])
+        LaneSums(Terms::default())
     }
 
     #[inline(always)]
