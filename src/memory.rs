@@ -64,6 +64,25 @@ pub fn working_memory_resized(
     bytes + (1 << 20)
 }
 
+/// Bytes the transcoder keeps while a target search re-encodes one image many times (see
+/// `jpeg::dct::prepare`): the input's coefficients as the file holds them, kept sparse (7
+/// bytes a block, 4 an AC coefficient that is not zero), plus one candidate's requantized
+/// copy, which holds no more. Bounded two ways, the smaller taken: every AC coefficient of
+/// every block, or one a bit of the input (each costs a bit at least where it is coded).
+pub fn prepared_coefficients(header: &FrameHeader, input_len: usize) -> u64 {
+    let (hmax, vmax) = header.components.iter().fold((1u64, 1u64), |(h, v), c| {
+        (h.max(u64::from(c.h)), v.max(u64::from(c.v)))
+    });
+    let pixels = header.width as u64 * header.height.max(1) as u64;
+    let blocks: u64 = header
+        .components
+        .iter()
+        .map(|c| pixels * u64::from(c.h) * u64::from(c.v) / (hmax * vmax) / 64 + 1)
+        .sum();
+    let entries = (blocks * 63).min(input_len as u64 * 8);
+    2 * (blocks * 7 + entries * 4)
+}
+
 /// Each image needs a few large buffers (the codec's coefficient arrays, the planes), freed at
 /// its end. glibc hands such blocks back to the kernel and maps fresh ones for the next image,
 /// and faulting those pages in cost a quarter of the run's time (measured: 0.49 s of system

@@ -1,6 +1,6 @@
 //! The compression of one image: read, re-encode, write atomically; the result is an
 //! [`Outcome`], never a panic or an exit.
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -362,7 +362,12 @@ fn working_memory(
         Some(_) => crate::photo::metric::search_memory(header.width, header.height),
         None => 0,
     };
-    Ok(codec + input_len as u64 + metric)
+    let prepared = if prepares(ctx) && plan.is_none() {
+        memory::prepared_coefficients(header, input_len)
+    } else {
+        0
+    };
+    Ok(codec + input_len as u64 + metric + prepared)
 }
 
 /// Re-encodes one JPEG held in memory, with the batch's rules: other formats refused by name,
@@ -403,6 +408,9 @@ pub fn encode(
     })?;
     // The data check reads the whole input: once an image, however many candidates.
     let checked = Cell::new(false);
+    // The transcoder's reading of the input, once for all the candidates of a search.
+    let prepared = OnceCell::new();
+    let prepared = prepares(ctx).then_some(&prepared);
     if plan.is_some() {
         outcome.method = Some(Method::Pixel);
         check_data(input, ctx, outcome, &checked)?;
@@ -417,7 +425,7 @@ pub fn encode(
         };
         let encoded = match &plan {
             Some(plan) => pixel::recompress_resized(input, &settings, plan),
-            None => reencode(input, ctx, &settings, outcome, &checked),
+            None => reencode(input, ctx, &settings, outcome, &checked, prepared),
         }?;
         // The input's own JFIF, JFXX, Adobe and other segments, in their places.
         Ok(crate::jpeg::segments::carry(input, encoded, &settings))
@@ -498,13 +506,36 @@ fn fetch_object(job: &Job, ctx: &Context<'_>) -> Result<(Vec<u8>, String), Image
     Ok((fetched.bytes.to_vec(), version))
 }
 
+/// Whether a search's candidates are transcoded from the input read once (`dct::prepare`):
+/// under a target, where the transcoder may take the photo.
+fn prepares(ctx: &Context<'_>) -> bool {
+    ctx.options.has_target() && !ctx.options.lossless && ctx.options.method != Method::Pixel
+}
+
+/// The input read once for a search's candidates, or `None` where it cannot be (each
+/// candidate then calls the transcoder as a single encode does, which says why, or falls to
+/// the pixel path as one would). A panic is caught there too.
+fn prepare<'a>(
+    input: &'a [u8],
+    settings: &EncodeSettings,
+    any_subsampling: bool,
+) -> Option<dct::Prepared<'a>> {
+    catch_unwind(AssertUnwindSafe(|| {
+        dct::prepare(input, settings, any_subsampling)
+    }))
+    .ok()?
+    .ok()
+}
+
 /// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.
-fn reencode(
-    input: &[u8],
+/// `prepared` holds the input read once by the transcoder, for a search's candidates.
+fn reencode<'a>(
+    input: &'a [u8],
     ctx: &Context<'_>,
     settings: &EncodeSettings,
     outcome: &mut Outcome,
     checked: &Cell<bool>,
+    prepared: Option<&OnceCell<Option<dct::Prepared<'a>>>>,
 ) -> Result<Vec<u8>, ImageError> {
     let method = ctx.options.method;
     if ctx.options.lossless {
@@ -515,8 +546,13 @@ fn reencode(
         return pixel_path(input, ctx, settings, outcome, checked);
     }
     let name = outcome.input.display();
-    let transcoded = catch_unwind(AssertUnwindSafe(|| {
-        dct::recompress(input, settings, method == Method::Dct)
+    let any_subsampling = method == Method::Dct;
+    let transcoded = catch_unwind(AssertUnwindSafe(|| match prepared {
+        Some(once) => match once.get_or_init(|| prepare(input, settings, any_subsampling)) {
+            Some(prepared) => prepared.recompress(settings),
+            None => dct::recompress(input, settings, any_subsampling),
+        },
+        None => dct::recompress(input, settings, any_subsampling),
     }));
     // A panic is a bug of the transcoder: the photo still gets the pixel path.
     let transcoded = transcoded.unwrap_or_else(|_| {

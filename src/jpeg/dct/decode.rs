@@ -23,11 +23,11 @@ use crate::jpeg::header::next_marker;
 /// JPEG has 10).
 const MAX_SCANS: usize = 300;
 
-struct Reader<'a> {
+struct Reader<'a, 't> {
     input: &'a [u8],
     strict: bool,
     data_only: bool,
-    outputs: &'a [[u16; 64]; 2],
+    outputs: &'t [[u16; 64]; 2],
     /// AC coefficients chosen by trellis quantization (see [`FrameCheck::trellis`]).
     trellis: bool,
     qtables: [Option<[u16; 64]>; 4],
@@ -116,7 +116,7 @@ fn be16(data: &[u8], at: usize) -> usize {
 pub fn read<'a>(
     input: &'a [u8],
     strict: bool,
-    outputs: &'a [[u16; 64]; 2],
+    outputs: &[[u16; 64]; 2],
     check: &dyn FrameCheck,
 ) -> Result<Decoded<'a>, Refusal> {
     if input.len() < 2 || input[0] != 0xFF || input[1] != 0xD8 {
@@ -214,7 +214,7 @@ pub fn read<'a>(
     }
     r.finish()
 }
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn frame(&mut self, code: u8, body: &[u8]) -> Result<(), Refusal> {
         if self.frame.is_some() {
             return Err(Refusal::corrupt(
@@ -462,12 +462,13 @@ fn downsample(
 /// `frame`, whose tables are latched) to `outputs`, as reading them from a file would have
 /// (see [`read`]): with `trellis`, and downsampled to 4:2:0 when `to_420` asks.
 pub fn requantize(
-    mut frame: Frame,
-    raw: Vec<Sparse>,
+    frame: &Frame,
+    raw: &[Sparse],
     outputs: &[[u16; 64]; 2],
     trellis: bool,
     to_420: bool,
 ) -> Result<(Frame, Vec<Sparse>), Refusal> {
+    let mut frame = frame.clone();
     let merge = if to_420 {
         plan_downsampling(&mut frame)
     } else {
@@ -476,11 +477,11 @@ pub fn requantize(
     let mut coefficients = Vec::with_capacity(raw.len());
     let mut entries = BlockEntries::default();
     let count = frame.components.len();
-    for (index, store) in raw.into_iter().enumerate().take(count) {
+    for (index, store) in raw.iter().enumerate().take(count) {
         let requant = requant_for(&frame, index, Some(outputs), trellis);
         if frame.components[index].raw {
             // Kept as it is, for the downsampling.
-            coefficients.push(store);
+            coefficients.push(store.try_clone()?);
         } else {
             let mut out = Sparse::new(store.dc.len())?;
             let class = usize::from(index > 0);

@@ -7,6 +7,7 @@ use super::tokens::Tokens;
 use crate::jpeg::header;
 
 /// One component of the frame.
+#[derive(Clone)]
 pub struct Component {
     pub id: u8,
     pub h: usize,
@@ -27,6 +28,7 @@ pub struct Component {
 }
 
 /// The frame: size, components and coding.
+#[derive(Clone)]
 pub struct Frame {
     pub width: usize,
     pub height: usize,

@@ -72,12 +72,100 @@ pub fn recompress(
         settings,
         any_subsampling: any_subsampling || settings.lossless,
         turn: Cell::new(None),
+        raw: false,
     };
     let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
     match coverage.turn.get() {
         Some(turn) => upright(decoded, turn, &tables, &coverage),
         None => write(decoded, &tables, settings),
     }
+}
+
+/// An input read once for many encodes (a target search's candidates): its coefficients as
+/// the file holds them, turned upright first where [`recompress`] would turn them, then
+/// requantized for each output ([`Prepared::recompress`]). The entropy-coded data is decoded
+/// once, not once a candidate; the outputs are [`recompress`]'s, byte for byte.
+pub struct Prepared<'a> {
+    frame: frame::Frame,
+    coefficients: Vec<store::Sparse>,
+    segments: Vec<(u8, &'a [u8])>,
+    density: Option<(u8, u16, u16)>,
+    any_subsampling: bool,
+}
+
+/// Reads `input` for [`Prepared::recompress`], refusing what [`recompress`] refuses with
+/// `settings` (any quality: only the quality may change between the encodes) and
+/// `any_subsampling`. Not for `lossless`, which has one output.
+pub fn prepare<'a>(
+    input: &'a [u8],
+    settings: &EncodeSettings,
+    any_subsampling: bool,
+) -> Result<Prepared<'a>, Refusal> {
+    if input.is_empty() {
+        return Err(Refusal::Invalid(ImageError::Empty));
+    }
+    if settings.lossless {
+        return Err(Refusal::NotCovered(
+            "one lossless output: nothing to prepare".into(),
+        ));
+    }
+    let tables = tables_for(settings);
+    let coverage = Coverage {
+        settings,
+        any_subsampling,
+        turn: Cell::new(None),
+        raw: true,
+    };
+    let decoded = decode::read(input, settings.strict, &tables, &coverage)?;
+    let (frame, coefficients, density) = match coverage.turn.get() {
+        Some(turn) => {
+            let (frame, raw) = orient::turn(decoded.frame, decoded.coefficients, turn)?;
+            (frame, raw, turned_density(decoded.density, turn))
+        }
+        None => (decoded.frame, decoded.coefficients, decoded.density),
+    };
+    Ok(Prepared {
+        frame,
+        coefficients,
+        segments: decoded.segments,
+        density,
+        any_subsampling,
+    })
+}
+
+impl Prepared<'_> {
+    /// The output at `settings` (those of [`prepare`] but for the quality), as [`recompress`]
+    /// writes it.
+    pub fn recompress(&self, settings: &EncodeSettings) -> Result<Vec<u8>, Refusal> {
+        let tables = tables_for(settings);
+        let trellis = settings.best;
+        let (frame, coefficients) = decode::requantize(
+            &self.frame,
+            &self.coefficients,
+            &tables,
+            trellis,
+            !self.any_subsampling,
+        )?;
+        let decoded = frame::Decoded {
+            frame,
+            coefficients,
+            segments: self.segments.clone(),
+            density: self.density,
+            tokens: None,
+        };
+        write(decoded, &tables, settings)
+    }
+}
+
+/// The JFIF density of a photo turned by `turn`: its axes swap with a transposition.
+fn turned_density(density: Option<(u8, u16, u16)>, turn: orient::Turn) -> Option<(u8, u16, u16)> {
+    density.map(|(units, x, y)| {
+        if turn.transpose {
+            (units, y, x)
+        } else {
+            (units, x, y)
+        }
+    })
 }
 
 /// The output's luminance and chrominance tables: 8-bit unless asked otherwise, as the pixel
@@ -152,14 +240,9 @@ fn upright(
 ) -> Result<Vec<u8>, Refusal> {
     let (frame, raw) = orient::turn(decoded.frame, decoded.coefficients, turn)?;
     let to_420 = !coverage.any_subsampling;
-    let (frame, coefficients) = decode::requantize(frame, raw, tables, coverage.trellis(), to_420)?;
-    let density = decoded.density.map(|(units, x, y)| {
-        if turn.transpose {
-            (units, y, x)
-        } else {
-            (units, x, y)
-        }
-    });
+    let (frame, coefficients) =
+        decode::requantize(&frame, &raw, tables, coverage.trellis(), to_420)?;
+    let density = turned_density(decoded.density, turn);
     let turned = frame::Decoded {
         frame,
         coefficients,
@@ -237,11 +320,19 @@ fn marker(code: u8) -> Marker {
 
 /// The inputs a call takes. Under `--strip` (not lossless), a rotated photo whose turn is
 /// exact is read with its coefficients as they are, to be turned before they are requantized
-/// (`turn`, set by the check).
+/// (`turn`, set by the check). With `raw` ([`prepare`]), every photo is read so.
 struct Coverage<'s> {
     settings: &'s EncodeSettings,
     any_subsampling: bool,
     turn: Cell<Option<orient::Turn>>,
+    raw: bool,
+}
+
+impl Coverage<'_> {
+    /// The coefficients are read as the file holds them, to be requantized after.
+    fn as_held(&self) -> bool {
+        self.raw || self.turn.get().is_some()
+    }
 }
 
 impl frame::FrameCheck for Coverage<'_> {
@@ -272,19 +363,19 @@ impl frame::FrameCheck for Coverage<'_> {
     }
 
     fn trellis(&self) -> bool {
-        self.settings.best && !self.settings.lossless
+        self.settings.best && !self.settings.lossless && !self.raw
     }
 
-    /// Not while the coefficients are read to be turned: they are downsampled after.
+    /// Not while the coefficients are read as held: they are downsampled after.
     fn to_420(&self) -> bool {
-        !self.any_subsampling && self.turn.get().is_none()
+        !self.any_subsampling && !self.as_held()
     }
 
     fn keep_tables(&self) -> bool {
-        self.settings.lossless || self.turn.get().is_some()
+        self.settings.lossless || self.as_held()
     }
 
     fn coefficients(&self) -> bool {
-        self.settings.progressive || self.settings.best || self.turn.get().is_some()
+        self.settings.progressive || self.settings.best || self.as_held()
     }
 }

@@ -145,6 +145,7 @@ pub const MAX_COEF: i32 = 1023;
 ///
 /// Rounding is to nearest, halfway away from zero; an AC coefficient exactly halfway between
 /// 0 and ±1 is reported as a tie, which `prune` may make 0 where that saves enough bits.
+#[derive(Clone)]
 pub struct Requant {
     steps: [Step; 64],
     /// Under `--best`: the AC coefficients are chosen by [`Trellis`] instead.

@@ -37,6 +37,23 @@ impl Sparse {
         })
     }
 
+    /// A copy, its room reserved first (as [`Sparse::new`]).
+    pub fn try_clone(&self) -> Result<Self, Refusal> {
+        fn copy<T: Copy>(v: &[T]) -> Result<Vec<T>, Refusal> {
+            let mut out = Vec::new();
+            out.try_reserve_exact(v.len())
+                .map_err(|_| Refusal::no_memory())?;
+            out.extend_from_slice(v);
+            Ok(out)
+        }
+        Ok(Sparse {
+            dc: copy(&self.dc)?,
+            start: copy(&self.start)?,
+            len: copy(&self.len)?,
+            ac: copy(&self.ac)?,
+        })
+    }
+
     /// Starts (or restarts) block `b`: its entries are those pushed until the next `begin`.
     #[inline(always)]
     pub fn begin(&mut self, b: usize, dc: i32) {

@@ -18,6 +18,7 @@ const MAX: i32 = 1023;
 const LAMBDA_SCALE1: f32 = 27554.494;
 const LAMBDA_SCALE2: f32 = 92681.9;
 
+#[derive(Clone)]
 pub struct Trellis {
     /// Per zigzag position: input value → libjpeg's DCT units (q_in × gain × 8).
     scale: [f32; 64],

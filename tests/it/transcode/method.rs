@@ -268,3 +268,65 @@ fn library_keeps_422_when_any_subsampling_is_asked_and_writes_420_otherwise() {
     let input = Layout::Yuv420.encode(w, h, false, Vec::new());
     assert!(dct::recompress(&input, &settings, false).is_ok());
 }
+
+/// A target search reads the input once (`dct::prepare`) and requantizes it for each
+/// candidate: every output is the single encode's, byte for byte, and what the single encode
+/// refuses, preparing refuses alike.
+#[test]
+fn a_prepared_input_encodes_as_the_single_encode_does() {
+    let mut inputs = layout_fixtures();
+    // Rotated photos, which --strip turns upright (a 4:4:4 one and a 4:2:0 one, whose turn is
+    // exact: whole MCUs), and a real photo.
+    for o in [3, 6, 8] {
+        for layout in [Layout::Yuv420, Layout::Yuv444] {
+            let exif = vec![(Marker::APP(1), exif_segment(o))];
+            inputs.push((format!("{o}.jpg"), layout.encode(96, 64, o == 8, exif)));
+        }
+    }
+    inputs.push((
+        "dogs.jpg".into(),
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("IMAGES/dogs.jpg")).expect("dogs"),
+    ));
+    let mut compared = 0;
+    for (name, input) in &inputs {
+        for any_subsampling in [false, true] {
+            for (keep_metadata, best, progressive) in [
+                (false, false, false),
+                (true, false, false),
+                (false, true, false),
+                (false, false, true),
+            ] {
+                let base = EncodeSettings {
+                    keep_metadata,
+                    best,
+                    progressive,
+                    ..EncodeSettings::default()
+                };
+                let prepared = dct::prepare(input, &base, any_subsampling);
+                for quality in [20, 63, 95] {
+                    let settings = EncodeSettings { quality, ..base };
+                    let single = dct::recompress(input, &settings, any_subsampling);
+                    let what = format!("{name} q{quality} {settings:?} any {any_subsampling}");
+                    match (&single, &prepared) {
+                        (Ok(single), Ok(prepared)) => {
+                            let out = prepared.recompress(&settings).expect(&what);
+                            assert!(out == *single, "{what}: the outputs differ");
+                            compared += 1;
+                        }
+                        (Err(Refusal::NotCovered(_)), Err(Refusal::NotCovered(_))) => {}
+                        _ => panic!(
+                            "{what}: the single encode {}, preparing {}",
+                            if single.is_ok() { "works" } else { "fails" },
+                            if prepared.is_ok() { "works" } else { "fails" }
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    // 4:1:1 is refused as 4:2:0; everything else was compared.
+    assert!(
+        compared >= (inputs.len() * 2 - 1) * 12,
+        "{compared} compared"
+    );
+}
