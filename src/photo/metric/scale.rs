@@ -71,13 +71,14 @@ pub fn prepare(
     rows: &impl Rows,
     downscale: bool,
 ) -> (Xyb, Option<Planes>) {
-    let mut planes: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width * height]);
+    // Filled row by row, not zeroed first.
+    let mut planes: [Vec<f32>; 3] = std::array::from_fn(|_| Vec::with_capacity(width * height));
     let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
     let mut next = downscale.then(|| Downscale::new(width, height));
     for y in 0..height {
         xyb_row(y, rows, &mut linear, next.as_mut());
         for (plane, row) in planes.iter_mut().zip(&linear) {
-            plane[y * width..][..width].copy_from_slice(row);
+            plane.extend_from_slice(row);
         }
     }
     let xyb = Xyb {
@@ -145,40 +146,78 @@ impl Downscale {
 }
 
 /// The blurred a.y² of a prepared scale, for [`Xyb::sigma`] (in the order of the blur's
-/// output): the same recursion, lane for lane, as a candidate's blur of that quantity.
+/// output): the same recursion, lane for lane, as a candidate's blur of that quantity, with
+/// one quantity instead of eight: along the rows, 8 rows at a time as the 8 lanes; down the
+/// columns, a column band's 8 pixels as the lanes.
 #[inline(always)]
 pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
-    struct Square(Vec<f32>);
-    impl Sink<8> for Square {
-        #[inline(always)]
-        fn row(&mut self, blurred: &[[f32; COLUMNS]; 8], _: &[f32]) {
-            self.0.extend_from_slice(&blurred[0]);
-        }
-        #[inline(always)]
-        fn flush(&mut self) {}
-    }
-    /// The squares of a plane's rows; no raw values.
-    struct Squares<'a>(&'a [f32], usize);
-    impl Fill<8> for Squares<'_> {
-        const RAW: usize = 0;
-        #[inline(always)]
-        fn fill(&mut self, y: usize, quantities: &mut [f32], _: &mut [f32]) {
-            let width = self.1;
-            for (q, a) in quantities
-                .chunks_exact_mut(8)
-                .zip(&self.0[y * width..][..width])
-            {
-                q[0] = a * a;
+    const ROWS: usize = 8;
+    // A band's new rows (slots HALO.., rows from a multiple of BAND) are whole groups of ROWS.
+    const { assert!(BAND.is_multiple_of(ROWS)) };
+    let (width, height) = (xyb.width, xyb.height);
+    let plane = &xyb.planes[1];
+    let padded = width.div_ceil(COLUMNS) * COLUMNS;
+    let slots = BAND + HALO;
+    // The rows blurred along, one float a pixel, `slots` rows; slot `i` holds row `base + i`.
+    let mut blurred = vec![0.0f32; slots * padded];
+    let mut state = vec![0.0f32; padded * 6];
+    // ROWS rows' squares by pixel, then row, between zero margins; their blur by column
+    // band, row, then pixel.
+    let mut squares = vec![0.0f32; (width + 2 * MARGIN) * ROWS];
+    let mut along = vec![0.0f32; padded * ROWS];
+    let mut sigma = Vec::with_capacity(padded * height);
+    let mut m0 = 1 - RADIUS;
+    loop {
+        let base = m0 - RADIUS - 1;
+        for slot in (HALO..slots).step_by(ROWS) {
+            let first = base + slot as isize;
+            let out = &mut blurred[slot * padded..][..ROWS * padded];
+            if first < 0 || first as usize >= height {
+                out.fill(0.0);
+                continue;
+            }
+            for j in 0..ROWS {
+                let y = first as usize + j;
+                let row = plane.get(y * width..(y + 1) * width).filter(|_| y < height);
+                for x in 0..width {
+                    let a = row.map_or(0.0, |row| row[x]);
+                    squares[(MARGIN + x) * ROWS + j] = a * a;
+                }
+            }
+            blur::horizontal::<ROWS>(&squares, &mut along, width);
+            for (g, group) in along.chunks_exact(ROWS * COLUMNS).enumerate() {
+                for (j, pixels) in group.chunks_exact(COLUMNS).enumerate() {
+                    out[j * padded + g * COLUMNS..][..COLUMNS].copy_from_slice(pixels);
+                }
             }
         }
+        let end = (m0 + BAND as isize).min(height as isize);
+        for x0 in (0..padded).step_by(COLUMNS) {
+            let saved = &mut state[x0 * 6..][..COLUMNS * 6];
+            let mut column = Column::<COLUMNS>::new();
+            column.load(saved);
+            for m in m0..end {
+                let top = (m - m0) as usize;
+                let mut lanes = [0.0f32; COLUMNS];
+                column.step(
+                    &blurred[top * padded + x0..][..COLUMNS],
+                    &blurred[(top + HALO) * padded + x0..][..COLUMNS],
+                    &mut lanes,
+                );
+                if m >= 0 {
+                    sigma.extend_from_slice(&lanes);
+                }
+            }
+            column.save(saved);
+        }
+        m0 += BAND as isize;
+        if m0 >= height as isize {
+            break;
+        }
+        // Keep the last HALO rows for the next band.
+        blurred.copy_within(BAND * padded.., 0);
     }
-    let (width, height) = (xyb.width, xyb.height);
-    let mut sink = Square(Vec::with_capacity(
-        width.div_ceil(COLUMNS) * COLUMNS * height,
-    ));
-    let mut rows = Squares(&xyb.planes[1], width);
-    blur_rows::<8, _>(width, height, 1, &mut rows, &mut sink);
-    sink.0
+    sigma
 }
 
 /// Where the blur's input rows come from.
