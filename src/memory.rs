@@ -68,7 +68,8 @@ pub fn working_memory_resized(
 /// `jpeg::dct::prepare`): the input's coefficients as the file holds them, kept sparse (7
 /// bytes a block, 4 an AC coefficient that is not zero), plus one candidate's requantized
 /// copy, which holds no more. Bounded two ways, the smaller taken: every AC coefficient of
-/// every block, or one a bit of the input (each costs a bit at least where it is coded).
+/// every block, or one per two bits of the input (where a coefficient becomes non-zero, in
+/// any scan, it costs a Huffman code and a magnitude or sign bit: two bits at least).
 pub fn prepared_coefficients(header: &FrameHeader, input_len: usize) -> u64 {
     let (hmax, vmax) = header.components.iter().fold((1u64, 1u64), |(h, v), c| {
         (h.max(u64::from(c.h)), v.max(u64::from(c.v)))
@@ -79,7 +80,7 @@ pub fn prepared_coefficients(header: &FrameHeader, input_len: usize) -> u64 {
         .iter()
         .map(|c| pixels * u64::from(c.h) * u64::from(c.v) / (hmax * vmax) / 64 + 1)
         .sum();
-    let entries = (blocks * 63).min(input_len as u64 * 8);
+    let entries = (blocks * 63).min(input_len as u64 * 4);
     2 * (blocks * 7 + entries * 4)
 }
 

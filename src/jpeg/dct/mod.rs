@@ -134,6 +134,12 @@ pub fn prepare<'a>(
 }
 
 impl Prepared<'_> {
+    /// Bytes the coefficients hold (what `memory::prepared_coefficients` bounds, with one
+    /// candidate's copy).
+    pub fn bytes(&self) -> u64 {
+        self.coefficients.iter().map(store::Sparse::bytes).sum()
+    }
+
     /// The output at `settings` (those of [`prepare`] but for the quality), as [`recompress`]
     /// writes it.
     pub fn recompress(&self, settings: &EncodeSettings) -> Result<Vec<u8>, Refusal> {

@@ -37,6 +37,11 @@ impl Sparse {
         })
     }
 
+    /// Bytes its values hold.
+    pub fn bytes(&self) -> u64 {
+        (self.dc.len() * 2 + self.start.len() * 4 + self.len.len() + self.ac.len() * 4) as u64
+    }
+
     /// A copy, its room reserved first (as [`Sparse::new`]).
     pub fn try_clone(&self) -> Result<Self, Refusal> {
         fn copy<T: Copy>(v: &[T]) -> Result<Vec<T>, Refusal> {

@@ -330,3 +330,28 @@ fn a_prepared_input_encodes_as_the_single_encode_does() {
         "{compared} compared"
     );
 }
+
+/// The memory budget counts a search's prepared coefficients (the input's, and one
+/// candidate's copy) at no less than they hold, on the shipped photos and the fixtures.
+#[test]
+fn the_budget_covers_a_prepared_input() {
+    let mut inputs = layout_fixtures();
+    for name in ["dogs.jpg", "fig.jpg", "leaf.jpg", "mountains.jpg"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("IMAGES")
+            .join(name);
+        inputs.push((name.into(), fs::read(path).expect("photo")));
+    }
+    for (name, input) in &inputs {
+        let header = photopress::jpeg::header::read_frame(input).expect("header");
+        let Ok(prepared) = dct::prepare(input, &EncodeSettings::default(), true) else {
+            continue;
+        };
+        let held = 2 * prepared.bytes();
+        let budget = photopress::memory::prepared_coefficients(&header, input.len());
+        assert!(
+            held > 0 && held <= budget,
+            "{name}: {held} held, {budget} budgeted"
+        );
+    }
+}
