@@ -91,6 +91,8 @@ pub struct Prepared<'a> {
     segments: Vec<(u8, &'a [u8])>,
     density: Option<(u8, u16, u16)>,
     any_subsampling: bool,
+    /// The settings it was read for; an encode may change the quality only.
+    settings: EncodeSettings,
 }
 
 /// Reads `input` for [`Prepared::recompress`], refusing what [`recompress`] refuses with
@@ -130,6 +132,7 @@ pub fn prepare<'a>(
         segments: decoded.segments,
         density,
         any_subsampling,
+        settings: *settings,
     })
 }
 
@@ -143,6 +146,15 @@ impl Prepared<'_> {
     /// The output at `settings` (those of [`prepare`] but for the quality), as [`recompress`]
     /// writes it.
     pub fn recompress(&self, settings: &EncodeSettings) -> Result<Vec<u8>, Refusal> {
+        let same = EncodeSettings {
+            quality: self.settings.quality,
+            ..*settings
+        };
+        if same != self.settings {
+            return Err(Refusal::NotCovered(
+                "the input was prepared for other settings than the quality's".into(),
+            ));
+        }
         let tables = tables_for(settings);
         let trellis = settings.best;
         let (frame, coefficients) = decode::requantize(

@@ -324,6 +324,17 @@ fn a_prepared_input_encodes_as_the_single_encode_does() {
             }
         }
     }
+    // Only the quality may change between a prepared input's encodes.
+    let (_, dogs) = inputs.last().expect("dogs");
+    let prepared = dct::prepare(dogs, &EncodeSettings::default(), false).expect("prepared");
+    let progressive = EncodeSettings {
+        progressive: true,
+        ..EncodeSettings::default()
+    };
+    assert!(matches!(
+        prepared.recompress(&progressive),
+        Err(Refusal::NotCovered(_))
+    ));
     // 4:1:1 is refused as 4:2:0; everything else was compared.
     assert!(
         compared >= (inputs.len() * 2 - 1) * 12,
