@@ -512,21 +512,6 @@ fn prepares(ctx: &Context<'_>) -> bool {
     ctx.options.has_target() && !ctx.options.lossless && ctx.options.method != Method::Pixel
 }
 
-/// The input read once for a search's candidates, or `None` where it cannot be (each
-/// candidate then calls the transcoder as a single encode does, which says why, or falls to
-/// the pixel path as one would). A panic is caught there too.
-fn prepare<'a>(
-    input: &'a [u8],
-    settings: &EncodeSettings,
-    any_subsampling: bool,
-) -> Option<dct::Prepared<'a>> {
-    catch_unwind(AssertUnwindSafe(|| {
-        dct::prepare(input, settings, any_subsampling)
-    }))
-    .ok()?
-    .ok()
-}
-
 /// Re-encodes one JPEG by the method the options ask for, noting in `outcome` which one did it.
 /// `prepared` holds the input read once by the transcoder, for a search's candidates.
 fn reencode<'a>(
@@ -547,12 +532,17 @@ fn reencode<'a>(
     }
     let name = outcome.input.display();
     let any_subsampling = method == Method::Dct;
-    let transcoded = catch_unwind(AssertUnwindSafe(|| match prepared {
-        Some(once) => match once.get_or_init(|| prepare(input, settings, any_subsampling)) {
+    // Where the input cannot be prepared, each candidate calls the transcoder as a single
+    // encode does (which says why, or falls to the pixel path as one would).
+    let transcoded = catch_unwind(AssertUnwindSafe(|| {
+        let prepared = prepared.and_then(|once| {
+            once.get_or_init(|| dct::prepare(input, settings, any_subsampling).ok())
+                .as_ref()
+        });
+        match prepared {
             Some(prepared) => prepared.recompress(settings),
             None => dct::recompress(input, settings, any_subsampling),
-        },
-        None => dct::recompress(input, settings, any_subsampling),
+        }
     }));
     // A panic is a bug of the transcoder: the photo still gets the pixel path.
     let transcoded = transcoded.unwrap_or_else(|_| {

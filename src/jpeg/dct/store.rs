@@ -24,6 +24,15 @@ pub fn zeroed<T: Clone + Default>(n: usize) -> Result<Vec<T>, Refusal> {
     Ok(v)
 }
 
+/// A copy of `values`, its room reserved first (as [`zeroed`]).
+fn copied<T: Copy>(values: &[T]) -> Result<Vec<T>, Refusal> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(values.len())
+        .map_err(|_| Refusal::no_memory())?;
+    v.extend_from_slice(values);
+    Ok(v)
+}
+
 impl Sparse {
     pub fn new(blocks: usize) -> Result<Self, Refusal> {
         let mut ac = Vec::new();
@@ -44,18 +53,11 @@ impl Sparse {
 
     /// A copy, its room reserved first (as [`Sparse::new`]).
     pub fn try_clone(&self) -> Result<Self, Refusal> {
-        fn copy<T: Copy>(v: &[T]) -> Result<Vec<T>, Refusal> {
-            let mut out = Vec::new();
-            out.try_reserve_exact(v.len())
-                .map_err(|_| Refusal::no_memory())?;
-            out.extend_from_slice(v);
-            Ok(out)
-        }
         Ok(Sparse {
-            dc: copy(&self.dc)?,
-            start: copy(&self.start)?,
-            len: copy(&self.len)?,
-            ac: copy(&self.ac)?,
+            dc: copied(&self.dc)?,
+            start: copied(&self.start)?,
+            len: copied(&self.len)?,
+            ac: copied(&self.ac)?,
         })
     }
 

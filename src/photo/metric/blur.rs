@@ -6,8 +6,8 @@
 //! Samples are blurred several quantities at a time (up to [`LANES`]: the products of
 //! `terms::Quantities`), interleaved by pixel, so that a row's recursion runs on whole
 //! vectors. The row's output is written by groups of [`GROUP`] pixels, each group lane by
-//! lane: the vertical pass does not care, and the SSIM terms then read each quantity of a group's pixels as one vector
-//! (gathering them one by one took a third of a score).
+//! lane: the vertical pass does not care, and the SSIM terms then read each quantity of a
+//! group's pixels as one vector (gathering them one by one took a third of a score).
 
 // Lane loops index several arrays at once, which is what the compiler vectorizes best.
 #![allow(clippy::needless_range_loop)]

@@ -170,18 +170,25 @@ pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
     loop {
         let base = m0 - RADIUS - 1;
         for slot in (HALO..slots).step_by(ROWS) {
-            let first = base + slot as isize;
             let out = &mut blurred[slot * padded..][..ROWS * padded];
-            if first < 0 || first as usize >= height {
+            let first = usize::try_from(base + slot as isize).unwrap_or(usize::MAX);
+            if first >= height {
                 out.fill(0.0);
                 continue;
             }
             for j in 0..ROWS {
-                let y = first as usize + j;
-                let row = plane.get(y * width..(y + 1) * width).filter(|_| y < height);
-                for x in 0..width {
-                    let a = row.map_or(0.0, |row| row[x]);
-                    squares[(MARGIN + x) * ROWS + j] = a * a;
+                let y = first + j;
+                match plane.get(y * width..(y + 1) * width).filter(|_| y < height) {
+                    Some(row) => {
+                        for (x, a) in row.iter().enumerate() {
+                            squares[(MARGIN + x) * ROWS + j] = a * a;
+                        }
+                    }
+                    None => {
+                        for x in 0..width {
+                            squares[(MARGIN + x) * ROWS + j] = 0.0;
+                        }
+                    }
                 }
             }
             blur::horizontal::<ROWS>(&squares, &mut along, width);
@@ -222,8 +229,6 @@ pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
 
 /// Where the blur's input rows come from.
 trait Fill<const N: usize> {
-    /// Values a pixel of the raw rows kept beside the blurred ones (what the sink reads).
-    const RAW: usize;
     /// Row `y`'s `N` quantities a pixel into `quantities` (the row, without the zero margins
     /// the horizontal pass reads), and its raw values into `raw`.
     fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]);
@@ -243,11 +248,11 @@ trait Sink<const N: usize> {
 /// zero), and `sink` gets every output row. (Traits, not closures: a closure that is not
 /// inlined is compiled without the vector instructions `pulp` chose.)
 #[inline(always)]
-fn blur_rows<const N: usize, F: Fill<N>>(
+fn blur_rows<const N: usize>(
     width: usize,
     height: usize,
     vectors: usize,
-    rows: &mut F,
+    rows: &mut impl Fill<N>,
     sink: &mut impl Sink<N>,
 ) {
     // The vertical pass takes whole pairs of vectors (of quantities).
@@ -257,7 +262,7 @@ fn blur_rows<const N: usize, F: Fill<N>>(
     // Blurred-along-the-row quantities and raw XYB, `slots` rows each; slot `i` holds row
     // `base + i`. Rows outside the picture and columns past its width stay zero.
     let mut blurred = vec![0.0f32; slots * padded * N];
-    let mut raw = vec![0.0f32; slots * padded * F::RAW];
+    let mut raw = vec![0.0f32; slots * padded * RAW];
     let mut state = vec![0.0f32; padded * N * 6];
     let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * N];
     // A column band's vertical outputs for the band's rows.
@@ -273,7 +278,7 @@ fn blur_rows<const N: usize, F: Fill<N>>(
         for slot in HALO..slots {
             let row = base + slot as isize;
             let out = &mut blurred[slot * padded * N..][..padded * N];
-            let out_raw = &mut raw[slot * padded * F::RAW..][..padded * F::RAW];
+            let out_raw = &mut raw[slot * padded * RAW..][..padded * RAW];
             if row < 0 || row as usize >= height {
                 out.fill(0.0);
                 out_raw.fill(0.0);
@@ -314,8 +319,8 @@ fn blur_rows<const N: usize, F: Fill<N>>(
             for (m, out) in (m0..end).zip(&outputs) {
                 if m >= 0 {
                     let top = (m - m0) as usize;
-                    let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * F::RAW..];
-                    sink.row(out, &raw_row[..COLUMNS * F::RAW]);
+                    let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
+                    sink.row(out, &raw_row[..COLUMNS * RAW]);
                 }
             }
             sink.flush();
@@ -326,7 +331,7 @@ fn blur_rows<const N: usize, F: Fill<N>>(
         }
         // Keep the last HALO rows for the next band.
         blurred.copy_within(BAND * padded * N.., 0);
-        raw.copy_within(BAND * padded * F::RAW.., 0);
+        raw.copy_within(BAND * padded * RAW.., 0);
     }
 }
 
@@ -378,7 +383,7 @@ pub fn scale<const N: usize, Q: Quantities<N>>(
         sums: LaneSums::new(),
         quantities: std::marker::PhantomData,
     };
-    blur_rows::<N, _>(width, height, Q::BLURRED, &mut candidate, &mut sink);
+    blur_rows::<N>(width, height, Q::BLURRED, &mut candidate, &mut sink);
     let next = candidate.next.map(|n| n.next);
     (sink.sums.total((width * height) as u64), next)
 }
@@ -393,7 +398,6 @@ struct Candidate<'a, R, Q> {
 }
 
 impl<const N: usize, R: Rows, Q: Quantities<N>> Fill<N> for Candidate<'_, R, Q> {
-    const RAW: usize = RAW;
     #[inline(always)]
     fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]) {
         xyb_row(y, self.rows, &mut self.linear, self.next.as_mut());
