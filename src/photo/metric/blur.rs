@@ -11,6 +11,7 @@
 
 // Lane loops index several arrays at once, which is what the compiler vectorizes best.
 #![allow(clippy::needless_range_loop)]
+use super::transpose::{Block, Transpose};
 
 /// The filter's "N" (57): each output takes the inputs `RADIUS + 1` before and
 /// `RADIUS - 1` after it.
@@ -61,41 +62,86 @@ pub const MARGIN: usize = 2 * RADIUS as usize;
 
 /// Blurs one row of `width` pixels of `N` quantities each along the row. `input` has
 /// [`MARGIN`] zero pixels before and after the row's (the picture's zero padding), so that
-/// the loop has no bounds to test.
+/// the loop has no bounds to test. The output goes by groups of [`GROUP`] pixels, group `g`
+/// at `output[g * stride..]`, each group's pixels turned into lanes by `transpose` (`N` a
+/// multiple of 8). (No closures here:
+/// one that is not inlined is compiled without the vector instructions `pulp` chose.)
 #[inline(always)]
-pub fn horizontal<const N: usize>(input: &[f32], output: &mut [f32], width: usize) {
-    let mut prev = [[0.0f32; N]; 3];
-    let mut prev2 = [[0.0f32; N]; 3];
-    let mut out = [0.0f32; N];
+pub fn horizontal<const N: usize>(
+    input: &[f32],
+    output: &mut [f32],
+    width: usize,
+    stride: usize,
+    transpose: Transpose,
+) {
+    const { assert!(N.is_multiple_of(8) && GROUP == 8) };
+    let mut row = Along::<N> {
+        input: &input[..(width + 2 * MARGIN) * N],
+        i: 0,
+        prev: [[0.0f32; N]; 3],
+        prev2: [[0.0f32; N]; 3],
+    };
+    // Outputs start at step 0, the loop's i = RADIUS - 1.
+    for _ in 0..RADIUS - 1 {
+        row.next();
+    }
+    let whole = width / GROUP;
     let mut pixels = [[0.0f32; N]; GROUP];
-    let input = &input[..(width + 2 * MARGIN) * N];
-    // Step n (from 1 - RADIUS) reads pixels n - RADIUS - 1 and n + RADIUS - 1, which are
-    // i and i + 2 RADIUS of the padded row, i = n + RADIUS - 1.
-    for i in 0..width + RADIUS as usize - 1 {
-        let left = &input[i * N..][..N];
-        let right = &input[(i + 2 * RADIUS as usize) * N..][..N];
+    for g in 0..width.div_ceil(GROUP) {
+        let group = &mut output[g * stride..][..GROUP * N];
+        if g < whole {
+            for p in 0..GROUP {
+                pixels[p] = row.next();
+            }
+        } else {
+            // Past the row's end, the group's pixels are zeros.
+            for p in 0..GROUP {
+                pixels[p] = if p < width % GROUP {
+                    row.next()
+                } else {
+                    [0.0; N]
+                };
+            }
+        }
+        // Lanes `8c..8c + 8` of the group's pixels, as the group's rows `8c..8c + 8`.
+        for (c, rows) in group.chunks_exact_mut(GROUP * 8).enumerate() {
+            let mut block: Block = [[0.0; 8]; 8];
+            for p in 0..GROUP {
+                if let Some(lanes) = pixels[p][c * 8..].first_chunk::<8>() {
+                    block[p] = *lanes;
+                }
+            }
+            let lanes = transpose.block(&block);
+            for (to, lanes) in rows.as_chunks_mut::<GROUP>().0.iter_mut().zip(&lanes) {
+                *to = *lanes;
+            }
+        }
+    }
+}
+
+/// The recursion along a row: step `i` (output pixel `i - (RADIUS - 1)`) and the state.
+struct Along<'a, const N: usize> {
+    input: &'a [f32],
+    i: usize,
+    prev: [[f32; N]; 3],
+    prev2: [[f32; N]; 3],
+}
+
+impl<const N: usize> Along<'_, N> {
+    /// Step n (from 1 - RADIUS) reads pixels n - RADIUS - 1 and n + RADIUS - 1, which are
+    /// i and i + 2 RADIUS of the padded row, i = n + RADIUS - 1.
+    #[inline(always)]
+    fn next(&mut self) -> [f32; N] {
+        let left = &self.input[self.i * N..][..N];
+        let right = &self.input[(self.i + 2 * RADIUS as usize) * N..][..N];
         let mut sum = [0.0f32; N];
         for l in 0..N {
             sum[l] = left[l] + right[l];
         }
-        step::<N, false>(&sum, &mut prev, &mut prev2, &mut out);
-        // Outputs start at step 0, the loop's i = RADIUS - 1.
-        if let Some(n) = i.checked_sub(RADIUS as usize - 1) {
-            let j = n % GROUP;
-            pixels[j] = out;
-            if j == GROUP - 1 || n + 1 == width {
-                // Past the row's end, the group's pixels are zeros.
-                for past in &mut pixels[j + 1..] {
-                    *past = [0.0; N];
-                }
-                let group = &mut output[(n / GROUP) * GROUP * N..][..GROUP * N];
-                for l in 0..N {
-                    for p in 0..GROUP {
-                        group[l * GROUP + p] = pixels[p][l];
-                    }
-                }
-            }
-        }
+        let mut out = [0.0f32; N];
+        step::<N, false>(&sum, &mut self.prev, &mut self.prev2, &mut out);
+        self.i += 1;
+        out
     }
 }
 

@@ -26,6 +26,7 @@
 mod blur;
 mod scale;
 mod terms;
+mod transpose;
 mod weights;
 mod xyb;
 

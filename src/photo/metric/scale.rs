@@ -9,6 +9,7 @@
 #![allow(clippy::needless_range_loop)]
 use super::blur::{self, Column, LANES, MARGIN, RADIUS};
 use super::terms::{self, COLUMNS, LaneSums, Quantities, RAW, Sums, Terms};
+use super::transpose::{Block, Transpose};
 use super::xyb;
 
 /// Lanes the vertical recursion runs on at a time: an AVX2 vector.
@@ -166,6 +167,7 @@ pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
     let mut squares = vec![0.0f32; (width + 2 * MARGIN) * ROWS];
     let mut along = vec![0.0f32; padded * ROWS];
     let mut sigma = Vec::with_capacity(padded * height);
+    let transpose = Transpose::new();
     let mut m0 = 1 - RADIUS;
     loop {
         let base = m0 - RADIUS - 1;
@@ -191,7 +193,7 @@ pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
                     }
                 }
             }
-            blur::horizontal::<ROWS>(&squares, &mut along, width);
+            blur::horizontal::<ROWS>(&squares, &mut along, width, COLUMNS * ROWS, transpose);
             for (g, group) in along.chunks_exact(ROWS * COLUMNS).enumerate() {
                 for (j, pixels) in group.chunks_exact(COLUMNS).enumerate() {
                     out[j * padded + g * COLUMNS..][..COLUMNS].copy_from_slice(pixels);
@@ -230,7 +232,8 @@ pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
 /// Where the blur's input rows come from.
 trait Fill<const N: usize> {
     /// Row `y`'s `N` quantities a pixel into `quantities` (the row, without the zero margins
-    /// the horizontal pass reads), and its raw values into `raw`.
+    /// the horizontal pass reads), and its raw values into `raw`, a column band's every
+    /// [`RAW_STRIDE`] floats.
     fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]);
 }
 
@@ -258,15 +261,20 @@ fn blur_rows<const N: usize>(
     // The vertical pass takes whole pairs of vectors (of quantities).
     const { assert!(N.is_multiple_of(PAIR)) };
     let padded = width.div_ceil(COLUMNS) * COLUMNS;
+    let groups = padded / COLUMNS;
     let slots = BAND + HALO;
-    // Blurred-along-the-row quantities and raw XYB, `slots` rows each; slot `i` holds row
-    // `base + i`. Rows outside the picture and columns past its width stay zero.
+    // Blurred-along-the-row quantities and raw XYB, `slots` rows each, by column band (the
+    // band's rows one after the other, so that the vertical pass reads on in memory, not a
+    // row's length further at each step): slot `i` of column band `g` holds row `base + i`
+    // at `(g * slots + i) * COLUMNS` pixels. Rows outside the picture and columns past its
+    // width stay zero.
     let mut blurred = vec![0.0f32; slots * padded * N];
     let mut raw = vec![0.0f32; slots * padded * RAW];
     let mut state = vec![0.0f32; padded * N * 6];
     let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * N];
     // A column band's vertical outputs for the band's rows.
     let mut outputs = vec![[[0.0f32; COLUMNS]; N]; BAND];
+    let transpose = Transpose::new();
 
     // The vertical recursion starts RADIUS - 1 rows above the picture (its first outputs
     // are not kept); band `m0..m0 + BAND` of steps reads rows `m0 - RADIUS - 1` to
@@ -277,22 +285,30 @@ fn blur_rows<const N: usize>(
         let base = m0 - RADIUS - 1;
         for slot in HALO..slots {
             let row = base + slot as isize;
-            let out = &mut blurred[slot * padded * N..][..padded * N];
-            let out_raw = &mut raw[slot * padded * RAW..][..padded * RAW];
             if row < 0 || row as usize >= height {
-                out.fill(0.0);
-                out_raw.fill(0.0);
+                for g in 0..groups {
+                    blurred[(g * slots + slot) * COLUMNS * N..][..COLUMNS * N].fill(0.0);
+                    raw[(g * slots + slot) * COLUMNS * RAW..][..COLUMNS * RAW].fill(0.0);
+                }
                 continue;
             }
             rows.fill(
                 row as usize,
                 &mut quantities[MARGIN * N..][..width * N],
-                out_raw,
+                &mut raw[slot * COLUMNS * RAW..],
             );
-            blur::horizontal::<N>(&quantities, out, width);
+            blur::horizontal::<N>(
+                &quantities,
+                &mut blurred[slot * COLUMNS * N..],
+                width,
+                slots * COLUMNS * N,
+                transpose,
+            );
         }
         let end = (m0 + BAND as isize).min(height as isize);
-        for x0 in (0..padded).step_by(COLUMNS) {
+        for g in 0..groups {
+            let x0 = g * COLUMNS;
+            let band = &mut blurred[g * slots * COLUMNS * N..][..slots * COLUMNS * N];
             // Down the band two vectors (two quantities of the column band) at a time, so
             // that the recursion's state stays in registers.
             for v in (0..vectors).step_by(PAIR) {
@@ -301,11 +317,10 @@ fn blur_rows<const N: usize>(
                 column.load(saved);
                 for (m, out) in (m0..end).zip(outputs.iter_mut()) {
                     let top = (m - m0) as usize;
-                    let at = |slot: usize| (slot * padded + x0) * N + v * VECTOR;
                     let mut lanes = [0.0f32; PAIR * VECTOR];
                     column.step(
-                        &blurred[at(top)..][..PAIR * VECTOR],
-                        &blurred[at(top + HALO)..][..PAIR * VECTOR],
+                        &band[top * COLUMNS * N + v * VECTOR..][..PAIR * VECTOR],
+                        &band[(top + HALO) * COLUMNS * N + v * VECTOR..][..PAIR * VECTOR],
                         &mut lanes,
                     );
                     for (k, half) in lanes.chunks_exact(VECTOR).enumerate() {
@@ -316,22 +331,22 @@ fn blur_rows<const N: usize>(
                 }
                 column.save(saved);
             }
+            let band_raw = &mut raw[g * slots * COLUMNS * RAW..][..slots * COLUMNS * RAW];
             for (m, out) in (m0..end).zip(&outputs) {
                 if m >= 0 {
-                    let top = (m - m0) as usize;
-                    let raw_row = &raw[((top + RADIUS as usize + 1) * padded + x0) * RAW..];
-                    sink.row(out, &raw_row[..COLUMNS * RAW]);
+                    let slot = (m - m0) as usize + RADIUS as usize + 1;
+                    sink.row(out, &band_raw[slot * COLUMNS * RAW..][..COLUMNS * RAW]);
                 }
             }
             sink.flush();
+            // Keep the last HALO rows for the next band of rows.
+            band.copy_within(BAND * COLUMNS * N.., 0);
+            band_raw.copy_within(BAND * COLUMNS * RAW.., 0);
         }
         m0 += BAND as isize;
         if m0 >= height as isize {
             break;
         }
-        // Keep the last HALO rows for the next band.
-        blurred.copy_within(BAND * padded * N.., 0);
-        raw.copy_within(BAND * padded * RAW.., 0);
     }
 }
 
@@ -375,6 +390,7 @@ pub fn scale<const N: usize, Q: Quantities<N>>(
         rows,
         linear: std::array::from_fn(|_| vec![0.0; width]),
         next: downscale.then(|| Downscale::new(width, height)),
+        transpose: Transpose::new(),
         quantities: std::marker::PhantomData,
     };
     let mut sink = Added::<N, Q> {
@@ -394,6 +410,7 @@ struct Candidate<'a, R, Q> {
     rows: &'a R,
     linear: [Vec<f32>; 3],
     next: Option<Downscale>,
+    transpose: Transpose,
     quantities: std::marker::PhantomData<Q>,
 }
 
@@ -401,7 +418,7 @@ impl<const N: usize, R: Rows, Q: Quantities<N>> Fill<N> for Candidate<'_, R, Q> 
     #[inline(always)]
     fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]) {
         xyb_row(y, self.rows, &mut self.linear, self.next.as_mut());
-        fill_row::<N, Q>(y, self.xyb_a, &self.linear, quantities, raw);
+        fill_row::<N, Q>(y, self.xyb_a, &self.linear, quantities, raw, self.transpose);
     }
 }
 
@@ -418,8 +435,13 @@ fn xyb_row(y: usize, rows: &impl Rows, linear: &mut [Vec<f32>; 3], next: Option<
     xyb::to_xyb(r, g, b);
 }
 
+/// Floats from one column band's raw values to the next one's of the same row (see
+/// `blur_rows`).
+const RAW_STRIDE: usize = (BAND + HALO) * COLUMNS * RAW;
+
 /// Row `y`'s quantities (`Q`'s products of the reference's XYB and the candidate's, `b`)
-/// into `quantities`, and both pictures' values by column band into `raw`.
+/// into `quantities`, and both pictures' values by column band into `raw`, one band's
+/// every [`RAW_STRIDE`] floats.
 #[inline(always)]
 fn fill_row<const N: usize, Q: Quantities<N>>(
     y: usize,
@@ -427,7 +449,9 @@ fn fill_row<const N: usize, Q: Quantities<N>>(
     b: &[Vec<f32>; 3],
     quantities: &mut [f32],
     raw: &mut [f32],
+    transpose: Transpose,
 ) {
+    const { assert!(N.is_multiple_of(8)) };
     let width = xyb_a.width;
     let [br, bg, bb] = b;
     let [ar, ag, ab] = &xyb_a.planes;
@@ -437,8 +461,44 @@ fn fill_row<const N: usize, Q: Quantities<N>>(
         &ab[y * width..][..width],
     );
     let (br, bg, bb) = (&br[..width], &bg[..width], &bb[..width]);
-    let inputs = ar.iter().zip(ag).zip(ab).zip(br).zip(bg).zip(bb);
-    for (q, (((((ar, ag), ab), br), bg), bb)) in quantities.chunks_exact_mut(N).zip(inputs) {
+    let planes = [ar, ag, ab, br, bg, bb];
+    // Eight pixels at a time: each product as a vector of the eight, then turned into the
+    // pixels' vectors of quantities, eight quantities a block.
+    let whole = width / 8;
+    let (blocks, tail) = quantities[..width * N].split_at_mut(whole * 8 * N);
+    for (x, pixels) in (0..).step_by(8).zip(blocks.chunks_exact_mut(8 * N)) {
+        let mut v = [[1.0f32; 8]; 8];
+        v[7] = [0.0; 8];
+        for (values, plane) in v.iter_mut().zip(planes) {
+            if let Some(from) = plane[x..].first_chunk::<8>() {
+                *values = *from;
+            }
+        }
+        for c in 0..N / 8 {
+            let mut block: Block = [[0.0; 8]; 8];
+            for r in 0..8 {
+                let k = c * 8 + r;
+                for p in 0..8 {
+                    block[r][p] = v[Q::LEFT[k]][p] * v[Q::RIGHT[k]][p];
+                }
+            }
+            let pixel_lanes = transpose.block(&block);
+            for (p, lanes) in pixel_lanes.iter().enumerate() {
+                if let Some(to) = pixels[p * N + c * 8..].first_chunk_mut::<8>() {
+                    *to = *lanes;
+                }
+            }
+        }
+    }
+    let inputs = ar
+        .iter()
+        .zip(ag)
+        .zip(ab)
+        .zip(br)
+        .zip(bg)
+        .zip(bb)
+        .skip(whole * 8);
+    for (q, (((((ar, ag), ab), br), bg), bb)) in tail.chunks_exact_mut(N).zip(inputs) {
         let v: [f32; 8] = [*ar, *ag, *ab, *br, *bg, *bb, 1.0, 0.0];
         for k in 0..N {
             q[k] = v[Q::LEFT[k]] * v[Q::RIGHT[k]];
@@ -447,9 +507,9 @@ fn fill_row<const N: usize, Q: Quantities<N>>(
     // The raw values by column band, channel, then pixel (what `add_terms` reads); whole
     // groups copied as arrays of a group, which compile to vector moves (a slice's
     // `copy_from_slice` compiled to a memcpy call a group).
-    let planes = [ar, ag, ab, br, bg, bb];
     let whole = width / COLUMNS;
-    for (g, group) in raw.chunks_exact_mut(COLUMNS * RAW).enumerate() {
+    for g in 0..width.div_ceil(COLUMNS) {
+        let group = &mut raw[g * RAW_STRIDE..][..COLUMNS * RAW];
         let x = g * COLUMNS;
         if g < whole {
             for (to, plane) in group.chunks_exact_mut(COLUMNS).zip(planes) {
