@@ -95,7 +95,8 @@ def main():
         return rnd(min(max(50.0 + (target - 65.0) / 0.5, 1), ceiling))
 
     variants = {
-        "current": dict(slope=0.5, settle=0.0, past=0.0, one_sided=True),
+        "current": dict(slope=0.5, settle=-1.0, past=0.0, one_sided=True),
+        "settle 0 (12-05 22:00)": dict(slope=0.5, settle=0.0, past=0.0, one_sided=True),
         "settle 0.25 (12-05 21:00)": dict(slope=0.5, settle=0.25, past=0.0, one_sided=True),
         "before (12-05 12:20)": dict(slope=0.5, settle=0.25, past=0.5, one_sided=False),
         "no one-sided stop": dict(slope=0.5, settle=0.25, past=0.0, one_sided=False),
@@ -106,7 +107,7 @@ def main():
         "settle 0.1": dict(slope=0.5, settle=0.1, past=0.0, one_sided=True),
         "settle -0.25": dict(slope=0.5, settle=-0.25, past=0.0, one_sided=True),
         "settle -0.5": dict(slope=0.5, settle=-0.5, past=0.0, one_sided=True),
-        "settle -1.0": dict(slope=0.5, settle=-1.0, past=0.0, one_sided=True),
+        "settle -1.25": dict(slope=0.5, settle=-1.25, past=0.0, one_sided=True),
     }
     for label, rules in variants.items():
         steps, chosen, missing = [], {}, 0

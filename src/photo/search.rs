@@ -4,8 +4,9 @@
 //! searches, and the caller encodes and scores.
 //!
 //! Both searches are over the integer qualities `1..=ceiling` (the run's `-q`). The score
-//! search assumes what holds for JPEG's scaled tables, a higher quality scoring higher, and
-//! makes at most [`MAX_STEPS`] candidates; the size search is exact (the highest quality that
+//! search assumes what holds for JPEG's scaled tables, a higher quality scoring higher, makes
+//! at most [`MAX_STEPS`] candidates and may stop one step above the lowest passing quality
+//! (see `SETTLE`); the size search is exact (the highest quality that
 //! fits, as an exhaustive search finds it) on size curves that turn back only locally, as
 //! real ones do (see [`highest_quality_fitting`]). Every candidate the caller makes is kept by
 //! it, so the chosen one is never encoded twice.
@@ -29,18 +30,20 @@ pub struct Found {
 }
 
 /// When the quality just below the lowest one measured to pass is predicted (on the chord of
-/// the bracket, or with no failure measured yet on the last two values' slope) to fail by at
-/// least this share of a step's gain, the search stops without measuring it: a score costs
-/// far more than the 2 to 3 % of bytes a step can be worth, and SSIMULACRA 2 is jagged by
-/// about that much from one quality to the next anyway. The answer is always a quality
-/// measured to pass. At 0 (predicted to fail at all), replayed over the corpus's measured
-/// curves (`bench/search_replay.py`), the search makes 3.14 candidates a photo where a quarter
-/// step made 3.19, and picks the same qualities.
-const SETTLE: f64 = 0.0;
+/// the bracket, or with no failure measured yet on the last two values' slope) to fail, or to
+/// pass by less than `-SETTLE` of a step's gain, the search stops without measuring it: a
+/// score costs far more than the 2 to 3 % of bytes a step can be worth, and SSIMULACRA 2 is
+/// jagged by about a step's gain from one quality to the next anyway. The answer is always a
+/// quality measured to pass; it may be one step above the lowest that does. Replayed over
+/// the corpus's measured curves (`bench/search_replay.py`), a whole step (-1) makes 2.70
+/// candidates a photo where stopping only on a predicted failure (0) made 3.14, for 0.798x
+/// the bytes of the fixed quality with the same worst case instead of 0.7915x (-1.25: 2.58
+/// candidates, 0.801x).
+const SETTLE: f64 = -1.0;
 
-/// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target` (or, once the
-/// bracket is narrow, the lowest measured to pass when the one below is predicted to fail
-/// clearly: see `SETTLE`).
+/// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target`, or the one
+/// above it: once the bracket is narrow, the lowest measured to pass when the one below is
+/// predicted to fail or to pass by less than a step's gain (see `SETTLE`).
 pub fn lowest_quality_scoring<E>(
     ceiling: u8,
     target: f64,
@@ -465,16 +468,27 @@ mod tests {
 
     #[test]
     fn lowest_quality_is_found_for_every_threshold() {
+        // On a straight line the step below the answer is predicted exactly: the search stops
+        // at the lowest passing quality, or one above it when that one passes by less than a
+        // step (SETTLE); never lower, never further.
+        let mut above = 0;
         for threshold in 1..=100u8 {
             let mut calls = 0;
             let found = never(lowest_quality_scoring(100, f64::from(threshold), |q| {
                 calls += 1;
                 Ok(f64::from(q))
             }));
-            assert_eq!(found.quality, threshold);
+            assert!(
+                found.quality == threshold || found.quality == threshold + 1,
+                "{} for {threshold}",
+                found.quality
+            );
+            above += u32::from(found.quality > threshold);
             assert!(found.met);
             assert!(calls <= MAX_STEPS, "{calls} calls for {threshold}");
         }
+        // Most land on the answer itself (4 of the 100).
+        assert!(above <= 10, "{above} of 100 one step above");
     }
 
     #[test]
@@ -713,7 +727,11 @@ mod tests {
         for target in [50.0, 60.0, 70.0, 80.0, 85.0, 90.0] {
             let found = never(lowest_quality_scoring(95, target, |q| Ok(score(q))));
             let exact = (1..=95).find(|&q| score(q) >= target).unwrap_or(95);
-            assert_eq!(found.quality, exact, "target {target}");
+            assert!(
+                found.quality == exact || found.quality == exact + 1,
+                "target {target}: {} for {exact}",
+                found.quality
+            );
             worst = worst.max(found.steps);
         }
         assert!(worst <= 5, "{worst} candidates");
