@@ -438,6 +438,36 @@ fn xyb_row(y: usize, rows: &impl Rows, linear: &mut [Vec<f32>; 3], next: Option<
     xyb::to_xyb(r, g, b);
 }
 
+/// Quantities `k..k + 8` of `Q` (those past `N` zero) for the eight pixels of `v` (a vector
+/// per value of `[a.x a.y a.b b.x b.y b.b 1 0]`), a vector per quantity. Called with a
+/// constant `k` and written out, so that every index is a constant once inlined: in a loop
+/// over the quantities the compiler looked them up at run time.
+#[inline(always)]
+fn products<const N: usize, Q: Quantities<N>>(v: &[[f32; 8]; 8], k: usize) -> Block {
+    #[inline(always)]
+    fn product<const N: usize, Q: Quantities<N>>(v: &[[f32; 8]; 8], k: usize) -> [f32; 8] {
+        if k >= N {
+            return [0.0; 8];
+        }
+        let (left, right) = (&v[Q::LEFT[k]], &v[Q::RIGHT[k]]);
+        let mut out = [0.0f32; 8];
+        for p in 0..8 {
+            out[p] = left[p] * right[p];
+        }
+        out
+    }
+    [
+        product::<N, Q>(v, k),
+        product::<N, Q>(v, k + 1),
+        product::<N, Q>(v, k + 2),
+        product::<N, Q>(v, k + 3),
+        product::<N, Q>(v, k + 4),
+        product::<N, Q>(v, k + 5),
+        product::<N, Q>(v, k + 6),
+        product::<N, Q>(v, k + 7),
+    ]
+}
+
 /// Floats from one column band's raw values to the next one's of the same row (see
 /// `blur_rows`).
 const RAW_STRIDE: usize = (BAND + HALO) * COLUMNS * RAW;
@@ -478,13 +508,12 @@ fn fill_row<const N: usize, Q: Quantities<N>>(
             }
         }
         for c in 0..N / 8 {
-            let mut block: Block = [[0.0; 8]; 8];
-            for r in 0..8 {
-                let k = c * 8 + r;
-                for p in 0..8 {
-                    block[r][p] = v[Q::LEFT[k]][p] * v[Q::RIGHT[k]][p];
-                }
-            }
+            // The block's quantities, `c` spelt out as a constant.
+            let block: Block = if c == 0 {
+                products::<N, Q>(&v, 0)
+            } else {
+                products::<N, Q>(&v, 8)
+            };
             let pixel_lanes = transpose.block(&block);
             for (p, lanes) in pixel_lanes.iter().enumerate() {
                 if let Some(to) = pixels[p * N + c * 8..].first_chunk_mut::<8>() {
