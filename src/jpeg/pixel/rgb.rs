@@ -51,14 +51,17 @@ fn decode_unguarded(input: &[u8], upright: bool) -> Result<Rgb, ImageError> {
     };
     let mut decoder = decoder.to_colorspace(space).map_err(decode_err)?;
     let channels = if cmyk { 4 } else { 3 };
-    let mut pixels = Vec::new();
-    pixels
-        .try_reserve_exact(width * height * channels)
-        .map_err(|_| ImageError::Unsupported("not enough memory for the picture".into()))?;
+    // Decoded into memory reserved, not zeroed first (a pass over the picture saved, for the
+    // input and every candidate of a target search); rows the decoder did not give (it gives
+    // all, filling what a damaged file lacks) would be zeros.
+    let mut pixels = decoder.read_scanlines::<u8>().map_err(|err| {
+        if err.kind() == std::io::ErrorKind::OutOfMemory {
+            ImageError::Unsupported("not enough memory for the picture".into())
+        } else {
+            decode_err(err)
+        }
+    })?;
     pixels.resize(width * height * channels, 0);
-    decoder
-        .read_scanlines_into(&mut pixels[..])
-        .map_err(decode_err)?;
     if cmyk {
         let ink = |v: u8, k: u8| ((u16::from(v) * u16::from(k) + 127) / 255) as u8;
         for i in 0..width * height {
