@@ -192,8 +192,8 @@ pub struct Options {
     /// file name matches one is left out. Default none.
     pub exclude: Vec<String>,
     /// Instead of `quality`, the lowest quality (up to `quality`, the ceiling) whose output
-    /// scores at least this against the input, or the one above it when the search predicts
-    /// the one below to pass by less than a step's gain. Default none.
+    /// scores at least this against the input, or a little above it (the search does not
+    /// measure a quality predicted to pass by less than a step's gain). Default none.
     pub target_quality: Option<target::QualityTarget>,
     /// Instead of `quality`, the highest quality (up to `quality`) whose output fits this size;
     /// an image that does not fit even at quality 1 fails. Default none.

@@ -5,7 +5,7 @@
 //!
 //! Both searches are over the integer qualities `1..=ceiling` (the run's `-q`). The score
 //! search assumes what holds for JPEG's scaled tables, a higher quality scoring higher, makes
-//! at most [`MAX_STEPS`] candidates and may stop one step above the lowest passing quality
+//! at most [`MAX_STEPS`] candidates and may stop a little above the lowest passing quality
 //! (see `SETTLE`); the size search is exact (the highest quality that
 //! fits, as an exhaustive search finds it) on size curves that turn back only locally, as
 //! real ones do (see [`highest_quality_fitting`]). Every candidate the caller makes is kept by
@@ -34,16 +34,17 @@ pub struct Found {
 /// pass by less than `-SETTLE` of a step's gain, the search stops without measuring it: a
 /// score costs far more than the 2 to 3 % of bytes a step can be worth, and SSIMULACRA 2 is
 /// jagged by about a step's gain from one quality to the next anyway. The answer is always a
-/// quality measured to pass; it may be one step above the lowest that does. Replayed over
+/// quality measured to pass: on a straight curve the lowest or the one above it, on a flat
+/// stretch (which the chord of a wide bracket does not see) a few steps above. Replayed over
 /// the corpus's measured curves (`bench/search_replay.py`), a whole step (-1) makes 2.70
 /// candidates a photo where stopping only on a predicted failure (0) made 3.14, for 0.798x
 /// the bytes of the fixed quality with the same worst case instead of 0.7915x (-1.25: 2.58
 /// candidates, 0.801x).
 const SETTLE: f64 = -1.0;
 
-/// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target`, or the one
-/// above it: once the bracket is narrow, the lowest measured to pass when the one below is
-/// predicted to fail or to pass by less than a step's gain (see `SETTLE`).
+/// The lowest quality in `1..=ceiling` whose `score(q)` is at least `target`, or a little
+/// above it: the lowest measured to pass once the one below is predicted to fail or to pass
+/// by less than a step's gain (see `SETTLE`).
 pub fn lowest_quality_scoring<E>(
     ceiling: u8,
     target: f64,

@@ -116,8 +116,9 @@ fn target_quality_gives_each_photo_the_lowest_quality_that_scores_it_or_the_one_
             "{}",
             run.stderr
         );
-        // The lowest, or one above it (the search does not measure a step below that is
-        // predicted to pass by less than a step): two steps below does not reach the target.
+        // The lowest, or a little above it (the search does not measure a step below that is
+        // predicted to pass by less than a step's gain): on these photos, where the curve is
+        // not flat there, two steps below does not reach the target.
         let below = tmp.path().join(format!("below-{name}"));
         let lower = run_one(tmp.path(), &input.join(&name), &below, q - 2);
         assert!(

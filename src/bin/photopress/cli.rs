@@ -53,7 +53,7 @@ pub struct Cli {
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
 
-    /// Per image, the lowest quality (up to -q, or one step above it) whose output still scores
+    /// Per image, the lowest quality (up to -q, or a little above it) whose output still scores
     /// SCORE against the input: ssimulacra2:SCORE (or just SCORE), 100 identical, 90 visually lossless, 70 high,
     /// 50 medium. Several candidates are encoded and scored per image: slower
     #[arg(long, value_name = "METRIC:SCORE", value_parser = photopress::options::target::parse_quality_target,
