@@ -64,8 +64,8 @@ pub const MARGIN: usize = 2 * RADIUS as usize;
 /// [`MARGIN`] zero pixels before and after the row's (the picture's zero padding), so that
 /// the loop has no bounds to test. The output goes by groups of [`GROUP`] pixels, group `g`
 /// at `output[g * stride..]`, each group's pixels turned into lanes by `transpose` (`N` a
-/// multiple of 8). (No closures here:
-/// one that is not inlined is compiled without the vector instructions `pulp` chose.)
+/// multiple of 8). (No closures here: one that is not inlined is compiled without the
+/// vector instructions `pulp` chose.)
 #[inline(always)]
 pub fn horizontal<const N: usize>(
     input: &[f32],
