@@ -14,8 +14,12 @@ export PHOTOPRESS_BIN="${PHOTOPRESS_BIN:-$ROOT/target/debug/photopress}"
 rm -rf "$VENV" target/wheels
 # Debian's python3 needs python3-venv for ensurepip (scripts/install-deps.sh installs it).
 python3 -m venv "$VENV" || { rm -rf "$VENV"; /usr/bin/python3 -m venv "$VENV"; }
+# Dask and distributed are released in lockstep and must match: unpinned, pip once paired
+# dask 2026.11.0 with an older distributed that imports a name dask had dropped, and the Dask
+# example failed. Pinned to a pair (and Ray) that passed; move them together.
 "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "maturin>=1.9,<2" pytest Pillow mypy "dask[bag]" distributed "ray[data]"
+    "maturin>=1.9,<2" pytest Pillow mypy \
+    "dask[bag]==2026.8.0" "distributed==2026.8.0" "ray[data]==2.60.0"
 "$VENV/bin/maturin" build --release --out target/wheels
 wheel=(target/wheels/photopress-*.whl)
 echo "[python] built ${wheel[0]##*/} ($(du -h "${wheel[0]}" | cut -f1))"
