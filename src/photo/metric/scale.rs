@@ -95,9 +95,11 @@ pub fn prepare(
 }
 
 /// The next scale's planes, made by 2x2 averages of linear RGB (the last row and column
-/// repeated when the size is odd), added up as rows arrive.
+/// repeated when the size is odd), added up as rows arrive: an output row is summed in
+/// `row`, then appended to its plane (the planes are not zeroed first).
 struct Downscale {
     next: Planes,
+    row: [Vec<f32>; 3],
     width: usize,
     height: usize,
 }
@@ -109,41 +111,44 @@ impl Downscale {
             next: Planes {
                 width: w,
                 height: h,
-                planes: std::array::from_fn(|_| vec![0.0; w * h]),
+                planes: std::array::from_fn(|_| Vec::with_capacity(w * h)),
             },
+            row: std::array::from_fn(|_| vec![0.0; w]),
             width,
             height,
         }
     }
 
-    /// Adds input row `y` (as the `ssimulacra2` crate does: the four samples added in order,
-    /// then a quarter taken).
+    /// Adds input row `y` (as the `ssimulacra2` crate does: the four samples added in order
+    /// to zero, then a quarter taken).
     #[inline(always)]
     fn add(&mut self, y: usize, row: &[Vec<f32>; 3]) {
-        let w = self.next.width;
         let last = self.width - 1;
-        let oy = y / 2;
         let times = if y.is_multiple_of(2) && y + 1 == self.height {
             2
         } else {
             1
         };
-        for (plane, input) in self.next.planes.iter_mut().zip(row) {
-            let out = &mut plane[oy * w..][..w];
+        let done = !y.is_multiple_of(2) || y + 1 == self.height;
+        for ((plane, out), input) in self.next.planes.iter_mut().zip(&mut self.row).zip(row) {
+            if y.is_multiple_of(2) {
+                out.fill(0.0);
+            }
             let pairs = self.width / 2;
             for _ in 0..times {
                 for (o, pair) in out.iter_mut().zip(input.chunks_exact(2)) {
                     *o = (*o + pair[0]) + pair[1];
                 }
-                if pairs < w {
+                if let Some(o) = out.get_mut(pairs) {
                     // An odd width: the last column counts twice.
-                    out[pairs] = (out[pairs] + input[last]) + input[last];
+                    *o = (*o + input[last]) + input[last];
                 }
             }
-            if !y.is_multiple_of(2) || y + 1 == self.height {
+            if done {
                 for o in out.iter_mut() {
                     *o *= 0.25;
                 }
+                plane.extend_from_slice(out);
             }
         }
     }
@@ -268,9 +273,10 @@ fn blur_rows<const N: usize>(
     let slots = BAND + HALO;
     // Blurred-along-the-row quantities and raw XYB, `slots` rows each, by column band (the
     // band's rows one after the other, so that the vertical pass reads on in memory, not a
-    // row's length further at each step): slot `i` of column band `g` holds row `base + i`
-    // at `(g * slots + i) * COLUMNS` pixels. Rows outside the picture and columns past its
-    // width stay zero.
+    // row's length further at each step): a ring, slot `i` of column band `g` (at
+    // `(g * slots + i) * COLUMNS` pixels) holding the rows `r` with `slot(r) == i`, each band
+    // of rows writing its new rows over the oldest (no halo copied from band to band). Rows
+    // outside the picture and columns past its width are zeros.
     let mut blurred = vec![0.0f32; slots * padded * N];
     let mut raw = vec![0.0f32; slots * padded * RAW];
     let mut state = vec![0.0f32; padded * N * 6];
@@ -281,13 +287,20 @@ fn blur_rows<const N: usize>(
 
     // The vertical recursion starts RADIUS - 1 rows above the picture (its first outputs
     // are not kept); band `m0..m0 + BAND` of steps reads rows `m0 - RADIUS - 1` to
-    // `m0 + BAND + RADIUS - 2`. Slots 0..HALO hold the rows before the band: zeros (above
-    // the picture) for the first, the previous band's last rows after.
+    // `m0 + BAND + RADIUS - 2`, `slots` rows, each in its own slot. The first band's HALO
+    // rows above the picture are the ring's first slots, zeros.
+    let slot = |row: isize| (row + HALO as isize).rem_euclid(slots as isize) as usize;
+    // Per step of a band, the slots of the rows it reads (above, below) and of its own row.
+    let mut reads = [(0usize, 0usize, 0usize); BAND];
     let mut m0 = 1 - RADIUS;
     loop {
         let base = m0 - RADIUS - 1;
-        for slot in HALO..slots {
-            let row = base + slot as isize;
+        for (i, r) in reads.iter_mut().enumerate() {
+            let m = m0 + i as isize;
+            *r = (slot(m - RADIUS - 1), slot(m + RADIUS - 1), slot(m));
+        }
+        for row in base + HALO as isize..base + slots as isize {
+            let slot = slot(row);
             if row < 0 || row as usize >= height {
                 for g in 0..groups {
                     blurred[(g * slots + slot) * COLUMNS * N..][..COLUMNS * N].fill(0.0);
@@ -311,19 +324,18 @@ fn blur_rows<const N: usize>(
         let end = (m0 + BAND as isize).min(height as isize);
         for g in 0..groups {
             let x0 = g * COLUMNS;
-            let band = &mut blurred[g * slots * COLUMNS * N..][..slots * COLUMNS * N];
+            let band = &blurred[g * slots * COLUMNS * N..][..slots * COLUMNS * N];
             // Down the band two vectors (two quantities of the column band) at a time, so
             // that the recursion's state stays in registers.
             for v in (0..vectors).step_by(PAIR) {
                 let saved = &mut state[(x0 * N + v * VECTOR) * 6..][..PAIR * VECTOR * 6];
                 let mut column = Column::<{ PAIR * VECTOR }>::new();
                 column.load(saved);
-                for (m, out) in (m0..end).zip(outputs.iter_mut()) {
-                    let top = (m - m0) as usize;
+                for ((_, out), &(top, bottom, _)) in (m0..end).zip(outputs.iter_mut()).zip(&reads) {
                     let mut lanes = [0.0f32; PAIR * VECTOR];
                     column.step(
                         &band[top * COLUMNS * N + v * VECTOR..][..PAIR * VECTOR],
-                        &band[(top + HALO) * COLUMNS * N + v * VECTOR..][..PAIR * VECTOR],
+                        &band[bottom * COLUMNS * N + v * VECTOR..][..PAIR * VECTOR],
                         &mut lanes,
                     );
                     for (k, half) in lanes.chunks_exact(VECTOR).enumerate() {
@@ -334,17 +346,13 @@ fn blur_rows<const N: usize>(
                 }
                 column.save(saved);
             }
-            let band_raw = &mut raw[g * slots * COLUMNS * RAW..][..slots * COLUMNS * RAW];
-            for (m, out) in (m0..end).zip(&outputs) {
+            let band_raw = &raw[g * slots * COLUMNS * RAW..][..slots * COLUMNS * RAW];
+            for ((m, out), &(_, _, own)) in (m0..end).zip(&outputs).zip(&reads) {
                 if m >= 0 {
-                    let slot = (m - m0) as usize + RADIUS as usize + 1;
-                    sink.row(out, &band_raw[slot * COLUMNS * RAW..][..COLUMNS * RAW]);
+                    sink.row(out, &band_raw[own * COLUMNS * RAW..][..COLUMNS * RAW]);
                 }
             }
             sink.flush();
-            // Keep the last HALO rows for the next band of rows.
-            band.copy_within(BAND * COLUMNS * N.., 0);
-            band_raw.copy_within(BAND * COLUMNS * RAW.., 0);
         }
         m0 += BAND as isize;
         if m0 >= height as isize {
