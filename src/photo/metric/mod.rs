@@ -59,7 +59,8 @@ const SCALES: usize = 6;
 /// rounded up; plus [`BYTES_PER_COLUMN`] per pixel of width (which also covers the rows'
 /// padding to whole column bands).
 pub const BYTES_PER_PIXEL: u64 = 24;
-/// Bytes per pixel of width: the band of blurred rows, the raw rows and the vertical state.
+/// Bytes per pixel of width: the band of blurred rows, the candidate's XYB rows and the
+/// vertical state.
 pub const BYTES_PER_COLUMN: u64 = 4 * scale::FLOATS_PER_COLUMN as u64;
 
 /// Memory a target search takes for a `width` x `height` photo beyond the codec's: the
@@ -95,13 +96,9 @@ impl<'a> Bytes<'a> {
 
 impl Rows for Bytes<'_> {
     #[inline(always)]
-    fn row(&self, y: usize, out: &mut [Vec<f32>; 3]) {
+    fn row(&self, y: usize, out: [&mut [f32]; 3]) {
         let bytes = self.width * 3;
-        let [r, g, b] = out;
-        self.linear.row(
-            &self.pixels[y * bytes..][..bytes],
-            [&mut r[..], &mut g[..], &mut b[..]],
-        );
+        self.linear.row(&self.pixels[y * bytes..][..bytes], out);
     }
 }
 

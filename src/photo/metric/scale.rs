@@ -27,9 +27,10 @@ const BAND: usize = 16;
 const HALO: usize = 2 * RADIUS as usize;
 /// The blurred rows' groups are the column bands, and a vector is one quantity of a group.
 const _: () = assert!(blur::GROUP == COLUMNS && VECTOR == COLUMNS);
-/// Floats a scale keeps per pixel of width: the band's blurred and raw rows, the vertical
-/// recursion's state, a row of linear RGB of both pictures and of quantities.
-pub const FLOATS_PER_COLUMN: usize = (BAND + HALO) * (LANES + RAW) + 6 * LANES + 6 + LANES;
+/// Floats a scale keeps per pixel of width: the band's blurred rows and the candidate's XYB
+/// rows (3 floats a pixel), the vertical recursion's state, a row of quantities, and a row
+/// of linear RGB and of the next scale's sums (the reference's preparation).
+pub const FLOATS_PER_COLUMN: usize = (BAND + HALO) * (LANES + 3) + 6 * LANES + LANES + 6;
 
 /// Linear RGB of one picture at one scale, planar.
 pub struct Planes {
@@ -53,14 +54,14 @@ pub struct Xyb {
 
 /// Where a scale's rows come from.
 pub trait Rows {
-    /// Linear RGB of row `y` of one picture into `out`.
-    fn row(&self, y: usize, out: &mut [Vec<f32>; 3]);
+    /// Linear RGB of row `y` of one picture into `out` (a row's length each).
+    fn row(&self, y: usize, out: [&mut [f32]; 3]);
 }
 
 impl Rows for Planes {
     #[inline(always)]
-    fn row(&self, y: usize, out: &mut [Vec<f32>; 3]) {
-        for (o, p) in out.iter_mut().zip(&self.planes) {
+    fn row(&self, y: usize, out: [&mut [f32]; 3]) {
+        for (o, p) in out.into_iter().zip(&self.planes) {
             o.copy_from_slice(&p[y * self.width..][..self.width]);
         }
     }
@@ -80,7 +81,8 @@ pub fn prepare(
     let mut linear: [Vec<f32>; 3] = std::array::from_fn(|_| vec![0.0; width]);
     let mut next = downscale.then(|| Downscale::new(width, height));
     for y in 0..height {
-        xyb_row(y, rows, &mut linear, next.as_mut());
+        let [r, g, b] = &mut linear;
+        xyb_row(y, rows, [r, g, b], next.as_mut());
         for (plane, row) in planes.iter_mut().zip(&linear) {
             plane.extend_from_slice(row);
         }
@@ -122,7 +124,7 @@ impl Downscale {
     /// Adds input row `y` (as the `ssimulacra2` crate does: the four samples added in order
     /// to zero, then a quarter taken).
     #[inline(always)]
-    fn add(&mut self, y: usize, row: &[Vec<f32>; 3]) {
+    fn add(&mut self, y: usize, row: [&[f32]; 3]) {
         let last = self.width - 1;
         let times = if y.is_multiple_of(2) && y + 1 == self.height {
             2
@@ -240,16 +242,19 @@ pub fn blurred_square(xyb: &Xyb) -> Vec<f32> {
 /// Where the blur's input rows come from.
 trait Fill<const N: usize> {
     /// Row `y`'s `N` quantities a pixel into `quantities` (the row, without the zero margins
-    /// the horizontal pass reads), and its raw values into `raw`, a column band's every
-    /// [`RAW_STRIDE`] floats.
-    fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]);
+    /// the horizontal pass reads); its raw values are kept in `slot` of a ring of
+    /// `BAND + HALO` rows until the row's terms are added.
+    fn fill(&mut self, y: usize, slot: usize, quantities: &mut [f32]);
+    /// Row `y`'s raw values (kept in `slot`) of the column band from `x0`, by channel (both
+    /// pictures' three), then pixel; zeros past the picture's width.
+    fn raw(&self, y: usize, slot: usize, x0: usize) -> [[f32; COLUMNS]; RAW];
 }
 
 /// Where the blur's output rows go, a column band at a time, each band's rows in order.
 trait Sink<const N: usize> {
     /// The next output row of the current column band: its blurred quantities by lane, then
     /// pixel, and its raw values by channel, then pixel.
-    fn row(&mut self, blurred: &[[f32; COLUMNS]; N], raw: &[f32]);
+    fn row(&mut self, blurred: &[[f32; COLUMNS]; N], raw: &[[f32; COLUMNS]; RAW]);
     /// The end of a column band's rows in one band of rows.
     fn flush(&mut self);
 }
@@ -278,7 +283,6 @@ fn blur_rows<const N: usize>(
     // of rows writing its new rows over the oldest (no halo copied from band to band). Rows
     // outside the picture and columns past its width are zeros.
     let mut blurred = vec![0.0f32; slots * padded * N];
-    let mut raw = vec![0.0f32; slots * padded * RAW];
     let mut state = vec![0.0f32; padded * N * 6];
     let mut quantities = vec![0.0f32; (width + 2 * MARGIN) * N];
     // A column band's vertical outputs for the band's rows.
@@ -304,14 +308,13 @@ fn blur_rows<const N: usize>(
             if row < 0 || row as usize >= height {
                 for g in 0..groups {
                     blurred[(g * slots + slot) * COLUMNS * N..][..COLUMNS * N].fill(0.0);
-                    raw[(g * slots + slot) * COLUMNS * RAW..][..COLUMNS * RAW].fill(0.0);
                 }
                 continue;
             }
             rows.fill(
                 row as usize,
+                slot,
                 &mut quantities[MARGIN * N..][..width * N],
-                &mut raw[slot * COLUMNS * RAW..],
             );
             blur::horizontal::<N>(
                 &quantities,
@@ -346,10 +349,9 @@ fn blur_rows<const N: usize>(
                 }
                 column.save(saved);
             }
-            let band_raw = &raw[g * slots * COLUMNS * RAW..][..slots * COLUMNS * RAW];
             for ((m, out), &(_, _, own)) in (m0..end).zip(&outputs).zip(&reads) {
                 if m >= 0 {
-                    sink.row(out, &band_raw[own * COLUMNS * RAW..][..COLUMNS * RAW]);
+                    sink.row(out, &rows.raw(m as usize, own, x0));
                 }
             }
             sink.flush();
@@ -373,9 +375,9 @@ struct Added<'a, const N: usize, Q> {
 
 impl<const N: usize, Q: Quantities<N>> Sink<N> for Added<'_, N, Q> {
     #[inline(always)]
-    fn row(&mut self, blurred: &[[f32; COLUMNS]; N], raw: &[f32]) {
+    fn row(&mut self, blurred: &[[f32; COLUMNS]; N], raw: &[[f32; COLUMNS]; RAW]) {
         let (sigma, rest) = self.sigma.split_at(self.sigma.len().min(COLUMNS));
-        terms::add_terms::<N, Q>(blurred, raw, sigma, &mut self.terms);
+        terms::add_terms::<N, Q>(blurred, raw.as_flattened(), sigma, &mut self.terms);
         self.sigma = rest;
     }
 
@@ -399,7 +401,7 @@ pub fn scale<const N: usize, Q: Quantities<N>>(
     let mut candidate = Candidate::<_, Q> {
         xyb_a,
         rows,
-        linear: std::array::from_fn(|_| vec![0.0; width]),
+        ring: std::array::from_fn(|_| vec![0.0; (BAND + HALO) * width]),
         next: downscale.then(|| Downscale::new(width, height)),
         transpose: Transpose::new(),
         quantities: std::marker::PhantomData,
@@ -419,7 +421,8 @@ pub fn scale<const N: usize, Q: Quantities<N>>(
 struct Candidate<'a, R, Q> {
     xyb_a: &'a Xyb,
     rows: &'a R,
-    linear: [Vec<f32>; 3],
+    /// The candidate's XYB rows, `BAND + HALO` of them (a row's length apart) per channel.
+    ring: [Vec<f32>; 3],
     next: Option<Downscale>,
     transpose: Transpose,
     quantities: std::marker::PhantomData<Q>,
@@ -427,9 +430,30 @@ struct Candidate<'a, R, Q> {
 
 impl<const N: usize, R: Rows, Q: Quantities<N>> Fill<N> for Candidate<'_, R, Q> {
     #[inline(always)]
-    fn fill(&mut self, y: usize, quantities: &mut [f32], raw: &mut [f32]) {
-        xyb_row(y, self.rows, &mut self.linear, self.next.as_mut());
-        fill_row::<N, Q>(y, self.xyb_a, &self.linear, quantities, raw, self.transpose);
+    fn fill(&mut self, y: usize, slot: usize, quantities: &mut [f32]) {
+        let width = self.xyb_a.width;
+        let [r, g, b] = &mut self.ring;
+        let [r, g, b] = [r, g, b].map(|p| &mut p[slot * width..][..width]);
+        xyb_row(y, self.rows, [r, g, b], self.next.as_mut());
+        let [r, g, b] = &self.ring;
+        let b = [r, g, b].map(|p| &p[slot * width..][..width]);
+        fill_row::<N, Q>(y, self.xyb_a, b, quantities, self.transpose);
+    }
+
+    #[inline(always)]
+    fn raw(&self, y: usize, slot: usize, x0: usize) -> [[f32; COLUMNS]; RAW] {
+        let width = self.xyb_a.width;
+        let mut raw = [[0.0f32; COLUMNS]; RAW];
+        let rows = self.xyb_a.planes.iter().map(|p| &p[y * width..][..width]);
+        let rows = rows.chain(self.ring.iter().map(|p| &p[slot * width..][..width]));
+        for (to, row) in raw.iter_mut().zip(rows) {
+            match row[x0..].first_chunk::<COLUMNS>() {
+                Some(from) => *to = *from,
+                // The last, partial column band (its columns past the picture stay zero).
+                None => to[..width - x0].copy_from_slice(&row[x0..]),
+            }
+        }
+        raw
     }
 }
 
@@ -437,12 +461,12 @@ impl<const N: usize, R: Rows, Q: Quantities<N>> Fill<N> for Candidate<'_, R, Q> 
 /// then turned to positive XYB in place: one picture's part of a row, the reference's once
 /// ([`prepare`]), a candidate's at each score ([`scale`]).
 #[inline(always)]
-fn xyb_row(y: usize, rows: &impl Rows, linear: &mut [Vec<f32>; 3], next: Option<&mut Downscale>) {
-    rows.row(y, linear);
-    if let Some(next) = next {
-        next.add(y, linear);
-    }
+fn xyb_row(y: usize, rows: &impl Rows, linear: [&mut [f32]; 3], next: Option<&mut Downscale>) {
     let [r, g, b] = linear;
+    rows.row(y, [&mut *r, &mut *g, &mut *b]);
+    if let Some(next) = next {
+        next.add(y, [r, g, b]);
+    }
     xyb::to_xyb(r, g, b);
 }
 
@@ -476,20 +500,14 @@ fn products<const N: usize, Q: Quantities<N>>(v: &[[f32; 8]; 8], k: usize) -> Bl
     ]
 }
 
-/// Floats from one column band's raw values to the next one's of the same row (see
-/// `blur_rows`).
-const RAW_STRIDE: usize = (BAND + HALO) * COLUMNS * RAW;
-
 /// Row `y`'s quantities (`Q`'s products of the reference's XYB and the candidate's, `b`)
-/// into `quantities`, and both pictures' values by column band into `raw`, one band's
-/// every [`RAW_STRIDE`] floats.
+/// into `quantities`.
 #[inline(always)]
 fn fill_row<const N: usize, Q: Quantities<N>>(
     y: usize,
     xyb_a: &Xyb,
-    b: &[Vec<f32>; 3],
+    b: [&[f32]; 3],
     quantities: &mut [f32],
-    raw: &mut [f32],
     transpose: Transpose,
 ) {
     // Blocks 0 and 8 (`products` is called with those two constants).
@@ -543,30 +561,6 @@ fn fill_row<const N: usize, Q: Quantities<N>>(
         let v: [f32; 8] = [*ar, *ag, *ab, *br, *bg, *bb, 1.0, 0.0];
         for k in 0..N {
             q[k] = v[Q::LEFT[k]] * v[Q::RIGHT[k]];
-        }
-    }
-    // The raw values by column band, channel, then pixel (what `add_terms` reads); whole
-    // groups copied as arrays of a group, which compile to vector moves (a slice's
-    // `copy_from_slice` compiled to a memcpy call a group).
-    let whole = width / COLUMNS;
-    for g in 0..width.div_ceil(COLUMNS) {
-        let group = &mut raw[g * RAW_STRIDE..][..COLUMNS * RAW];
-        let x = g * COLUMNS;
-        if g < whole {
-            for (to, plane) in group.chunks_exact_mut(COLUMNS).zip(planes) {
-                if let (Some(to), Some(from)) = (
-                    to.first_chunk_mut::<COLUMNS>(),
-                    plane[x..].first_chunk::<COLUMNS>(),
-                ) {
-                    *to = *from;
-                }
-            }
-        } else {
-            // The last, partial group (its columns past the picture stay zero).
-            for (k, plane) in planes.iter().enumerate() {
-                let tail = &plane[x..];
-                group[k * COLUMNS..][..tail.len()].copy_from_slice(tail);
-            }
         }
     }
 }
