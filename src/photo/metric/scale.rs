@@ -18,10 +18,10 @@ const VECTOR: usize = 8;
 /// where AVX-512's 32 registers hold both (8 % faster a score); with AVX2's 16 it is as fast
 /// as one.
 const PAIR: usize = 2;
-/// Output rows per band of the vertical pass. The band's rows, blurred along and raw, are
-/// the working set of a scale (on a 4896-pixel row, 7.1 MB at 16 rows): with 32 a score of
-/// an 18 MP photo took 11 % and 45 % longer in two alternations, with 64 46 % (the halo, 10
-/// rows copied a band, costs less than the cache).
+/// Output rows per band of the vertical pass. The band's rows, blurred along and the
+/// candidate's XYB, are the working set of a scale (on a 4896-pixel row at the first scale,
+/// 5.6 MB at 16 rows; 7.1 MB when the raw rows of both pictures were kept): with 32 a score
+/// of an 18 MP photo took 11 % and 45 % longer in two alternations, with 64 46 %.
 const BAND: usize = 16;
 /// Rows of blurred input a band needs beyond its own: `RADIUS + 1` above, `RADIUS - 1` below.
 const HALO: usize = 2 * RADIUS as usize;
