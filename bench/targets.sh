@@ -48,7 +48,10 @@ bench_setup "$corpus" "$n"
 [ "${#photos[@]}" -gt 0 ] || { echo "no JPEG in $corpus" >&2; exit 2; }
 cargo build --release --quiet --example score_speed
 speed=target/release/examples/score_speed
-echo "photos: ${#photos[@]} from $corpus, $(du -shL "$work/in" | cut -f1); $(nproc) cores; $(djpeg -version 2>&1 | head -1)"
+# The processor, for the MP/s: the same count of cores can be twice as fast on another kind.
+cpu=$(awk -F': ' '/^model name/ {n = $2} /^cpu family/ {f = $2} /^model\t/ {m = $2}
+  END {if (n != "") print n ", family " f " model " m}' /proc/cpuinfo 2>/dev/null || true)
+echo "photos: ${#photos[@]} from $corpus, $(du -shL "$work/in" | cut -f1); $(nproc) cores (${cpu:-unknown CPU}); $(djpeg -version 2>&1 | head -1)"
 
 # timed NAME ARGS...: photopress on the photos into a fresh $work/NAME with ARGS, under
 # --strip, its --json into $work/NAME.json and its peak memory (KB) into $work/NAME.rss;
