@@ -276,7 +276,7 @@ fn blur_rows<const N: usize>(
     let padded = width.div_ceil(COLUMNS) * COLUMNS;
     let groups = padded / COLUMNS;
     let slots = BAND + HALO;
-    // Blurred-along-the-row quantities and raw XYB, `slots` rows each, by column band (the
+    // Blurred-along-the-row quantities, `slots` rows each, by column band (the
     // band's rows one after the other, so that the vertical pass reads on in memory, not a
     // row's length further at each step): a ring, slot `i` of column band `g` (at
     // `(g * slots + i) * COLUMNS` pixels) holding the rows `r` with `slot(r) == i`, each band
